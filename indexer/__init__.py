@@ -1,0 +1,26 @@
+"""indexer: budget documents → project records → search indexes.
+
+Public names only; everything else in this package is internal.
+"""
+from .categories import categories, classify
+from .document import document_files, parse, parse_bytes, parse_paths, parse_text
+from .errors import (
+    AmbiguousRecord,
+    DocumentError,
+    GoalsearchError,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexLocked,
+    IndexMissing,
+    RecordNotFound,
+    UsageError,
+)
+from .metadata import city_label
+from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip
+
+__all__ = [
+    "AmbiguousRecord", "DocumentError", "GoalsearchError", "IndexCorrupt", "IndexIncompatible",
+    "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "Record", "RecordNotFound",
+    "SECTION_LABELS", "Skip", "UsageError", "categories", "city_label", "classify",
+    "document_files", "parse", "parse_bytes", "parse_paths", "parse_text",
+]

@@ -1,0 +1,39 @@
+"""Project categories from an ordered keyword rule set kept as package data.
+
+Users ask for "IT operations projects" (``--category 运维``); the rules in
+``data/categories.json`` decide, first match on the name, then on the goal.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+
+@lru_cache(maxsize=1)
+def category_rules() -> dict:
+    """The rule set, loaded once."""
+    return json.loads(resources.files("indexer").joinpath("data/categories.json").read_text("utf-8"))
+
+
+def categories() -> list[str]:
+    """Every category name the rules can give, default last."""
+    rules = category_rules()
+    names = list(dict.fromkeys(rule["category"] for rule in rules["rules"]))
+    return names + [rules["default"]]
+
+
+def classify(name: str, goal: str = "") -> str:
+    """The category of a project: first rule whose keyword is in the name, then in the goal.
+
+    >>> classify("广州市人社数据中心2024年-2025年运维项目")
+    '运维'
+    >>> classify("市场中心业务用房物业管理费")
+    '物业/场地'
+    """
+    rules = category_rules()
+    for text in (name, goal):
+        for rule in rules["rules"]:
+            if any(keyword in text for keyword in rule["keywords"]):
+                return rule["category"]
+    return rules["default"]

@@ -1,0 +1,51 @@
+"""Reading document bytes as text: UTF-8 (with or without BOM) or GB18030/GBK.
+
+charset-normalizer does the detection; we only accept the encodings budget
+documents are published in, so a binary file or an unknown encoding is refused
+with a clear message instead of producing mojibake records.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from .errors import DocumentError
+
+ACCEPTED = ("utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "hz", "ascii")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    return b"\x00" in sample
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Return (text, encoding) or raise DocumentError naming the file."""
+    if not data.strip():
+        raise DocumentError(f"{name}: empty file")
+    if _looks_binary(data):
+        raise DocumentError(f"{name}: binary file, not a text budget document")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
+    try:
+        return data.decode("utf-8"), "utf_8"
+    except UnicodeDecodeError as exc:
+        # A file cut in the middle of a multi-byte character is still UTF-8.
+        if exc.start >= len(data) - 3:
+            return data.decode("utf-8", errors="replace"), "utf_8"
+    best = from_bytes(data).best()
+    if best is None or best.encoding not in ACCEPTED:
+        found = best.encoding if best else "unknown"
+        raise DocumentError(f"{name}: unsupported encoding ({found}); save it as UTF-8 or GB18030")
+    encoding = "gb18030" if best.encoding in ("gbk", "gb2312") else best.encoding
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """Read a document file as text, detecting its encoding."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{path}: cannot read ({exc.strerror})") from None
+    return decode_bytes(data, str(path))

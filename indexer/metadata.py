@@ -1,0 +1,68 @@
+"""Document metadata: year, department and city.
+
+Year and department come from the title page (``2026年 广州市…部 门预算``), with
+the ``单位名称：`` / ``部门名称：`` lines as fallback. Cities come from the cpca
+gazetteer (China's administrative divisions), never from a hand-written list.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .text import squash
+
+_TITLE = re.compile(r"((?:19|20)\d{2})年(?:度)?(.{2,60}?)(?:部门|单位)预算")
+_NAME_LINE = re.compile(r"^(?:单位名称|部门名称|部门（单位）名称)[:：]\s*(.+)$")
+
+
+@dataclass
+class DocumentMeta:
+    """What the title page says about a document."""
+
+    year: int | None
+    department: str
+
+
+def document_meta(lines: list[str]) -> DocumentMeta:
+    """Year and department of a budget document."""
+    head = squash("".join(line for line in lines[:12] if not line.lstrip().startswith("-")).replace("#", ""))
+    match = _TITLE.search(head)
+    year = int(match.group(1)) if match else None
+    department = match.group(2) if match else ""
+    if not department:
+        for line in lines:
+            named = _NAME_LINE.match(line.strip())
+            if named:
+                department = squash(named.group(1))
+                break
+    if year is None:
+        years = re.search(r"((?:19|20)\d{2})\s*年", "\n".join(lines[:40]))
+        year = int(years.group(1)) if years else None
+    return DocumentMeta(year, department)
+
+
+@lru_cache(maxsize=4096)
+def place_of(name: str) -> tuple[str | None, str | None]:
+    """(province, city) named in an organisation's name, or (None, None).
+
+    >>> place_of("广州市人力资源和社会保障局")
+    ('广东省', '广州市')
+    """
+    if not name:
+        return None, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import cpca  # imported late: it loads pandas and its gazetteer (~0.5 s)
+    frame = cpca.transform([name])
+    province, city = frame.iloc[0]["省"], frame.iloc[0]["市"]
+    as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
+    return as_text(province), as_text(city)
+
+
+def city_label(city: str | None) -> str:
+    """``广州市`` → ``广州``: how users type a city in a filter."""
+    if not city:
+        return ""
+    return city[:-1] if city.endswith("市") and len(city) > 2 else city

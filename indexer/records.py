@@ -1,0 +1,140 @@
+"""The plain data that parsing produces: Record, Skip and IngestReport.
+
+A Record is one project of one document. Every table row the parser reads ends up
+either in exactly one Record or in a Skip that says why, so an IngestReport can
+always reconcile ``rows_read == records + skipped``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+SECTION_LABELS = {
+    "expenditure": "部门预算项目支出及其他支出预算表",
+    "key_project": "重点项目预算绩效目标",
+    "overall": "部门整体支出绩效目标表",
+}
+
+
+@dataclass
+class Indicator:
+    """One performance indicator (绩效指标) with its levels and target value."""
+
+    level1: str
+    level2: str
+    name: str
+    target: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Record:
+    """One project of one budget document, merged across the tables it appears in."""
+
+    id: str
+    name: str
+    goal: str
+    city: str | None
+    province: str | None
+    year: int | None
+    department: str
+    unit: str
+    amount: float | None
+    amounts: dict[str, float] = field(default_factory=dict)
+    category: str = "其他"
+    sections: list[str] = field(default_factory=list)
+    source: str = ""
+    line: int = 0
+    lines: list[int] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    overall_goal: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Record":
+        data = dict(data)
+        data["indicators"] = [Indicator(**i) for i in data.get("indicators", [])]
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def embedding_text(self) -> str:
+        """The text a reader compares: the project name, then its goal."""
+        return f"{self.name}：{self.goal}" if self.goal else self.name
+
+
+@dataclass
+class Skip:
+    """A table row that did not become a record of its own, and why."""
+
+    source: str
+    line: int
+    section: str
+    reason: str
+    text: str
+    merged_into: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    """What parsing one file did: tables found, rows read, records made, rows skipped."""
+
+    source: str
+    encoding: str | None = None
+    tables: list[dict] = field(default_factory=list)
+    rows_read: int = 0
+    records: int = 0
+    skips: list[Skip] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def merged(self) -> int:
+        return sum(1 for s in self.skips if s.merged_into)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skips) - self.merged
+
+    @property
+    def reconciled(self) -> bool:
+        """Every row read is a record or a skip with a reason."""
+        return self.rows_read == self.records + len(self.skips)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(merged=self.merged, skipped=self.skipped, reconciled=self.reconciled)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "IngestReport":
+        known = cls.__dataclass_fields__
+        data = {k: v for k, v in data.items() if k in known}
+        data["skips"] = [Skip(**s) for s in data.get("skips", [])]
+        return cls(**data)
+
+
+def record_id(year: int | None, department: str, unit: str, name: str, ordinal: int = 0) -> str:
+    """A stable id: the hash of the identifying fields as canonical JSON.
+
+    Same document, same id, however often it is parsed; the ordinal separates two
+    rows with the same name under the same unit.
+    """
+    key = {"year": year, "department": department, "unit": unit, "name": name}
+    if ordinal:
+        key["ordinal"] = ordinal
+    canonical = json.dumps(key, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
