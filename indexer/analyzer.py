@@ -1,0 +1,139 @@
+"""A jieba tokenizer that keeps Whoosh's tokenizer contract.
+
+Whoosh expects ``pos`` to count tokens from ``start_pos`` and ``startchar`` /
+``endchar`` to be character offsets from ``start_char`` (see ``RegexTokenizer``).
+jieba's own ``ChineseAnalyzer`` stores character offsets as positions, so phrase
+queries find nothing. Here positions count words of jieba's default segmentation;
+at index time (``mode="index"``) the dictionary words inside a long word are
+emitted too, at the same position, so ``政务`` finds ``政务云`` while the phrase
+``"信息化运维"`` still matches ``信息化`` followed by ``运维``. Queries are cut
+without the sub-words, so ``政务云运维`` means 政务云 AND 运维.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterator
+
+from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
+
+_WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def _data(name: str) -> str:
+    return resources.files("indexer").joinpath(f"data/{name}").read_text("utf-8")
+
+
+def stop_words() -> frozenset[str]:
+    """The shipped stop words."""
+    return frozenset(line.strip() for line in _data("stopwords.txt").splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=8)
+def _jieba(extra_words: tuple[str, ...]):
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # jieba imports the deprecated pkg_resources
+        import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for line in _data("userdict.txt").splitlines() + list(extra_words):
+        parts = line.split()
+        if parts and not parts[0].startswith("#"):
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            tokenizer.add_word(parts[0], freq)
+    return tokenizer
+
+
+def read_user_dict(path: str) -> tuple[str, ...]:
+    """Lines of a jieba user dictionary (``word [freq] [tag]``), for ``--user-dict``."""
+    with open(path, encoding="utf-8") as handle:
+        return tuple(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+
+
+class JiebaTokenizer(Tokenizer):
+    """Whoosh tokenizer over jieba, with the domain dictionary and any user words.
+
+    >>> [t.text for t in JiebaTokenizer()("政务云运维", mode="query")]
+    ['政务云', '运维']
+    """
+
+    def __init__(self, extra_words: tuple[str, ...] = ()) -> None:
+        self.extra_words = tuple(extra_words)
+
+    def __getstate__(self) -> dict:
+        return {"extra_words": self.extra_words}
+
+    def __setstate__(self, state: dict) -> None:
+        self.extra_words = tuple(state.get("extra_words", ()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JiebaTokenizer) and other.extra_words == self.extra_words
+
+    def __hash__(self) -> int:
+        return hash(self.extra_words)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        jieba = _jieba(self.extra_words)
+        pos = start_pos
+        for word, start, end in jieba.tokenize(value, HMM=True):
+            if not _WORDLIKE.search(word):
+                continue
+            pieces = [(word, start, end)]
+            if mode == "index" and len(word) > 2:
+                pieces += [(word[i:i + n], start + i, start + i + n) for n in (2, 3) if n < len(word)
+                           for i in range(len(word) - n + 1) if jieba.FREQ.get(word[i:i + n])]
+            for text, begin, finish in pieces:
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = text
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar, token.endchar = start_char + begin, start_char + finish
+                yield token
+            pos += 1
+
+
+def chinese_analyzer(extra_words: tuple[str, ...] = ()):
+    """jieba tokens, lower-cased, stop words removed: the analyzer of every text field."""
+    return JiebaTokenizer(extra_words) | LowercaseFilter() | StopFilter(stoplist=stop_words(), minsize=1, renumber=False)
+
+
+def query_terms(text: str, extra_words: tuple[str, ...] = ()) -> list[str]:
+    """The distinct terms a plain query asks for, in order."""
+    analyzer = chinese_analyzer(extra_words)
+    return list(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
+
+
+def term_spans(text: str, terms: set[str], extra_words: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` where index-time tokens equal one of ``terms``, merged."""
+    analyzer = chinese_analyzer(extra_words)
+    spans = sorted((t.startchar, t.endchar) for t in analyzer(text, chars=True, mode="index") if t.text in terms)
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

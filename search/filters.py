@@ -1,0 +1,79 @@
+"""Filters: which records a search may return, applied before ranking on both sides."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from indexer import Record, UsageError, city_label
+
+
+@dataclass
+class Filters:
+    """Conditions a record must meet; empty fields do not filter."""
+
+    city: list[str] = field(default_factory=list)
+    years: tuple[int | None, int | None] = (None, None)
+    department: str | None = None
+    unit: str | None = None
+    category: list[str] = field(default_factory=list)
+    min_amount: float | None = None
+    max_amount: float | None = None
+    section: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        low, high = self.years
+        if low is not None and high is not None and low > high:
+            raise UsageError(f"year range {low}-{high} is reversed; write it as {high}-{low}")
+        for name in ("min_amount", "max_amount"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise UsageError(f"--{name.replace('_', '-')} {value:g} is negative; amounts are in 万元 and ≥ 0")
+        if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
+            raise UsageError(f"amount range is reversed: --min-amount {self.min_amount:g} > --max-amount {self.max_amount:g}")
+
+    @property
+    def active(self) -> bool:
+        return any([self.city, self.years != (None, None), self.department, self.unit, self.category,
+                    self.min_amount is not None, self.max_amount is not None, self.section])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def matches(self, record: Record) -> bool:
+        """Does ``record`` meet every condition?"""
+        if self.city and city_label(record.city) not in {city_label(c) for c in self.city}:
+            return False
+        low, high = self.years
+        if low is not None and (record.year is None or record.year < low):
+            return False
+        if high is not None and (record.year is None or record.year > high):
+            return False
+        if self.department and self.department not in record.department:
+            return False
+        if self.unit and self.unit not in record.unit:
+            return False
+        if self.category and record.category not in self.category:
+            return False
+        amount = record.amount if record.amount is not None else -1.0
+        if self.min_amount is not None and amount < self.min_amount:
+            return False
+        if self.max_amount is not None and (record.amount is None or amount > self.max_amount):
+            return False
+        if self.section and not set(self.section) & set(record.sections):
+            return False
+        return True
+
+
+def parse_years(text: str | None) -> tuple[int | None, int | None]:
+    """``2023-2026`` → (2023, 2026); ``2024`` → (2024, 2024); ``2023-`` → (2023, None)."""
+    if not text:
+        return (None, None)
+    parts = text.replace("–", "-").split("-")
+    try:
+        if len(parts) == 1:
+            year = int(parts[0])
+            return (year, year)
+        if len(parts) == 2:
+            return (int(parts[0]) if parts[0] else None, int(parts[1]) if parts[1] else None)
+    except ValueError:
+        pass
+    raise UsageError(f"years {text!r}: write a year (2024) or a range (2023-2026)")

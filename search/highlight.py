@@ -1,0 +1,56 @@
+"""Highlights as character ranges, and snippets around them.
+
+Ranges come from the same jieba analyzer that indexed the text, so they fall on
+whole CJK characters and whole words; formatting (colour, brackets) happens at the
+edge, in the CLI.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from indexer.analyzer import term_spans
+
+
+@dataclass
+class Snippet:
+    """A window of a field's text with the matched ranges inside it (relative to ``text``)."""
+
+    text: str
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+    start: int = 0
+    truncated_left: bool = False
+    truncated_right: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def marked(self, left: str = "[", right: str = "]") -> str:
+        """The snippet with each range wrapped in markers: ``…提高[运维]水平…``."""
+        out, last = [], 0
+        for start, end in self.ranges:
+            out += [self.text[last:start], left, self.text[start:end], right]
+            last = end
+        out.append(self.text[last:])
+        return ("…" if self.truncated_left else "") + "".join(out) + ("…" if self.truncated_right else "")
+
+
+def highlight_ranges(text: str, terms: set[str], extra_words: tuple[str, ...] = ()) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` that match query terms."""
+    if not text or not terms:
+        return []
+    return term_spans(text, terms, extra_words)
+
+
+def snippet(text: str, ranges: list[tuple[int, int]], width: int = 120) -> Snippet:
+    """The ``width``-character window of ``text`` that covers the most highlighted characters."""
+    if len(text) <= width:
+        return Snippet(text, list(ranges))
+    best_start, best_cover = 0, -1
+    for start, _ in ranges or [(0, 0)]:
+        begin = max(0, min(start - width // 6, len(text) - width))
+        cover = sum(min(e, begin + width) - max(s, begin) for s, e in ranges if e > begin and s < begin + width)
+        if cover > best_cover:
+            best_start, best_cover = begin, cover
+    end = best_start + width
+    inside = [(max(s, best_start) - best_start, min(e, end) - best_start) for s, e in ranges if e > best_start and s < end]
+    return Snippet(text[best_start:end], inside, best_start, best_start > 0, end < len(text))

@@ -1,0 +1,48 @@
+"""The semantic side: faiss inner product over normalized vectors, filtered by allowed ids.
+
+Vectors are L2-normalized, so inner product is cosine similarity. Filters become a
+faiss ``IDSelectorBatch`` so a filtered search still fills its N results.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from indexer.vectors import load_vectors
+
+
+class VectorSide:
+    """Exact (flat) inner-product search over one generation's vectors."""
+
+    def __init__(self, generation: Path) -> None:
+        import faiss
+
+        self._faiss = faiss
+        self.vectors, keys = load_vectors(generation)
+        self.ids = [k["id"] for k in keys]
+        self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
+        self.dimension = int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
+        self.index = faiss.IndexFlatIP(self.dimension)
+        if len(self.ids):
+            self.index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+
+    def vector_of(self, doc_id: str) -> np.ndarray:
+        return self.vectors[self.row[doc_id]]
+
+    def search(self, vector: np.ndarray, allowed: set[str] | None, limit: int,
+               exclude: set[str] = frozenset()) -> list[tuple[str, float]]:
+        """Ranked (id, cosine) pairs nearest to ``vector`` among ``allowed`` ids (None: all)."""
+        if not self.ids or limit <= 0:
+            return []
+        rows = None
+        if allowed is not None or exclude:
+            pool = allowed if allowed is not None else self.row.keys()
+            rows = np.array(sorted(self.row[i] for i in pool if i in self.row and i not in exclude), dtype=np.int64)
+            if not len(rows):
+                return []
+        k = min(limit, len(self.ids) if rows is None else len(rows))
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        params = self._faiss.SearchParameters(sel=self._faiss.IDSelectorBatch(rows)) if rows is not None else None
+        scores, found = self.index.search(query, k, params=params)
+        return [(self.ids[r], float(s)) for r, s in zip(found[0], scores[0]) if r >= 0]
