@@ -126,6 +126,30 @@ def query_terms(text: str, extra_words: tuple[str, ...] = ()) -> list[str]:
     return list(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
 
 
+def query_groups(text: str, extra_words: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """Each query word with the dictionary words inside it (for words of four or more characters).
+
+    A domain word like ``视频专网`` should also find ``视频…专网`` written apart, so the
+    search side asks for the word itself OR all of its parts.
+
+    >>> query_groups("视频专网")
+    [('视频专网', ('视频', '专网'))]
+    """
+    jieba = _jieba(tuple(extra_words))
+    stops = stop_words()
+    groups = []
+    for term in query_terms(text, extra_words):
+        parts: tuple[str, ...] = ()
+        if len(term) >= 4 and _WORDLIKE.match(term) and not term.isascii():
+            parts = tuple(dict.fromkeys(term[i:i + 2] for i in range(len(term) - 1)
+                                        if jieba.FREQ.get(term[i:i + 2]) and term[i:i + 2] not in stops))
+            covered = set().union(*[range(term.index(p), term.index(p) + 2) for p in parts]) if parts else set()
+            if len(covered) < len(term) - 1:
+                parts = ()  # the parts must cover the word, or they change its meaning
+        groups.append((term, parts))
+    return groups
+
+
 def term_spans(text: str, terms: set[str], extra_words: tuple[str, ...] = ()) -> list[tuple[int, int]]:
     """Character ranges of ``text`` where index-time tokens equal one of ``terms``, merged."""
     analyzer = chinese_analyzer(extra_words)

@@ -311,8 +311,10 @@ class GoalSearch:
             exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year)  # noqa: E731
         allowed = self._allowed(filters, exclude)
         vector = self.vectors.vector_of(record.id) if mode is not SearchMode.BM25 else None
-        probe = f"{record.name} {record.goal[:300]}"
-        return self._ranked(probe, vector, mode, allowed, limit, max(50, 5 * limit), rrf_k, {record.id})
+        probe = f"{record.name} {record.goal[:200]}"
+        hits = self._ranked(probe, vector, mode, allowed, limit, max(50, 5 * limit), rrf_k, {record.id})
+        self.problems = []  # the probe is ours, not the user's: its word count is no news
+        return hits
 
     # -- about the index -----------------------------------------------------------
     def stats(self) -> Stats:

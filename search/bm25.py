@@ -19,7 +19,7 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, NullQuery, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from indexer.analyzer import query_terms
+from indexer.analyzer import query_groups
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 MAX_TERMS = 64
@@ -49,10 +49,15 @@ class BM25Side:
     def ids(self) -> set[str]:
         return set(self.docnum)
 
-    def _plain(self, terms: list[str]) -> tuple[Query, Query]:
+    def _plain(self, groups: list[tuple[str, tuple[str, ...]]]) -> tuple[Query, Query]:
         boosts = field_boosts()
-        per_term = [Or([Term(f, t, boost=boosts.get(f, 1.0)) for f in TEXT_FIELDS]) for t in terms]
-        return And(per_term), Or(per_term)
+
+        def anywhere(term: str) -> Query:
+            return Or([Term(f, term, boost=boosts.get(f, 1.0)) for f in TEXT_FIELDS])
+
+        per_word = [Or([anywhere(word), And([anywhere(p) for p in parts])]) if parts else anywhere(word)
+                    for word, parts in groups]
+        return And(per_word), Or(per_word)
 
     def parse(self, text: str) -> tuple[list[Query], set[str], list[str]]:
         """The queries to run in order, the terms to highlight, and any problems."""
@@ -68,14 +73,15 @@ class BM25Side:
             except Exception as exc:  # Whoosh raises assorted errors on malformed syntax
                 problems.append(f"query syntax not understood ({type(exc).__name__}); searched for its words instead")
             text = re.sub(r'[":()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b', " ", text)
-        terms = query_terms(text, self.extra_words)
-        if len(terms) > MAX_TERMS:
-            problems.append(f"query has {len(terms)} distinct words; the first {MAX_TERMS} were used")
-            terms = terms[:MAX_TERMS]
-        if not terms:
+        groups = query_groups(text, self.extra_words)
+        if len(groups) > MAX_TERMS:
+            problems.append(f"query has {len(groups)} distinct words; the first {MAX_TERMS} were used")
+            groups = groups[:MAX_TERMS]
+        if not groups:
             return [], set(), problems
-        all_terms, any_term = self._plain(terms)
-        return ([all_terms, any_term] if len(terms) > 1 else [any_term]), set(terms), problems
+        all_terms, any_term = self._plain(groups)
+        terms = {word for word, _ in groups} | {p for _, parts in groups for p in parts}
+        return ([all_terms, any_term] if len(groups) > 1 else [any_term]), terms, problems
 
     def search(self, text: str, allowed: set[str] | None, limit: int,
                exclude: set[str] = frozenset()) -> tuple[list[tuple[str, float]], set[str], list[str]]:

@@ -1,0 +1,120 @@
+"""The BM25 side: Chinese segmentation that matches how people type, filters, phrases, syntax, updates."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from conftest import SEED, names
+from indexer import index_paths
+from indexer.analyzer import chinese_analyzer
+from search import GoalSearch
+
+QUERIES = json.loads((Path(__file__).parent / "data" / "bm25_queries.json").read_text("utf-8"))["queries"]
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[f"{q['query']}→{q['expect']}" for q in QUERIES])
+def test_query_finds_its_project_in_the_top_5(sample_index, case):
+    hits = sample_index.search(case["query"], mode="bm25", limit=5)
+    assert any(case["expect"] in name for name in names(hits)), names(hits)
+
+
+def test_tokenizer_keeps_whoosh_contract():
+    tokens = [t.copy() for t in chinese_analyzer()("数字政府政务云服务运维", positions=True, chars=True, mode="index")]
+    text = "数字政府政务云服务运维"
+    assert all(text[t.startchar:t.endchar] == t.text for t in tokens)
+    positions = {t.text: t.pos for t in tokens}
+    assert positions["政务"] == positions["政务云"]  # sub-words share their word's position
+    assert positions["运维"] == positions["服务"] + 1
+    assert [t.text for t in chinese_analyzer()("政务云运维", mode="query")] == ["政务云", "运维"]
+
+
+def test_all_terms_rank_before_partial_matches(sample_index):
+    hits = sample_index.search("政务云运维", mode="bm25", limit=20)
+    full = [i for i, h in enumerate(hits) if "政务云" in h.record.name + h.record.goal and "运维" in h.record.name + h.record.goal]
+    partial = [i for i, h in enumerate(hits) if i not in full]
+    assert full and partial and max(full) < min(partial)
+
+
+def test_phrase_query_in_chinese(sample_index):
+    hits = sample_index.search('"信息化运维"', mode="bm25", limit=30)
+    assert hits and all("信息化运维" in h.record.name + h.record.goal for h in hits)
+
+
+def test_whoosh_syntax_for_power_users(sample_index):
+    hits = sample_index.search("name:运维 AND year:2026", mode="bm25", limit=50)
+    assert hits and all(h.record.year == 2026 and "运维" in h.record.name for h in hits)
+
+
+@pytest.mark.parametrize("query", ["((name:", "name:", "AND OR NOT", '"unclosed phrase 运维'])
+def test_broken_syntax_never_raises(sample_index, query):
+    sample_index.search(query, mode="bm25")
+
+
+def test_traditional_characters_find_simplified(sample_index):
+    hits = sample_index.search("社會保障卡", mode="bm25", limit=5)
+    assert any("社会保障卡" in h.record.goal or "社会保障" in h.record.name for h in hits)
+
+
+@pytest.mark.parametrize("filters, check", [
+    ({"city": ["深圳"]}, lambda r: r.city == "深圳市"),
+    ({"city": ["江门", "深圳"]}, lambda r: r.city in ("江门市", "深圳市")),
+    ({"years": (2023, 2024)}, lambda r: 2023 <= r.year <= 2024),
+    ({"year": 2026}, lambda r: r.year == 2026),
+    ({"department": "政务服务"}, lambda r: "政务服务" in r.department),
+    ({"unit": "数字政府运营中心"}, lambda r: "数字政府运营中心" in r.unit),
+    ({"category": ["运维"]}, lambda r: r.category == "运维"),
+    ({"min_amount": 1000}, lambda r: r.amount >= 1000),
+    ({"max_amount": 50}, lambda r: r.amount <= 50),
+    ({"section": ["key_project"]}, lambda r: "key_project" in r.sections),
+])
+def test_filters_exclude_what_they_must(sample_index, filters, check):
+    for mode in ("bm25", "semantic", "hybrid"):
+        hits = sample_index.search("运维", mode=mode, limit=10, **filters)
+        assert hits and all(check(h.record) for h in hits)
+
+
+def test_filtered_search_still_fills_n(sample_index):
+    assert len(sample_index.search("运维", mode="semantic", city=["广州"], year=2024, limit=20)) == 20
+
+
+def test_empty_query_lists_filtered_projects_by_amount(sample_index):
+    hits = sample_index.search("", city=["广州"], category=["运维"], limit=5)
+    amounts = [h.record.amount for h in hits]
+    assert amounts == sorted(amounts, reverse=True) and hits[0].record.amount == 20206.21
+
+
+def test_highlights_are_character_ranges_on_whole_words(sample_index):
+    hit = sample_index.search("政务云运维", mode="bm25", limit=1)[0]
+    goal = hit.record.goal
+    assert hit.highlights["goal"] and all(goal[s:e] in ("政务云", "运维", "政务", "政务云运维") or "运维" in goal[s:e] or "政务云" in goal[s:e]
+                                          for s, e in hit.highlights["goal"])
+    snippet = hit.snippet
+    assert all(snippet.text[s:e] in goal for s, e in snippet.ranges)
+
+
+def test_cli_bm25_json_puts_cloud_ops_first_with_highlights(sample_index_dir):
+    result = CliRunner().invoke(cli, ["search", "政务云运维", "--mode", "bm25", "--format", "json", "--index-dir", str(sample_index_dir)],
+                                catch_exceptions=False)
+    hits = json.loads(result.stdout)
+    assert "政务云服务运维项目" in hits[0]["name"] or "政务云服务运维项目" in hits[1]["name"]
+    assert hits[0]["highlights"]["goal"] and hits[0]["bm25_rank"] == 1
+
+
+def test_reindexing_a_file_replaces_its_records(tmp_path):
+    index_dir = tmp_path / "index"
+    doc = tmp_path / "sz.txt"
+    shutil.copy(SEED["sz_2023"], doc)
+    index_paths([SEED["jm_2021"], doc], index_dir)
+    first = index_paths([doc], index_dir)
+    assert first.records == 10 and first.embedded == 0  # unchanged text is never embedded again
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 10 and len(index.bm25.ids()) == 10
+    result = CliRunner().invoke(cli, ["index", "--remove", str(doc), "--index-dir", str(index_dir)], catch_exceptions=False)
+    assert result.exit_code == 0
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5 and not index.search("人力资源综合管理", mode="bm25", city=["深圳"])
