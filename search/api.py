@@ -17,6 +17,7 @@ from typing import Callable
 from indexer import (
     AmbiguousRecord,
     GoalsearchError,
+    IndexCorrupt,
     IndexIncompatible,
     IndexMissing,
     Record,
@@ -134,15 +135,27 @@ class GoalSearch:
         ``model`` (default: the index's own) must be the model that built the vectors.
         """
         index_dir = Path(index_dir)
-        generation = store.current_generation(index_dir)
-        if generation is None:
-            raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
-        manifest = store.read_manifest(generation)
-        built_with = manifest.get("model", {})
-        if model is not None and model != built_with.get("requested"):
-            raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
-                                    f"run `goalsearch index --rebuild --model {model}` or drop --model")
-        return cls(index_dir, generation, manifest, built_with.get("requested"))
+        if index_dir.exists() and not index_dir.is_dir():
+            raise IndexMissing(f"index location {index_dir} is a file, not a folder; give another --index-dir")
+        for attempt in range(3):
+            generation = store.current_generation(index_dir)
+            if generation is None:
+                raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
+            try:
+                manifest = store.read_manifest(generation)
+                built_with = manifest.get("model", {})
+                if model is not None and model != built_with.get("requested"):
+                    raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
+                                            f"run `goalsearch index --rebuild --model {model}` or drop --model")
+                return cls(index_dir, generation, manifest, built_with.get("requested"))
+            except (IndexCorrupt, FileNotFoundError):
+                # A writer may have switched generations and removed this one while we read it.
+                if attempt < 2 and store.current_generation(index_dir) != generation:
+                    continue
+                if not generation.exists():
+                    continue
+                raise
+        raise IndexCorrupt(f"index {index_dir} keeps changing under us; try again when `goalsearch index` has finished")
 
     @classmethod
     def exists(cls, index_dir: str | Path = "index") -> bool:

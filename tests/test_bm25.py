@@ -118,3 +118,16 @@ def test_reindexing_a_file_replaces_its_records(tmp_path):
     assert result.exit_code == 0
     with GoalSearch.open(index_dir) as index:
         assert len(index.records) == 5 and not index.search("人力资源综合管理", mode="bm25", city=["深圳"])
+
+
+def test_user_dictionary_changes_segmentation(tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("数运中心 5000 n\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["index", str(SEED["gz_zwfw_2026"]), "--user-dict", str(words), "--index-dir", str(index_dir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    with GoalSearch.open(index_dir) as index:
+        assert index.extra_words == ("数运中心 5000 n",)
+        hits = index.search("数运中心", mode="bm25", limit=5)
+        assert hits and all("数运中心" in h.record.name + h.record.goal for h in hits)

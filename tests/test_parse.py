@@ -80,6 +80,10 @@ def test_guangzhou_2024_units_and_renamed_key_projects():
     assert len(assistants) == 9 and len({r.unit for r in assistants}) == 9 and len({r.id for r in assistants}) == 9
     pension = by_name(records, "城乡居民社会养老保险政府资助项目（被征地农民）")
     assert pension.amounts["政府性基金预算"] == 9752.88 and pension.amounts["一般公共预算"] == 0.0
+    tuition = by_name(records, "民办中等职业教育免学费补助")
+    assert tuition.amount == 9594.0 and tuition.unit == "广州市人力资源和社会保障局"
+    assert tuition.goal.startswith("通过开展中等职业教育免学费专项经费项目")
+    assert tuition.goal.endswith("促进教育公平和劳动者素质提高。")
     health = by_name(records, "广州市干部健康管理中心专项工作经费")
     assert health.amount == 2100.0 and health.amounts["其他资金"] == 2100.0
     assert health.unit == "广州市干部和人才健康管理中心"
@@ -122,6 +126,8 @@ def test_zwfw_2026_units_and_secret_project():
     records, _ = parse(SEED["gz_zwfw_2026"])
     cloud = by_name(records, "广州市政务服务和数据管理局2024-2027年广州市数字政府政务云服务运维项目")
     assert cloud.amount == 20206.21 and cloud.unit == "广州市数字政府运营中心" and cloud.category == "运维"
+    assert cloud.goal.startswith("根据《广州市国民经济和社会发展第十四个五年规划")
+    assert cloud.goal.endswith("助力我市“数字政府”体系建设。") and cloud.year == 2026 and cloud.city == "广州市"
     assert by_name(records, "GZIT2022-SM-W-C-051103").amount == 3457.38
     hotline = by_name(records, "广州12345政务服务便民热线平台运营项目")
     assert hotline.amount == 12000.0 and hotline.sections == ["expenditure", "key_project"]

@@ -62,6 +62,20 @@ def test_truncated_files_in_any_accepted_encoding_never_crash(seed, encoding, cu
     assert report.reconciled
 
 
+@settings(max_examples=30, deadline=None)
+@given(seed=st.sampled_from(sorted(SEED_LINES)), line=st.integers(0, 10**6))
+def test_mixed_encodings_never_crash(seed, line):
+    lines = SEED_LINES[seed]
+    i = line % len(lines)
+    data = ("\n".join(lines[:i]).encode("utf-8") + b"\n" + lines[i].encode("gb18030", errors="replace")
+            + b"\n" + "\n".join(lines[i + 1:]).encode("utf-8"))
+    try:
+        _, report = parse_bytes(data, "mixed.txt")
+    except DocumentError:
+        return
+    assert report.reconciled
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_give_records_or_a_document_error(data):

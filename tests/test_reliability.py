@@ -68,3 +68,21 @@ def test_killed_indexing_leaves_the_previous_index_searchable(tmp_path):
         assert check_index(index_dir) == []
     index_paths([SEED["jm_2021"]], index_dir, rebuild=True)  # and the stale lock does not block the next writer
     assert not list(index_dir.glob("tmp-*"))
+
+
+def test_searches_keep_working_while_another_process_rebuilds(tmp_path):
+    index_dir = tmp_path / "index"
+    index_paths([SEED["jm_2021"], SEED["sz_2023"]], index_dir)
+    script = ("from indexer import index_paths\n"
+              f"for _ in range(3): index_paths([{str(SEED['jm_2021'])!r}, {str(SEED['sz_2023'])!r}], {str(index_dir)!r}, rebuild=True)")
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    searches = 0
+    try:
+        while writer.poll() is None or searches < 5:
+            with GoalSearch.open(index_dir) as index:
+                assert len(index.records) == 10
+                assert index.search("社保卡", limit=3)
+            searches += 1
+    finally:
+        writer.wait()
+    assert writer.returncode == 0 and searches >= 5
