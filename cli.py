@@ -437,6 +437,49 @@ def check_command(index_dir, model):
     click.echo(f"index {index_dir}: ok")
 
 
+DEFAULT_QUERIES = Path(__file__).parent / "benchmarks" / "eval_queries.json"
+
+
+@cli.command(name="eval")
+@click.argument("queries_file", required=False, type=click.Path(path_type=Path))
+@index_dir_option
+@format_option(("table", "json"))
+@click.option("--rrf-k", type=click.IntRange(0, 10000), default=60, show_default=True, help="RRF constant for hybrid.")
+@handle_errors
+def eval_command(queries_file, index_dir, output_format, rrf_k):
+    """Score bm25, semantic and hybrid on a labelled query set: nDCG@10, Recall@10, MRR@10.
+
+    QUERIES_FILE is JSON: {"queries": [{"id", "kind", "query", "relevant": {project: 2 or 1}}]};
+    a project is a record id, an exact name, or "name|unit". Default: benchmarks/eval_queries.json.
+
+    \b
+    Example:
+        goalsearch eval benchmarks/eval_queries.json --format json
+    """
+    from search import evaluate, load_queries
+
+    path = queries_file or DEFAULT_QUERIES
+    queries = load_queries(path)
+    with _open(index_dir) as index:
+        report = evaluate(index, queries, rrf_k=rrf_k)
+    for problem in report.problems:
+        click.echo(f"note: {problem}", err=True)
+    if output_format == "json":
+        _json({mode: kinds for mode, kinds in report.by_mode.items()})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{report.queries} queries from {path}")
+    for column in ("mode", "kind", "nDCG@10", "Recall@10", "MRR@10"):
+        table.add_column(column, justify="left" if column in ("mode", "kind") else "right")
+    for mode, kinds in report.by_mode.items():
+        for kind in sorted(kinds, key=lambda k: (k == "overall", k)):
+            m = kinds[kind]
+            table.add_row(mode, kind, f"{m['ndcg@10']:.3f}", f"{m['recall@10']:.3f}", f"{m['mrr@10']:.3f}",
+                          style="bold" if kind == "overall" else None)
+    _console().print(table)
+
+
 @cli.group(name="model")
 def model_group():
     """The embedding model: convert the bundled multilingual-e5-small for sentence-transformers."""

@@ -71,10 +71,13 @@ def build_default_model(force: bool = False) -> Path:
 def _sentence_transformer(path: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
     except ImportError:
         raise UsageError("sentence-transformers is not installed: pip install -e . (after pip install torch==2.13.0)") from None
+    transformers_logging.disable_progress_bar()
     device = "cuda" if _cuda() else "cpu"
     return SentenceTransformer(path, local_files_only=True, device=device)
 

@@ -14,12 +14,13 @@ from indexer import (
 )
 
 from .api import GoalSearch, Hit, SearchMode, Stats, check_index, sample_corpus
+from .evaluate import EvalReport, evaluate, load_queries
 from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
 from .highlight import Snippet
 
 __all__ = [
-    "AmbiguousRecord", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
+    "AmbiguousRecord", "EvalReport", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
     "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
-    "UsageError", "check_index", "parse_years", "rrf", "sample_corpus",
+    "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
 ]
