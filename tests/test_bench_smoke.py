@@ -1,0 +1,20 @@
+"""The scaling benchmark runs end to end at a small size, so it cannot rot (no timing is asserted)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_benchmark_runs_at_200_projects(tmp_path):
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--projects", "200", "--rounds", "1",
+                    "--embed-sample", "4", "--faiss", "--json", str(out)], check=True, capture_output=True, cwd=ROOT)
+    result = json.loads(out.read_text("utf-8"))
+    assert result["projects"] == 200
+    assert {"bm25", "semantic", "hybrid"} <= set(result["latency_ms"]) and {"bm25s", "hybrid"} <= set(result["baseline_ms"])
+    assert result["faiss"][0]["recall@10_vs_exact"] > 0.99
+    assert result["size_mb"]["fulltext"] > 0
