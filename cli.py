@@ -28,7 +28,7 @@ from indexer import (
     document_files,
     remove_paths,
 )
-from indexer.embedding import build_default_model, configured_model
+from indexer.embedding import build_default_model, configured_model, default_model_dir
 from search import AmbiguousRecord, GoalSearch, Hit, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -176,6 +176,8 @@ def _render_hits(hits: list[Hit], output_format: str, explain: bool, problems: l
 
 
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
+    if not (default_model_dir() / "goalsearch_model.json").exists():
+        click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
     return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: click.echo(m, err=True))
 
 

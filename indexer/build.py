@@ -15,7 +15,7 @@ from typing import Callable
 
 from . import store
 from .document import document_files, parse
-from .embedding import DEFAULT_MODEL, load_embedder
+from .embedding import configured_model, load_embedder
 from .errors import DocumentError
 from .fulltext import write_fulltext
 from .lock import write_lock
@@ -81,7 +81,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
     with write_lock(index_dir):
         previous = None if rebuild else store.current_generation(index_dir)
         old_manifest = store.read_manifest(previous) if previous else {}
-        model = model or old_manifest.get("model", {}).get("requested") or DEFAULT_MODEL
+        model = model or old_manifest.get("model", {}).get("requested") or configured_model()
         if extra_words is None:
             extra_words = tuple(old_manifest.get("user_words", ()))
         replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())

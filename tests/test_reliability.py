@@ -86,3 +86,33 @@ def test_searches_keep_working_while_another_process_rebuilds(tmp_path):
     finally:
         writer.wait()
     assert writer.returncode == 0 and searches >= 5
+
+
+def test_index_from_another_model_is_refused_in_one_line(tmp_path):
+    index_paths([SEED["jm_2021"]], tmp_path)
+    generation = next(tmp_path.glob("gen-*"))
+    manifest = json.loads((generation / "manifest.json").read_text("utf-8"))
+    manifest["model"].update(name="bge-small-zh-v1.5", dimension=512)
+    (generation / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    from indexer import IndexIncompatible
+
+    with GoalSearch.open(tmp_path) as index:
+        assert index.search("社保卡", mode="bm25")  # words still work
+        with pytest.raises(IndexIncompatible, match="was built with bge-small-zh-v1.5 \\(512-d\\)"):
+            index.search("社保卡", mode="hybrid")
+    assert any("bge-small-zh-v1.5" in p for p in check_index(tmp_path))
+
+
+def test_index_location_that_is_a_file(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    target = tmp_path / "afile"
+    target.write_text("x")
+    result = CliRunner().invoke(cli, ["stats", "--index-dir", str(target)])
+    assert result.exit_code == 2 and "is a file" in result.stderr and "Traceback" not in result.output
+    from indexer import IndexMissing
+
+    with pytest.raises(IndexMissing, match="is a file, not a folder"):
+        GoalSearch.open(target)
