@@ -54,13 +54,14 @@ def default_model_dir() -> Path:
 
 def build_default_model(force: bool = False) -> Path:
     """The converted default model folder, converting it first when missing or stale."""
-    from .model_convert import convert, sha256_of, source_file
+    from .model_convert import convert, source_file
+    from .store import sha256_file
 
     folder = default_model_dir()
     marker = folder / "goalsearch_model.json"
     if not force and marker.exists():
         try:
-            if json.loads(marker.read_text("utf-8")).get("source_sha256") == sha256_of(source_file()):
+            if json.loads(marker.read_text("utf-8")).get("source_sha256") == sha256_file(source_file()):
                 return folder
         except (OSError, ValueError):
             pass

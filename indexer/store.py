@@ -27,7 +27,8 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -37,7 +38,7 @@ def _sha256(path: Path) -> str:
 
 def checksums(generation: Path) -> dict[str, str]:
     """SHA-256 of every file of a generation but the manifest, by relative path."""
-    return {str(p.relative_to(generation)): _sha256(p) for p in sorted(generation.rglob("*"))
+    return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(generation.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
 
 
