@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +19,35 @@ from .records import Record
 
 VECTORS = "vectors.npy"
 KEYS = "vector_keys.json"
+HNSW = "vectors.hnsw"
+
+
+def vector_settings() -> dict:
+    """When and how to build the approximate (HNSW) index, from package data."""
+    from importlib import resources
+
+    settings = json.loads(resources.files("indexer").joinpath("data/vectors.json").read_text("utf-8"))
+    override = os.environ.get("GOALSEARCH_HNSW_MIN_RECORDS")
+    if override:
+        settings["hnsw_min_records"] = int(override)
+    return settings
+
+
+def write_hnsw(directory: Path, matrix: np.ndarray) -> bool:
+    """Write an HNSW graph beside the vectors when the index is large enough; True if written.
+
+    faiss's own binary format (``write_index``), not pickle; the manifest checksums it like every file.
+    """
+    settings = vector_settings()
+    if len(matrix) < settings["hnsw_min_records"]:
+        return False
+    import faiss
+
+    graph = faiss.IndexHNSWFlat(matrix.shape[1], settings["hnsw_m"], faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = settings["ef_construction"]
+    graph.add(np.ascontiguousarray(matrix, dtype=np.float32))
+    faiss.write_index(graph, str(directory / HNSW))
+    return True
 
 
 def content_hash(text: str, model_name: str) -> str:
@@ -54,5 +84,6 @@ def write_vectors(directory: Path, records: list[Record], embedder, previous: Pa
     dimension = embedder.info.dimension
     matrix = np.stack([known[h] for h in hashes]).astype(np.float32) if records else np.zeros((0, dimension), np.float32)
     np.save(directory / VECTORS, matrix, allow_pickle=False)
+    write_hnsw(directory, matrix)
     (directory / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
     return len(missing)

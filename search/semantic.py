@@ -1,7 +1,10 @@
 """The semantic side: faiss inner product over normalized vectors, filtered by allowed ids.
 
-Vectors are L2-normalized, so inner product is cosine similarity. Filters become a
-faiss ``IDSelectorBatch`` so a filtered search still fills its N results.
+Vectors are L2-normalized, so inner product is cosine similarity. Small indexes are
+searched exactly; large ones (``data/vectors.json``) through the HNSW graph written at
+build time, except when a filter allows only a small share of the records, where the
+exact search over those rows is both faster and complete. Filters become a faiss
+``IDSelectorBatch`` so a filtered search still fills its N results.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.vectors import load_vectors
+from indexer.vectors import HNSW, load_vectors, vector_settings
 
 
 class VectorSide:
@@ -26,6 +29,10 @@ class VectorSide:
         self.index = faiss.IndexFlatIP(self.dimension)
         if len(self.ids):
             self.index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+        self.graph = faiss.read_index(str(generation / HNSW)) if (generation / HNSW).exists() else None
+        settings = vector_settings()
+        self.ef_search = settings["ef_search"]
+        self.exact_below = settings["exact_when_allowed_below"]
 
     def vector_of(self, doc_id: str) -> np.ndarray:
         return self.vectors[self.row[doc_id]]
@@ -43,6 +50,11 @@ class VectorSide:
                 return []
         k = min(limit, len(self.ids) if rows is None else len(rows))
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
-        params = self._faiss.SearchParameters(sel=self._faiss.IDSelectorBatch(rows)) if rows is not None else None
-        scores, found = self.index.search(query, k, params=params)
+        selector = self._faiss.IDSelectorBatch(rows) if rows is not None else None
+        if self.graph is not None and (rows is None or len(rows) >= self.exact_below * len(self.ids)):
+            params = self._faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
+            scores, found = self.graph.search(query, k, params=params)
+        else:
+            params = self._faiss.SearchParameters(sel=selector) if selector is not None else None
+            scores, found = self.index.search(query, k, params=params)
         return [(self.ids[r], float(s)) for r, s in zip(found[0], scores[0]) if r >= 0]

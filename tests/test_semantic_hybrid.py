@@ -110,3 +110,22 @@ def test_bad_arguments_raise_usage_errors(sample_index, kwargs, message):
 @pytest.mark.parametrize("query", ["", "！！！", "🙂🙂", "运维" * 5000, "a" * 10000])
 def test_odd_queries_answer_without_error(sample_index, query):
     sample_index.search(query, limit=3)
+
+
+def test_large_indexes_search_an_hnsw_graph_with_the_same_results(tmp_path, monkeypatch, sample_index):
+    from indexer import index_paths
+    from search import sample_corpus
+
+    monkeypatch.setenv("GOALSEARCH_HNSW_MIN_RECORDS", "100")
+    index_paths([sample_corpus()], tmp_path / "hnsw")
+    assert list((tmp_path / "hnsw").glob("gen-*/vectors.hnsw"))
+    with GoalSearch.open(tmp_path / "hnsw") as approximate:
+        assert approximate.vectors.graph is not None
+        for query in ("客服电话接听中心", "摄像头联网感知", "给机关干部做年度体检"):
+            exact = names(sample_index.search(query, mode="semantic", limit=10))
+            found = names(approximate.search(query, mode="semantic", limit=10))
+            assert len(set(exact) & set(found)) >= 9
+        filtered = approximate.search("运维", mode="semantic", city=["深圳"], limit=3)  # few allowed: exact
+        assert filtered and {h.record.city for h in filtered} == {"深圳市"}
+        wide = approximate.search("运维", mode="semantic", city=["广州"], limit=10)  # most allowed: the graph
+        assert len(wide) == 10 and {h.record.city for h in wide} == {"广州市"}
