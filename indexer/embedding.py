@@ -59,9 +59,14 @@ def build_default_model(force: bool = False) -> Path:
 
     folder = default_model_dir()
     marker = folder / "goalsearch_model.json"
+    source = source_file()
     if not force and marker.exists():
         try:
-            if json.loads(marker.read_text("utf-8")).get("source_sha256") == sha256_file(source_file()):
+            recorded = json.loads(marker.read_text("utf-8"))
+            stat = source.stat()
+            # Hashing 70 MB costs a tenth of a second on every start; size and mtime say "unchanged" for free.
+            if (recorded.get("source_size"), recorded.get("source_mtime_ns")) == (stat.st_size, stat.st_mtime_ns) \
+                    or recorded.get("source_sha256") == sha256_file(source):
                 return folder
         except (OSError, ValueError):
             pass

