@@ -150,12 +150,7 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
         try:
             if not path.exists():
                 raise DocumentError(f"{path}: no such file or directory")
-            file_records, report = parse(path)
-            for record in file_records:
-                record.source = source
-            report.source = source
-            for skip in report.skips:
-                skip.source = source
+            file_records, report = parse(source)
             records.extend(file_records)
         except DocumentError as exc:
             report = IngestReport(source=source, error=str(exc))

@@ -36,9 +36,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def checksums(generation: Path) -> dict[str, str]:
-    """SHA-256 of every file of a generation but the manifest, by relative path."""
-    return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(generation.rglob("*"))
+def checksums(generation: Path, under: str = "") -> dict[str, str]:
+    """SHA-256 of every file of a generation but the manifest (or only those under ``under``), by relative path."""
+    root = generation / under if under else generation
+    return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
 
 
@@ -119,8 +120,13 @@ def discard(work: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
-def read_manifest(generation: Path, verify: bool = True) -> dict:
-    """The manifest of a generation, checked against the files it describes."""
+def read_manifest(generation: Path, verify: bool | str = True) -> dict:
+    """The manifest of a generation, checked against the files it describes.
+
+    ``verify=True`` hashes every file (``check``, and before a build copies the generation);
+    a folder name hashes only that folder: searching checks the Whoosh files, the only ones
+    read with pickle, and leaves hashing hundreds of MB of JSON and vectors to ``check``.
+    """
     try:
         manifest = json.loads((generation / MANIFEST).read_text("utf-8"))
     except FileNotFoundError:
@@ -130,8 +136,10 @@ def read_manifest(generation: Path, verify: bool = True) -> dict:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexIncompatible(f"index {generation.parent} has format {manifest.get('format_version')}, this goalsearch reads {FORMAT_VERSION}; run `goalsearch index --rebuild`")
     if verify:
-        expected = manifest.get("checksums", {})
-        actual = checksums(generation)
+        under = verify if isinstance(verify, str) else ""
+        expected = {name: digest for name, digest in manifest.get("checksums", {}).items()
+                    if not under or name.startswith(under + "/")}
+        actual = checksums(generation, under)
         if expected != actual:
             changed = sorted(set(expected.items()) ^ set(actual.items()))
             name = changed[0][0] if changed else "?"

@@ -118,7 +118,7 @@ class GoalSearch:
             if generation is None:
                 raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
             try:
-                manifest = store.read_manifest(generation)
+                manifest = store.read_manifest(generation, verify=FULLTEXT)
                 built_with = manifest.get("model", {})
                 if model is not None and model != built_with.get("requested"):
                     raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "

@@ -73,11 +73,18 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
     """
     problems: list[str] = []
     fix = "fix: `goalsearch index --rebuild PATH`"
+    from indexer import store
+
     from .api import GoalSearch
 
     try:
         index = GoalSearch.open(index_dir)
     except GoalsearchError as exc:
+        return [str(exc)]
+    try:
+        store.read_manifest(index.generation)  # every file, not only the Whoosh ones search checks
+    except GoalsearchError as exc:
+        index.close()
         return [str(exc)]
     with index:
         record_ids = set(index.by_id)

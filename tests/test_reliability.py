@@ -116,3 +116,14 @@ def test_index_location_that_is_a_file(tmp_path):
 
     with pytest.raises(IndexMissing, match="is a file, not a folder"):
         GoalSearch.open(target)
+
+
+def test_check_hashes_every_file_search_only_the_pickled_ones(tmp_path):
+    index_paths([SEED["jm_2021"]], tmp_path)
+    generation = next(tmp_path.glob("gen-*"))
+    with open(generation / "reports.json", "a", encoding="utf-8") as handle:
+        handle.write(" ")
+    with GoalSearch.open(tmp_path) as index:  # JSON is read without pickle: searching goes on
+        assert index.search("社保卡", mode="bm25")
+    problems = check_index(tmp_path)
+    assert problems and "reports.json does not match the manifest" in problems[0]
