@@ -20,6 +20,7 @@ from .errors import DocumentError
 from .fulltext import write_fulltext
 from .lock import write_lock
 from .records import IngestReport, Record
+from .terms import write_terms
 from .vectors import write_vectors
 
 RECORDS = "records.jsonl"
@@ -41,6 +42,7 @@ class BuildResult:
     embedded: int
     files: int
     reports: list[IngestReport] = field(default_factory=list)
+    tokenized: int = 0  # records whose term counts were computed (the others were reused)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -102,6 +104,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT)
             else:
                 write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words))
+            tokenized = write_terms(work, all_records, tuple(extra_words), previous)
             if progress:
                 progress("bm25", len(all_records), len(all_records))
             embedded = write_vectors(work, all_records, embedder, previous,
@@ -121,7 +124,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             store.discard(work)
             raise
     return BuildResult(str(index_dir), generation.name, len(all_records), len(records),
-                       len(old_records) - len(kept), embedded, len(old_reports), reports)
+                       len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized)
 
 
 def _versions() -> dict:

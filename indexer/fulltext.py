@@ -28,10 +28,15 @@ def make_schema(extra_words: tuple[str, ...] = ()) -> Schema:
                   amount=NUMERIC(float, bits=64), **text)
 
 
+def field_texts(record: Record) -> dict[str, str]:
+    """The text of each full-text field of a record (the same for Whoosh and the term matrix)."""
+    return {"name": record.name, "aliases": " ".join(record.aliases), "goal": record.goal,
+            "unit": record.unit, "department": record.department}
+
+
 def _document(record: Record) -> dict:
     return {
-        "id": record.id, "source": record.source, "name": record.name, "aliases": " ".join(record.aliases),
-        "goal": record.goal, "unit": record.unit, "department": record.department,
+        "id": record.id, "source": record.source, **field_texts(record),
         "city": city_label(record.city) or "", "year": record.year or 0, "category": record.category,
         "section": ",".join(record.sections), "amount": record.amount or 0.0,
     }

@@ -98,7 +98,7 @@ class GoalSearch:
         self.records: list[Record] = load_records(generation)
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
-        self.bm25 = BM25Side(generation / FULLTEXT, self.extra_words)
+        self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words)
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []

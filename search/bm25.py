@@ -1,15 +1,18 @@
-"""The BM25 side: Whoosh over jieba tokens, with field boosts and filters as allowed-doc sets.
+"""The BM25 side: jieba tokens ranked with field boosts, filters applied before ranking.
 
-A plain query is cut into terms and asked twice: first every term must match
-(in any field), then any term may; hits of the first kind rank first, so partial
-matches still come back without outranking complete ones. A query with Whoosh
-syntax (``name:运维 AND year:2026``, ``"信息化运维"``) goes to Whoosh's parser; if
-that fails, the words are searched plainly and the problem is reported.
+A plain query is cut into word groups; records matching every group rank first,
+then records matching some, so partial matches still come back without outranking
+complete ones. Plain queries are ranked over the term matrices (``lexical``), which
+stays fast at 100k records; Whoosh ranks them the same way (all words, then any) for
+indexes built before those matrices existed. A query with Whoosh syntax
+(``name:运维 AND year:2026``, ``"信息化运维"``) goes to Whoosh's parser; if that fails,
+the words are searched plainly and the problem is reported.
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +23,8 @@ from whoosh.query import And, NullQuery, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
+
+from .lexical import LexicalSide
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 MAX_TERMS = 64
@@ -33,14 +38,33 @@ def field_boosts() -> dict[str, float]:
     return data["field_boosts"]
 
 
-class BM25Side:
-    """A warm Whoosh searcher over one generation, reused across queries."""
+@dataclass
+class ParsedQuery:
+    """A query as the BM25 side understood it."""
 
-    def __init__(self, directory: Path, extra_words: tuple[str, ...]) -> None:
-        self.index = whoosh_index.open_dir(str(directory))
+    query: Query | None  # Whoosh query, for text with syntax
+    groups: list[tuple[str, tuple[str, ...]]]  # plain word groups otherwise
+    terms: set[str]  # what to highlight
+    problems: list[str]
+
+
+class BM25Side:
+    """A warm Whoosh searcher and the term matrices of one generation, reused across queries."""
+
+    def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...]) -> None:
+        self.index = whoosh_index.open_dir(str(fulltext))
         self.searcher = self.index.searcher(weighting=BM25F())
         self.extra_words = extra_words
         self.docnum = {fields["id"]: num for num, fields in self.searcher.iter_docs()}
+        self.generation = generation
+        self._lexical: LexicalSide | None = None
+
+    @property
+    def lexical(self) -> LexicalSide | None:
+        """The term matrices, loaded on the first plain query; None for indexes without them."""
+        if self._lexical is None and LexicalSide.available(self.generation):
+            self._lexical = LexicalSide(self.generation, field_boosts())
+        return self._lexical
 
     def close(self) -> None:
         self.searcher.close()
@@ -49,7 +73,8 @@ class BM25Side:
     def ids(self) -> set[str]:
         return set(self.docnum)
 
-    def _plain(self, groups: list[tuple[str, tuple[str, ...]]]) -> tuple[Query, Query]:
+    def _plain(self, groups: list[tuple[str, tuple[str, ...]]]) -> list[Query]:
+        """Whoosh queries for plain word groups: all of them, then any (one query for one group)."""
         boosts = field_boosts()
 
         def anywhere(term: str) -> Query:
@@ -57,10 +82,10 @@ class BM25Side:
 
         per_word = [Or([anywhere(word), And([anywhere(p) for p in parts])]) if parts else anywhere(word)
                     for word, parts in groups]
-        return And(per_word), Or(per_word)
+        return [And(per_word), Or(per_word)] if len(per_word) > 1 else [Or(per_word)]
 
-    def parse(self, text: str) -> tuple[list[Query], set[str], list[str]]:
-        """The queries to run in order, the terms to highlight, and any problems."""
+    def parse(self, text: str) -> ParsedQuery:
+        """What to ask: a Whoosh query for text with syntax, else plain word groups."""
         problems: list[str] = []
         if _SYNTAX.search(text):
             try:
@@ -68,7 +93,7 @@ class BM25Side:
                 query = parser.parse(text)
                 if query is not NullQuery and "ErrorQuery" not in repr(query):
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
-                    return [query], terms, problems
+                    return ParsedQuery(query, [], terms, problems)
                 problems.append("query syntax not understood; searched for its words instead")
             except Exception as exc:  # Whoosh raises assorted errors on malformed syntax
                 problems.append(f"query syntax not understood ({type(exc).__name__}); searched for its words instead")
@@ -77,20 +102,32 @@ class BM25Side:
         if len(groups) > MAX_TERMS:
             problems.append(f"query has {len(groups)} distinct words; the first {MAX_TERMS} were used")
             groups = groups[:MAX_TERMS]
-        if not groups:
-            return [], set(), problems
-        all_terms, any_term = self._plain(groups)
         terms = {word for word, _ in groups} | {p for _, parts in groups for p in parts}
-        return ([all_terms, any_term] if len(groups) > 1 else [any_term]), terms, problems
+        return ParsedQuery(None, groups, terms, problems)
 
-    def search(self, text: str, allowed: set[str] | None, limit: int,
-               exclude: set[str] = frozenset()) -> tuple[list[tuple[str, float]], set[str], list[str]]:
-        """Ranked (id, score) pairs for ``text`` among ``allowed`` ids (None: all)."""
-        queries, terms, problems = self.parse(text)
+    def search(self, text: str, allowed: set[str] | None, limit: int, exclude: set[str] = frozenset(),
+               whoosh: bool = False) -> tuple[list[tuple[str, float]], set[str], list[str]]:
+        """Ranked (id, score) pairs for ``text`` among ``allowed`` ids (None: all).
+
+        ``whoosh=True`` ranks plain queries with Whoosh too: the reference the term
+        matrices are tested against.
+        """
+        parsed = self.parse(text)
+        if parsed.query is None and not parsed.groups:
+            return [], parsed.terms, parsed.problems
+        if parsed.query is None and not whoosh and self.lexical is not None:
+            hits = self.lexical.rank(parsed.groups, self.lexical.mask(allowed, set(exclude)), limit)
+            return hits, parsed.terms, parsed.problems
+        queries = [parsed.query] if parsed.query is not None else self._plain(parsed.groups)
+        return self._whoosh(queries, allowed, limit, exclude), parsed.terms, parsed.problems
+
+    def _whoosh(self, queries: list[Query], allowed: set[str] | None, limit: int,
+                exclude: set[str]) -> list[tuple[str, float]]:
+        """Ask Whoosh each query in turn until ``limit`` distinct hits are found."""
         if allowed is not None:
             allowed_docs = {self.docnum[i] for i in allowed if i in self.docnum and i not in exclude}
             if not allowed_docs:
-                return [], terms, problems
+                return []
         else:
             allowed_docs = None
         hits: list[tuple[str, float]] = []
@@ -107,4 +144,4 @@ class BM25Side:
                     hits.append((doc_id, float(hit.score)))
                     if len(hits) >= limit:
                         break
-        return hits, terms, problems
+        return hits

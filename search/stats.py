@@ -67,8 +67,8 @@ def index_stats(index) -> Stats:
 def check_index(index_dir: str | Path = "index", model: str | None = None) -> list[str]:
     """Problems with the index at ``index_dir`` (empty when it is sound).
 
-    Verifies the manifest checksums, that the full-text index, the vectors and the
-    record store hold the same ids, and that the vectors were built with ``model``
+    Verifies the manifest checksums, that the full-text index, the term matrices, the
+    vectors and the record store hold the same ids, and that the vectors were built with ``model``
     (default: the configured model, ``GOALSEARCH_MODEL`` or multilingual-e5-small).
     """
     problems: list[str] = []
@@ -92,6 +92,9 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
             problems.append(f"record store has duplicate ids; {fix}")
         if index.bm25.ids() != record_ids:
             problems.append(f"full-text index and record store disagree on {len(index.bm25.ids() ^ record_ids)} ids; {fix}")
+        lexical = index.bm25.lexical
+        if lexical is not None and (set(lexical.ids) != record_ids or len(lexical.ids) != len(index.records)):
+            problems.append(f"term matrices and record store disagree on {len(set(lexical.ids) ^ record_ids)} ids; {fix}")
         if set(index.vectors.ids) != record_ids or len(index.vectors.ids) != len(index.records):
             problems.append(f"vector index and record store disagree on {len(set(index.vectors.ids) ^ record_ids)} ids; {fix}")
         wanted = model or configured_model()

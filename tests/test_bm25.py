@@ -111,7 +111,7 @@ def test_reindexing_a_file_replaces_its_records(tmp_path):
     shutil.copy(SEED["sz_2023"], doc)
     index_paths([SEED["jm_2021"], doc], index_dir)
     first = index_paths([doc], index_dir)
-    assert first.records == 10 and first.embedded == 0  # unchanged text is never embedded again
+    assert first.records == 10 and first.embedded == 0 and first.tokenized == 0  # unchanged text is never redone
     with GoalSearch.open(index_dir) as index:
         assert len(index.records) == 10 and len(index.bm25.ids()) == 10
     result = CliRunner().invoke(cli, ["index", "--remove", str(doc), "--index-dir", str(index_dir)], catch_exceptions=False)
@@ -131,3 +131,47 @@ def test_user_dictionary_changes_segmentation(tmp_path):
         assert index.extra_words == ("数运中心 5000 n",)
         hits = index.search("数运中心", mode="bm25", limit=5)
         assert hits and all("数运中心" in h.record.name + h.record.goal for h in hits)
+
+
+EVAL_QUERIES = [q["query"] for q in json.loads((Path(__file__).parents[1] / "benchmarks" / "eval_queries.json").read_text("utf-8"))["queries"]]
+
+
+def test_term_matrices_rank_like_whoosh(sample_index):
+    """The numpy ranking of plain queries reproduces Whoosh's BM25F (lengths differ only by Whoosh's byte rounding)."""
+    overlaps = []
+    for query in EVAL_QUERIES:
+        fast, _, _ = sample_index.bm25.search(query, None, 10)
+        reference, _, _ = sample_index.bm25.search(query, None, 10, whoosh=True)
+        assert fast[0][0] == reference[0][0], query
+        assert fast[0][1] == pytest.approx(reference[0][1], rel=0.03), query
+        overlaps.append(len({i for i, _ in fast} & {i for i, _ in reference}) / len(reference))
+    assert sum(overlaps) / len(overlaps) >= 0.95
+
+
+def test_updated_index_ranks_exactly_like_a_fresh_build(tmp_path):
+    doc = tmp_path / "sz.txt"
+    shutil.copy(SEED["sz_2023"], doc)
+    updated, fresh = tmp_path / "updated", tmp_path / "fresh"
+    index_paths([SEED["jm_2021"], SEED["gz_zwfw_2026"], doc], updated)
+    doc.write_text(doc.read_text("utf-8").replace("信息化", "数字化"), "utf-8")
+    result = index_paths([doc], updated)
+    assert 0 < result.tokenized < result.records  # only the changed file's records were tokenized again
+    assert CliRunner().invoke(cli, ["index", "--remove", str(SEED["jm_2021"]), "--index-dir", str(updated)]).exit_code == 0
+    index_paths([SEED["gz_zwfw_2026"], doc], fresh)
+    with GoalSearch.open(updated) as one, GoalSearch.open(fresh) as other:
+        for query in ("数字化建设", "政务服务中心运维", "社会保障", "信息化"):
+            first = [(h.record.id, round(h.bm25_score, 4)) for h in one.search(query, mode="bm25")]
+            second = [(h.record.id, round(h.bm25_score, 4)) for h in other.search(query, mode="bm25")]
+            assert first == second, query
+        assert "信息化建设与运行" not in {r.name for r in one.records} and "数字化建设与运行" in {r.name for r in one.records}
+
+
+def test_index_without_term_matrices_still_searches(sample_index_dir, tmp_path):
+    """Indexes written before the term matrices existed rank plain queries with Whoosh."""
+    copy = tmp_path / "old"
+    shutil.copytree(sample_index_dir, copy)
+    with GoalSearch.open(copy) as index:
+        shutil.rmtree(index.generation / "terms")
+    with GoalSearch.open(copy) as index:
+        assert index.bm25.lexical is None
+        assert "政务云服务运维项目" in " ".join(names(index.search("政务云运维", mode="bm25", limit=2)))
