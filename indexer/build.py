@@ -104,9 +104,11 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT)
             else:
                 write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words))
+            if progress:
+                progress("full text", len(all_records), len(all_records))
             tokenized = write_terms(work, all_records, tuple(extra_words), previous)
             if progress:
-                progress("bm25", len(all_records), len(all_records))
+                progress("term matrices", len(all_records), len(all_records))
             embedded = write_vectors(work, all_records, embedder, previous,
                                      (lambda done, total: progress("embed", done, total)) if progress else None)
             with open(work / RECORDS, "w", encoding="utf-8") as handle:

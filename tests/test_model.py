@@ -57,3 +57,59 @@ def test_a_stale_conversion_is_redone():
     marker.write_text(json.dumps(dict(recorded, source_sha256="0" * 64, source_size=1)), "utf-8")
     assert build_default_model() == folder
     assert json.loads(marker.read_text("utf-8"))["source_sha256"] == recorded["source_sha256"]
+
+
+def fake_teacher(words: list[str]) -> np.ndarray:
+    """Deterministic word vectors, so the fast-model plumbing is tested without minutes of distillation."""
+    import zlib
+
+    return np.stack([np.random.default_rng(zlib.crc32(w.encode("utf-8"))).standard_normal(16) for w in words]).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def small_fast_model(tmp_path_factory):
+    from indexer.static_model import build_static_model
+
+    return build_static_model(tmp_path_factory.mktemp("fast") / "model", teacher_encode=fake_teacher, words=3000)
+
+
+def test_fast_model_segments_like_jieba(small_fast_model):
+    from indexer.static_model import StaticQueryEncoder
+
+    tokenizer = StaticQueryEncoder(small_fast_model).tokenizer
+    assert tokenizer.encode("政务云运维", add_special_tokens=False).tokens == ["政务云", "运维"]
+    assert tokenizer.encode("社会保障卡管理，学校网络建设", add_special_tokens=False).tokens == [
+        "社会保障卡", "管理", ",", "学校", "网络", "建设"]  # NFKC folds full-width punctuation
+
+
+def test_fast_model_query_path_equals_sentence_transformers(small_fast_model, seed_texts):
+    """Queries skip the sentence-transformers import; the vectors must not change for it."""
+    from sentence_transformers import SentenceTransformer
+
+    from indexer.static_model import StaticQueryEncoder
+
+    texts = seed_texts[:20] + ["政务云运维", "ABC 123！", "龘"]
+    expected = SentenceTransformer(str(small_fast_model), device="cpu").encode(texts, normalize_embeddings=True)
+    assert np.abs(StaticQueryEncoder(small_fast_model).encode(texts) - expected).max() < 1e-5
+
+
+def test_index_with_the_fast_model(small_fast_model, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from cli import cli
+    from indexer.embedding import fast_model_dir
+    from search import GoalSearch
+
+    fast_model_dir().parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(small_fast_model, fast_model_dir(), dirs_exist_ok=True)
+    index_dir = tmp_path / "index"
+    result = CliRunner().invoke(cli, ["index", str(SEED["sz_2023"]), "--model", "fast", "--index-dir", str(index_dir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with GoalSearch.open(index_dir) as index:
+        assert index.manifest["model"]["requested"] == "fast" and index.manifest["model"]["dimension"] == 16
+        record = index.records[0]
+        hits = index.search(record.embedding_text(), mode="semantic", limit=1)
+        assert hits[0].record.id == record.id and hits[0].semantic_score == pytest.approx(1.0, abs=1e-5)
