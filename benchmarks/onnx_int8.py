@@ -22,10 +22,19 @@ def export_int8(folder: Path, out_dir: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
-    example = {"input_ids": torch.ones(1, 8, dtype=torch.long), "attention_mask": torch.ones(1, 8, dtype=torch.long)}
+    class Encoder(torch.nn.Module):
+        """Keyword arguments in, last hidden state out: what the exporter can trace."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    example = (torch.ones(1, 8, dtype=torch.long), torch.ones(1, 8, dtype=torch.long))
     fp32 = out_dir / "model.onnx"
-    torch.onnx.export(model, (example["input_ids"], example["attention_mask"]), str(fp32),
+    torch.onnx.export(Encoder().eval(), example, str(fp32),
                       input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
                       dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                                     "last_hidden_state": {0: "batch", 1: "tokens"}},

@@ -65,9 +65,10 @@ class Record:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def embedding_text(self) -> str:
-        """The text a reader compares: the project name, then its goal."""
-        return f"{self.name}：{self.goal}" if self.goal else self.name
+    def embedding_text(self, goal_chars: int | None = None) -> str:
+        """The text a reader compares: the project name, then its goal (its first ``goal_chars`` characters)."""
+        goal = self.goal[:goal_chars] if goal_chars else self.goal
+        return f"{self.name}：{goal}" if goal else self.name
 
 
 @dataclass
