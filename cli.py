@@ -6,8 +6,6 @@ and exit status 1 (failures) or 2 (usage).
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sys
@@ -16,20 +14,24 @@ from pathlib import Path
 
 import click
 
+import cli_render as render
 from indexer import (
     DocumentError,
     GoalsearchError,
-    IngestReport,
     UsageError,
     categories,
     city_label,
+    document_files,
     index_paths,
     parse,
-    document_files,
     remove_paths,
 )
-from indexer.embedding import build_default_model, build_fast_model, configured_model, default_model_dir
-from search import AmbiguousRecord, GoalSearch, Hit, check_index, parse_years
+from indexer.embedding import (
+    build_default_model,
+    build_fast_model,
+    default_model_dir,
+)
+from search import AmbiguousRecord, GoalSearch, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = ["expenditure", "key_project", "overall"]
@@ -92,89 +94,6 @@ def _filter_kwargs(city, year, years, department, unit, category, min_amount, ma
             "min_amount": min_amount, "max_amount": max_amount, "section": list(section)}
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "160"))
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
-
-
-# -- rendering ---------------------------------------------------------------------------
-def _json(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def _amount(value: float | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
-
-
-def _hits_table(hits: list[Hit], explain: bool) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(show_lines=False, expand=True)
-    for name, kwargs in [("#", {"justify": "right", "no_wrap": True}), ("project", {"ratio": 3, "min_width": 16}),
-                         ("city", {"no_wrap": True}), ("year", {"no_wrap": True}), ("unit", {"ratio": 1, "min_width": 8}),
-                         ("万元", {"justify": "right", "no_wrap": True}), ("category", {"no_wrap": True}),
-                         ("goal", {"ratio": 4, "min_width": 20})]:
-        table.add_column(name, **kwargs)
-    if explain:
-        table.add_column("bm25", justify="right", no_wrap=True)
-        table.add_column("semantic", justify="right", no_wrap=True)
-        table.add_column("fused", justify="right", no_wrap=True)
-    for hit in hits:
-        record = hit.record
-        goal = Text("…" if hit.snippet and hit.snippet.truncated_left else "")
-        if hit.snippet:
-            last = 0
-            for start, end in hit.snippet.ranges:
-                goal.append(hit.snippet.text[last:start])
-                goal.append(hit.snippet.text[start:end], style="bold yellow")
-                last = end
-            goal.append(hit.snippet.text[last:] + ("…" if hit.snippet.truncated_right else ""))
-        else:
-            goal.append(record.goal[:120])
-        name = Text(record.name)
-        for start, end in hit.highlights.get("name", []):
-            name.stylize("bold yellow", start, end)
-        name.append(f"\n{record.id}", style="dim")
-        row = [str(hit.rank), name, city_label(record.city), str(record.year or ""), record.unit,
-               _amount(record.amount), record.category, goal]
-        if explain:
-            row += [f"{hit.bm25_rank or '-'} ({hit.bm25_score:.2f})" if hit.bm25_rank else "-",
-                    f"{hit.semantic_rank or '-'} ({hit.semantic_score:.3f})" if hit.semantic_rank else "-",
-                    f"{hit.score:.4f}"]
-        table.add_row(*row)
-    _console().print(table)
-
-
-def _hits_csv(hits: list[Hit]) -> None:
-    columns = ["rank", "score", "bm25_rank", "semantic_rank", "id", "name", "city", "year", "department", "unit",
-               "amount", "category", "sections", "source", "line", "goal"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for hit in hits:
-        data = hit.to_dict()
-        data["sections"] = ";".join(data["sections"])
-        writer.writerow([data.get(c) if data.get(c) is not None else "" for c in columns])
-    click.echo(buffer.getvalue(), nl=False)
-
-
-def _render_hits(hits: list[Hit], output_format: str, explain: bool, problems: list[str]) -> None:
-    for problem in problems:
-        click.echo(f"note: {problem}", err=True)
-    if output_format == "json":
-        _json([h.to_dict() for h in hits])
-    elif output_format == "csv":
-        _hits_csv(hits)
-    elif not hits:
-        click.echo("no matching projects", err=True)
-    else:
-        _hits_table(hits, explain)
-
-
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
     if not (default_model_dir() / "goalsearch_model.json").exists():
         click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
@@ -222,37 +141,16 @@ def parse_command(paths, output_format):
             failed += 1
             continue
         all_records.extend(records)
-        _print_report(report)
+        render.print_report(report)
     if output_format == "json":
-        _json([r.to_dict() for r in all_records])
+        render.json_out([r.to_dict() for r in all_records])
     elif output_format == "jsonl":
         for record in all_records:
             click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
     elif all_records:
-        from rich.table import Table
-
-        table = Table(expand=True)
-        for name, kwargs in [("id", {"no_wrap": True}), ("project", {"ratio": 3}), ("city", {}), ("year", {}),
-                             ("unit", {"ratio": 1}), ("万元", {"justify": "right"}), ("category", {}),
-                             ("sections", {}), ("line", {"justify": "right"}), ("goal", {"ratio": 3})]:
-            table.add_column(name, **kwargs)
-        for r in all_records:
-            table.add_row(r.id, r.name, city_label(r.city), str(r.year or ""), r.unit, _amount(r.amount), r.category,
-                          ",".join(r.sections), str(r.line), r.goal[:80] + ("…" if len(r.goal) > 80 else ""))
-        _console().print(table)
+        render.records_table(all_records)
     if failed:
         sys.exit(1)
-
-
-def _print_report(report: IngestReport) -> None:
-    from collections import Counter
-
-    name = Path(report.source).name
-    reasons = Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
-    detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
-    status = "ok" if report.reconciled else "NOT RECONCILED"
-    click.echo(f"{name}: {len(report.tables)} tables, {report.rows_read} rows read = {report.records} records"
-               f" + {report.merged} merged + {report.skipped} skipped ({detail}) [{status}]", err=True)
 
 
 @cli.command(name="index")
@@ -278,7 +176,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
         raise UsageError("give the files or folders to index, e.g. goalsearch index indexer/samples")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_console(stderr=True),
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=render.console(stderr=True),
                   transient=True, disable=not sys.stderr.isatty()) as bar:
         tasks: dict[str, int] = {}
 
@@ -296,7 +194,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
         if report.error:
             click.echo(f"error: {report.error}", err=True)
         else:
-            _print_report(report)
+            render.print_report(report)
     click.echo(f"index {index_dir}: {result.records} records from {result.files} files "
                f"({result.added} added, {result.removed} replaced or removed, {result.embedded} texts embedded)", err=True)
     if failed:
@@ -327,7 +225,7 @@ def search_command(query, mode, city, year, years, department, unit, category, m
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
         hits = index.search(query, mode=mode, limit=limit, **filters)
-        _render_hits(hits, output_format, explain, index.problems)
+        render.hits(hits, output_format, explain, index.problems)
 
 
 @cli.command(name="similar")
@@ -356,7 +254,7 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
     with _open(index_dir) as index:
         hits = index.similar(id_or_name, text=text, limit=limit, other_cities=other_cities, other_years=other_years,
                              mode=mode, **filters)
-        _render_hits(hits, output_format, explain, index.problems)
+        render.hits(hits, output_format, explain, index.problems)
 
 
 @cli.command(name="show")
@@ -374,20 +272,9 @@ def show_command(record_id, output_format, index_dir):
     with _open(index_dir) as index:
         record = index.get(record_id)
     if output_format == "json":
-        _json(record.to_dict())
+        render.json_out(record.to_dict())
         return
-    from rich.table import Table
-
-    table = Table(show_header=False, expand=True)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value")
-    for key, value in record.to_dict().items():
-        if key == "indicators":
-            value = "\n".join(f"{i['level1']}/{i['level2']}/{i['name']}: {i['target']}" for i in value)
-        elif isinstance(value, (list, dict)):
-            value = json.dumps(value, ensure_ascii=False)
-        table.add_row(key, "" if value is None else str(value))
-    _console().print(table)
+    render.record_table(record)
 
 
 @cli.command(name="stats")
@@ -399,40 +286,18 @@ def stats_command(output_format, index_dir):
     with _open(index_dir) as index:
         stats = index.stats()
     if output_format == "json":
-        _json(stats.to_dict())
+        render.json_out(stats.to_dict())
         return
-    from rich.table import Table
-
-    console = _console()
-    console.print(f"index {stats.index_dir} ({stats.generation}): {stats.records} records, "
-                  f"{stats.total_amount:,.2f} 万元; model {stats.model.get('name')} ({stats.model.get('dimension')}-d)")
-    for title, counts in [("city", stats.by_city), ("year", stats.by_year), ("category", stats.by_category),
-                          ("department", stats.by_department)]:
-        table = Table(title=f"records by {title}")
-        table.add_column(title)
-        table.add_column("records", justify="right")
-        for key, count in counts.items():
-            table.add_row(key, str(count))
-        console.print(table)
-    files = Table(title="files")
-    for column in ("file", "status", "rows read", "records", "merged", "skipped", "reconciled"):
-        files.add_column(column)
-    for f in stats.files:
-        files.add_row(Path(f["source"]).name, f["error"] or f["status"], str(f["rows_read"]), str(f["records"]),
-                      str(f["merged"]), str(f["skipped"]), "yes" if f["reconciled"] else "NO")
-    console.print(files)
-    console.print(f"rows: {stats.rows_read} read, {stats.records} records, {stats.rows_merged} merged, "
-                  f"{stats.rows_skipped} skipped; size on disk: " +
-                  ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in stats.size_bytes.items()))
+    render.stats_tables(stats)
 
 
 @cli.command(name="check")
 @index_dir_option
-@click.option("--model", help="The model that should have built the vectors (default: GOALSEARCH_MODEL or multilingual-e5-small).")
+@click.option("--model", help="The model that should have built the vectors (default: GOALSEARCH_MODEL if set, else the index's own).")
 @handle_errors
 def check_command(index_dir, model):
     """Verify the index: checksums, the same ids on every side, and the embedding model."""
-    problems = check_index(index_dir, model=model or configured_model())
+    problems = check_index(index_dir, model=model or os.environ.get("GOALSEARCH_MODEL"))
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
@@ -468,19 +333,9 @@ def eval_command(queries_file, index_dir, output_format, rrf_k):
     for problem in report.problems:
         click.echo(f"note: {problem}", err=True)
     if output_format == "json":
-        _json({mode: kinds for mode, kinds in report.by_mode.items()})
+        render.json_out({mode: kinds for mode, kinds in report.by_mode.items()})
         return
-    from rich.table import Table
-
-    table = Table(title=f"{report.queries} queries from {path}")
-    for column in ("mode", "kind", "nDCG@10", "Recall@10", "MRR@10"):
-        table.add_column(column, justify="left" if column in ("mode", "kind") else "right")
-    for mode, kinds in report.by_mode.items():
-        for kind in sorted(kinds, key=lambda k: (k == "overall", k)):
-            m = kinds[kind]
-            table.add_row(mode, kind, f"{m['ndcg@10']:.3f}", f"{m['recall@10']:.3f}", f"{m['mrr@10']:.3f}",
-                          style="bold" if kind == "overall" else None)
-    _console().print(table)
+    render.eval_table(report, path)
 
 
 @cli.group(name="model")

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from indexer import Record, build_index, parse_paths  # noqa: E402
 from indexer.analyzer import chinese_analyzer  # noqa: E402
 from indexer.embedding import ModelInfo, load_embedder  # noqa: E402
+from indexer.vectors import embedded_texts  # noqa: E402
 from search import GoalSearch, rrf, sample_corpus  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
@@ -74,7 +75,7 @@ def synthetic_records(n: int, seed: int = 7) -> tuple[list[Record], dict[str, li
                         department=move(t.department), unit=move(t.unit), amount=round(t.amount * rng.uniform(0.5, 2.0), 2),
                         category=t.category, sections=t.sections, source=f"synthetic/{city}-{year}.txt", line=i + 1)
         records.append(record)
-        parts[record.embedding_text()] = [t.name] + sentences
+        parts[embedded_texts([record])[0]] = [t.name] + sentences
     return records, parts
 
 
@@ -101,10 +102,10 @@ class ComposedEmbedder:
         return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
-def embed_rate(records: list[Record], sample: int) -> float:
-    """Texts per second of the default model's document path (sentence-transformers) on real texts."""
-    embedder = load_embedder()
-    texts = [r.embedding_text() for r in records[:sample]]
+def embed_rate(records: list[Record], sample: int, model: str = "multilingual-e5-small") -> float:
+    """Texts per second of a model's document path (sentence-transformers) on the texts goalsearch embeds."""
+    embedder = load_embedder(model)
+    texts = embedded_texts(records[:sample])
     embedder.encode_documents(texts[:4])  # load and warm up
     started = time.perf_counter()
     embedder.encode_documents(texts)
@@ -232,6 +233,7 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="also time fresh `goalsearch search` processes")
     parser.add_argument("--faiss", action="store_true", help="also compare faiss index types")
     parser.add_argument("--embed-sample", type=int, default=64, help="texts embedded with the default model to measure its rate")
+    parser.add_argument("--fast-model", action="store_true", help="also measure the fast model's embedding rate (distils it if missing)")
     parser.add_argument("--json", help="write the results here too")
     args = parser.parse_args()
 
@@ -248,6 +250,10 @@ def main() -> None:
     encode_rate = embed_rate(records, args.embed_sample)
     result["embed_texts_per_s_default_model"] = round(encode_rate, 1)
     result["embed_s_extrapolated_default_model"] = round(args.projects / encode_rate, 1)
+    if args.fast_model:
+        fast_rate = embed_rate(records, max(args.embed_sample, 2000), model="fast")
+        result["embed_texts_per_s_fast_model"] = round(fast_rate, 1)
+        result["embed_s_extrapolated_fast_model"] = round(args.projects / fast_rate, 1)
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"

@@ -1,15 +1,16 @@
 """What to embed, and with which model: relevance and embedding speed of each choice.
 
-    python benchmarks/embedding_choices.py [--json out.json] [--variants default,name,goal128,fast]
+    python benchmarks/embedding_choices.py [--json out.json] [--variants whole,name,goal128,goal256,fast,onnx32,int8]
 
 Builds the sample index once per variant in a temporary folder and runs the labelled
 queries (``eval_queries.json``) through ``semantic`` and ``hybrid`` (BM25 is the same in
 every variant). Variants change one thing at a time:
 
-- ``default``: multilingual-e5-small, ``name：goal`` (what goalsearch embeds);
+- ``whole``: multilingual-e5-small over ``name：goal``, the whole goal;
 - ``name``: the project name alone;
-- ``goal128`` / ``goal256``: ``name：goal`` with the goal cut after 128 / 256 characters;
-- ``fast``: the fast static model (``--model fast``), ``name：goal``;
+- ``goal128`` / ``goal256``: ``name：goal`` with the goal cut after 128 / 256 characters
+  (128 is what goalsearch embeds, ``data/vectors.json``);
+- ``fast``: the fast static model (``--model fast``) over goalsearch's text;
 - ``int8``: the default model's weights quantized to int8 by onnxruntime (needs
   ``pip install onnxruntime onnx``; documents and queries both go through it);
 - ``onnx32``: the same ONNX export in fp32, to tell the runtime's gain from int8's.
@@ -32,15 +33,21 @@ sys.path.insert(0, str(ROOT))
 
 from indexer import build_index, parse_paths  # noqa: E402
 from indexer.embedding import load_embedder  # noqa: E402
+from indexer.vectors import embedded_texts  # noqa: E402
 from search import GoalSearch, sample_corpus  # noqa: E402
 from search.evaluate import evaluate, load_queries  # noqa: E402
 
 TEXTS = {
-    "default": lambda r: r.embedding_text(),
+    "whole": lambda r: r.embedding_text(),
     "name": lambda r: r.name,
-    "goal128": lambda r: f"{r.name}：{r.goal[:128]}" if r.goal else r.name,
-    "goal256": lambda r: f"{r.name}：{r.goal[:256]}" if r.goal else r.name,
+    "goal128": lambda r: r.embedding_text(128),
+    "goal256": lambda r: r.embedding_text(256),
 }
+
+
+def embedded_text(record) -> str:
+    """What goalsearch embeds by default (``data/vectors.json``)."""
+    return embedded_texts([record])[0]
 
 
 class RewritingEmbedder:
@@ -49,7 +56,7 @@ class RewritingEmbedder:
     def __init__(self, inner, records, text_of) -> None:
         self.inner = inner
         self.info = inner.info
-        self.rewrite = {r.embedding_text(): text_of(r) for r in records}
+        self.rewrite = dict(zip(embedded_texts(records), map(text_of, records)))
         self.seconds = 0.0
         self.texts = 0
 
@@ -72,7 +79,7 @@ def run(variant: str, records, queries) -> dict:
 
         inner = Int8Embedder(inner, quantized=variant == "int8")
     inner.encode_documents(["预热"])  # load the model before the clock starts
-    embedder = RewritingEmbedder(inner, records, TEXTS.get(variant, TEXTS["default"]))
+    embedder = RewritingEmbedder(inner, records, TEXTS.get(variant, embedded_text))
     with tempfile.TemporaryDirectory() as tmp:
         build_index(records, Path(tmp) / "index", model=model, embedder=embedder)
         with GoalSearch.open(Path(tmp) / "index") as index:
@@ -85,7 +92,7 @@ def run(variant: str, records, queries) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", default="default,name,goal128,goal256,fast")
+    parser.add_argument("--variants", default="whole,name,goal128,goal256,fast,onnx32,int8")
     parser.add_argument("--json")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "benchmarks"))

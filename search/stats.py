@@ -7,7 +7,6 @@ from pathlib import Path
 
 from indexer import GoalsearchError, city_label, load_reports
 from indexer.build import FULLTEXT
-from indexer.embedding import configured_model
 
 
 @dataclass
@@ -69,7 +68,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
 
     Verifies the manifest checksums, that the full-text index, the term matrices, the
     vectors and the record store hold the same ids, and that the vectors were built with ``model``
-    (default: the configured model, ``GOALSEARCH_MODEL`` or multilingual-e5-small).
+    (default: the index's own model, which must still load).
     """
     problems: list[str] = []
     fix = "fix: `goalsearch index --rebuild PATH`"
@@ -97,7 +96,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
             problems.append(f"term matrices and record store disagree on {len(set(lexical.ids) ^ record_ids)} ids; {fix}")
         if set(index.vectors.ids) != record_ids or len(index.vectors.ids) != len(index.records):
             problems.append(f"vector index and record store disagree on {len(set(index.vectors.ids) ^ record_ids)} ids; {fix}")
-        wanted = model or configured_model()
+        wanted = model or index.manifest.get("model", {}).get("requested")
         if wanted != index.manifest.get("model", {}).get("requested"):
             problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
                             f"but {wanted!r} is configured; {fix} --model {wanted}")
