@@ -98,7 +98,8 @@ class GoalSearch:
         self.records: list[Record] = load_records(generation)
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
-        self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words)
+        self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
+                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT))
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []
@@ -118,7 +119,7 @@ class GoalSearch:
             if generation is None:
                 raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
             try:
-                manifest = store.read_manifest(generation, verify=FULLTEXT)
+                manifest = store.read_manifest(generation, verify=False)  # Whoosh's files: when it opens
                 built_with = manifest.get("model", {})
                 if model is not None and model != built_with.get("requested"):
                     raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
@@ -49,15 +50,39 @@ class ParsedQuery:
 
 
 class BM25Side:
-    """A warm Whoosh searcher and the term matrices of one generation, reused across queries."""
+    """The term matrices and, opened on first need, a warm Whoosh searcher of one generation.
 
-    def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...]) -> None:
-        self.index = whoosh_index.open_dir(str(fulltext))
-        self.searcher = self.index.searcher(weighting=BM25F())
-        self.extra_words = extra_words
-        self.docnum = {fields["id"]: num for num, fields in self.searcher.iter_docs()}
+    Whoosh unpickles its table of contents, so it is opened only after ``verify`` has checked
+    its files against the manifest, and only when a query needs it (syntax, or an index without
+    term matrices): plain searches never read a pickle and skip hashing the full-text files.
+    """
+
+    def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
+                 verify: Callable[[], object] = lambda: None) -> None:
         self.generation = generation
+        self.fulltext = fulltext
+        self.extra_words = extra_words
+        self._verify = verify
+        self._index = None
+        self._searcher = None
+        self._docnum: dict[str, int] | None = None
         self._lexical: LexicalSide | None = None
+
+    @property
+    def searcher(self):
+        """Whoosh's searcher, opened (after the checksum check) on first use."""
+        if self._searcher is None:
+            self._verify()
+            self._index = whoosh_index.open_dir(str(self.fulltext))
+            self._searcher = self._index.searcher(weighting=BM25F())
+        return self._searcher
+
+    @property
+    def docnum(self) -> dict[str, int]:
+        """Whoosh document number of each record id."""
+        if self._docnum is None:
+            self._docnum = {fields["id"]: num for num, fields in self.searcher.iter_docs()}
+        return self._docnum
 
     @property
     def lexical(self) -> LexicalSide | None:
@@ -67,8 +92,9 @@ class BM25Side:
         return self._lexical
 
     def close(self) -> None:
-        self.searcher.close()
-        self.index.close()
+        if self._searcher is not None:
+            self._searcher.close()
+            self._index.close()
 
     def ids(self) -> set[str]:
         return set(self.docnum)
@@ -88,8 +114,9 @@ class BM25Side:
         """What to ask: a Whoosh query for text with syntax, else plain word groups."""
         problems: list[str] = []
         if _SYNTAX.search(text):
+            schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax
             try:
-                parser = MultifieldParser(list(TEXT_FIELDS), self.index.schema, fieldboosts=field_boosts(), group=OrGroup)
+                parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=field_boosts(), group=OrGroup)
                 query = parser.parse(text)
                 if query is not NullQuery and "ErrorQuery" not in repr(query):
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}

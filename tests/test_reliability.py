@@ -46,8 +46,11 @@ def test_tampered_file_is_refused_not_executed(tmp_path):
     generation = next(tmp_path.glob("gen-*"))
     toc = next((generation / "fulltext").glob("_MAIN_*.toc"))
     toc.write_bytes(b"cos\nsystem\n(S'touch /tmp/pwned'\ntR.")
-    with pytest.raises(IndexCorrupt, match="does not match the manifest"):
-        GoalSearch.open(tmp_path)
+    with GoalSearch.open(tmp_path) as index:
+        assert index.search("社保卡", mode="bm25")  # plain queries use the term matrices: no pickle read
+        with pytest.raises(IndexCorrupt, match="does not match the manifest"):
+            index.search("name:社保卡", mode="bm25")  # Whoosh is checked before it opens
+    assert not Path("/tmp/pwned").exists()
     assert check_index(tmp_path)[0].endswith("run `goalsearch index --rebuild`")
 
 
