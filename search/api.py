@@ -107,7 +107,10 @@ class GoalSearch:
     # -- opening -------------------------------------------------------------------
     @classmethod
     def open(cls, index_dir: str | Path = "index", model: str | None = None) -> "GoalSearch":
-        """Open the live generation of an index, checking it against its manifest.
+        """Open the live generation of an index, checking its manifest's format.
+
+        Whoosh's files are checked against the manifest's checksums when a query first needs
+        Whoosh; ``goalsearch check`` hashes every file.
 
         ``model`` (default: the index's own) must be the model that built the vectors.
         """
