@@ -156,7 +156,7 @@ def parse_command(paths, output_format):
 @cli.command(name="index")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
-@click.option("--model", help="Embedding model: multilingual-e5-small (default), fast (static, ~1000× faster to "
+@click.option("--model", help="Embedding model: multilingual-e5-small (default), fast (static, ~100× faster to "
                               "index, less accurate) or a sentence-transformers folder.")
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the current one.")
 @click.option("--remove", is_flag=True, help="Take the records of PATHS out of the index.")

@@ -1,9 +1,10 @@
 """The semantic side: faiss inner product over normalized vectors, filtered by allowed ids.
 
 Vectors are L2-normalized, so inner product is cosine similarity. Small indexes are
-searched exactly; large ones (``data/vectors.json``) through the HNSW graph written at
+searched exactly; large ones (``data/vectors.json``) through the IVF index written at
 build time, except when a filter allows only a small share of the records, where the
-exact search over those rows is both faster and complete. Filters become a faiss
+exact search over those rows is both faster and complete (and whenever the probed lists
+hold fewer allowed rows than asked for). Filters become a faiss
 ``IDSelectorBatch`` so a filtered search still fills its N results.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.vectors import HNSW, load_vectors, vector_settings
+from indexer.vectors import IVF, load_vectors, vector_settings
 
 
 class VectorSide:
@@ -29,9 +30,9 @@ class VectorSide:
         self.index = faiss.IndexFlatIP(self.dimension)
         if len(self.ids):
             self.index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
-        self.graph = faiss.read_index(str(generation / HNSW)) if (generation / HNSW).exists() else None
+        self.approximate = faiss.read_index(str(generation / IVF)) if (generation / IVF).exists() else None
         settings = vector_settings()
-        self.ef_search = settings["ef_search"]
+        self.nprobe = settings["nprobe"]
         self.exact_below = settings["exact_when_allowed_below"]
 
     def vector_of(self, doc_id: str) -> np.ndarray:
@@ -51,10 +52,13 @@ class VectorSide:
         k = min(limit, len(self.ids) if rows is None else len(rows))
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
         selector = self._faiss.IDSelectorBatch(rows) if rows is not None else None
-        if self.graph is not None and (rows is None or len(rows) >= self.exact_below * len(self.ids)):
-            params = self._faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, k))
-            scores, found = self.graph.search(query, k, params=params)
-        else:
+        found = None
+        if self.approximate is not None and (rows is None or len(rows) >= self.exact_below * len(self.ids)):
+            params = self._faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+            scores, found = self.approximate.search(query, k, params=params)
+            if (found[0] < 0).any():  # the probed lists held fewer allowed rows than k
+                found = None
+        if found is None:
             params = self._faiss.SearchParameters(sel=selector) if selector is not None else None
             scores, found = self.index.search(query, k, params=params)
         return [(self.ids[r], float(s)) for r, s in zip(found[0], scores[0]) if r >= 0]

@@ -114,20 +114,27 @@ def test_odd_queries_answer_without_error(sample_index, query):
     sample_index.search(query, limit=3)
 
 
-def test_large_indexes_search_an_hnsw_graph_with_the_same_results(tmp_path, monkeypatch, sample_index):
+def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index):
     from indexer import index_paths
+    from indexer.vectors import vector_settings
     from search import sample_corpus
 
-    monkeypatch.setenv("GOALSEARCH_HNSW_MIN_RECORDS", "100")
-    index_paths([sample_corpus()], tmp_path / "hnsw")
-    assert list((tmp_path / "hnsw").glob("gen-*/vectors.hnsw"))
-    with GoalSearch.open(tmp_path / "hnsw") as approximate:
-        assert approximate.vectors.graph is not None
-        for query in ("客服电话接听中心", "摄像头联网感知", "给机关干部做年度体检"):
-            exact = names(sample_index.search(query, mode="semantic", limit=10))
-            found = names(approximate.search(query, mode="semantic", limit=10))
-            assert len(set(exact) & set(found)) >= 9
+    monkeypatch.setitem(vector_settings(), "approximate_min_records", 100)
+    monkeypatch.setitem(vector_settings(), "nprobe", 1)
+    index_paths([sample_corpus()], tmp_path / "ivf")
+    assert list((tmp_path / "ivf").glob("gen-*/vectors.ivf"))
+    queries = ("客服电话接听中心", "摄像头联网感知", "给机关干部做年度体检")
+    with GoalSearch.open(tmp_path / "ivf") as approximate:
+        assert approximate.vectors.approximate.nlist == 8  # 314 records: at least 39 rows per list
+        one_list = [names(approximate.search(q, mode="semantic", limit=10)) for q in queries]
+        approximate.vectors.nprobe = 8  # every list probed: exactly the exact answers
+        all_lists = [names(approximate.search(q, mode="semantic", limit=10)) for q in queries]
+        assert all_lists == [names(sample_index.search(q, mode="semantic", limit=10)) for q in queries]
+        assert one_list != all_lists  # one probed list really is approximate
+        approximate.vectors.nprobe = 1
         filtered = approximate.search("运维", mode="semantic", city=["深圳"], limit=3)  # few allowed: exact
         assert filtered and {h.record.city for h in filtered} == {"深圳市"}
-        wide = approximate.search("运维", mode="semantic", city=["广州"], limit=10)  # most allowed: the graph
+        wide = approximate.search("运维", mode="semantic", city=["广州"], limit=10)  # most allowed: IVF
         assert len(wide) == 10 and {h.record.city for h in wide} == {"广州市"}
+        everything = sample_index.search("运维", mode="semantic", city=["广州"], limit=1000)
+        assert len(approximate.search("运维", mode="semantic", city=["广州"], limit=1000)) == len(everything)
