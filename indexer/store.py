@@ -37,8 +37,10 @@ def sha256_file(path: Path) -> str:
 
 
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
-    """SHA-256 of every file of a generation but the manifest (or only those under ``under``), by relative path."""
+    """SHA-256 of every file of a generation but the manifest (or only ``under``, a folder or file), by relative path."""
     root = generation / under if under else generation
+    if root.is_file():
+        return {under: sha256_file(root)}
     return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
 
@@ -124,8 +126,9 @@ def read_manifest(generation: Path, verify: bool | str = True) -> dict:
     """The manifest of a generation, checked against the files it describes.
 
     ``verify=True`` hashes every file (``check``, and before a build copies the generation);
-    a folder name hashes only that folder: searching checks the Whoosh files, the only ones
-    read with pickle, and leaves hashing hundreds of MB of JSON and vectors to ``check``.
+    a folder or file name hashes only that: searching checks the files whose readers trust
+    their input (Whoosh's pickles, faiss's binary index) before opening them, and leaves
+    hashing hundreds of MB of JSON and ``.npy`` (read without pickle) to ``check``.
     """
     try:
         manifest = json.loads((generation / MANIFEST).read_text("utf-8"))
@@ -138,7 +141,7 @@ def read_manifest(generation: Path, verify: bool | str = True) -> dict:
     if verify:
         under = verify if isinstance(verify, str) else ""
         expected = {name: digest for name, digest in manifest.get("checksums", {}).items()
-                    if not under or name.startswith(under + "/")}
+                    if not under or name == under or name.startswith(under + "/")}
         actual = checksums(generation, under)
         if expected != actual:
             changed = sorted(set(expected.items()) ^ set(actual.items()))

@@ -28,6 +28,7 @@ from indexer import (
 from indexer import store
 from indexer.build import FULLTEXT
 from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.vectors import IVF
 
 from .bm25 import BM25Side
 from .filters import Filters
@@ -168,7 +169,7 @@ class GoalSearch:
     @property
     def vectors(self) -> VectorSide:
         if self._vectors is None:
-            self._vectors = VectorSide(self.generation)
+            self._vectors = VectorSide(self.generation, verify=lambda: store.read_manifest(self.generation, verify=IVF))
         return self._vectors
 
     def _embedder(self):

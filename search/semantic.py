@@ -10,6 +10,7 @@ hold fewer allowed rows than asked for). Filters become a faiss
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -19,7 +20,8 @@ from indexer.vectors import IVF, load_vectors, vector_settings
 class VectorSide:
     """Exact (flat) inner-product search over one generation's vectors."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, verify: Callable[[], object] | None = None) -> None:
+        """``verify`` runs before faiss reads the IVF file (its C++ reader trusts the bytes)."""
         import faiss
 
         self._faiss = faiss
@@ -30,7 +32,11 @@ class VectorSide:
         self.index = faiss.IndexFlatIP(self.dimension)
         if len(self.ids):
             self.index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
-        self.approximate = faiss.read_index(str(generation / IVF)) if (generation / IVF).exists() else None
+        self.approximate = None
+        if (generation / IVF).exists():
+            if verify:
+                verify()
+            self.approximate = faiss.read_index(str(generation / IVF))
         settings = vector_settings()
         self.nprobe = settings["nprobe"]
         self.exact_below = settings["exact_when_allowed_below"]

@@ -54,6 +54,27 @@ def test_tampered_file_is_refused_not_executed(tmp_path):
     assert check_index(tmp_path)[0].endswith("run `goalsearch index --rebuild`")
 
 
+def test_tampered_vector_index_is_refused_before_faiss_reads_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from indexer.vectors import vector_settings
+
+    monkeypatch.setitem(vector_settings(), "approximate_min_records", 1)
+    index_paths([SEED["jm_2021"]], tmp_path)
+    ivf = next(tmp_path.glob("gen-*/vectors.ivf"))
+    data = bytearray(ivf.read_bytes())
+    data[-10] ^= 1  # inside the stored row ids: faiss would read it and return rows that do not exist
+    ivf.write_bytes(bytes(data))
+    with GoalSearch.open(tmp_path) as index:
+        assert index.search("社保卡", mode="bm25")  # the lexical side does not need the vectors
+        with pytest.raises(IndexCorrupt, match="vectors.ivf does not match the manifest"):
+            index.search("社保卡", mode="semantic")
+    result = CliRunner().invoke(cli, ["search", "社保卡", "--index-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "vectors.ivf does not match the manifest" in result.output
+
+
 def test_killed_indexing_leaves_the_previous_index_searchable(tmp_path):
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"]], index_dir)
