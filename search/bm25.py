@@ -20,7 +20,7 @@ from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import And, NullQuery, Or, Query, Term
+from whoosh.query import And, AndNot, CompoundQuery, Not, NullQuery, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
@@ -37,6 +37,27 @@ def field_boosts() -> dict[str, float]:
     """Query-time boosts per field, from package data."""
     data = json.loads(resources.files("indexer").joinpath("data/fields.json").read_text("utf-8"))
     return data["field_boosts"]
+
+
+def exclusions_apply(query: Query) -> Query:
+    """Make ``A NOT B`` mean A without B.
+
+    Words are OR-ed (``OrGroup``), so Whoosh's parser reads ``A NOT B`` as ``Or([A, Not(B)])``:
+    A, or anything without B, which is nearly the whole index. In every OR that has both
+    positive and negated parts, the negated parts become an exclusion of the rest.
+    """
+    if not isinstance(query, CompoundQuery):
+        return query
+    children = [exclusions_apply(child) for child in query.subqueries]
+    if isinstance(query, Or):
+        positive = [c for c in children if not isinstance(c, Not)]
+        negative = [c.query for c in children if isinstance(c, Not)]
+        if positive and negative:
+            kept = positive[0] if len(positive) == 1 else Or(positive, boost=query.boost)
+            return AndNot(kept, negative[0] if len(negative) == 1 else Or(negative))
+    rebuilt = query.copy()
+    rebuilt.subqueries = children
+    return rebuilt
 
 
 @dataclass
@@ -117,7 +138,7 @@ class BM25Side:
             schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax
             try:
                 parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=field_boosts(), group=OrGroup)
-                query = parser.parse(text)
+                query = exclusions_apply(parser.parse(text))
                 if query is not NullQuery and "ErrorQuery" not in repr(query):
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
                     return ParsedQuery(query, [], terms, problems)

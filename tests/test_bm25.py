@@ -50,6 +50,22 @@ def test_whoosh_syntax_for_power_users(sample_index):
     assert hits and all(h.record.year == 2026 and "运维" in h.record.name for h in hits)
 
 
+@pytest.mark.parametrize("query", ["网络安全 NOT 等保", "网络安全 AND NOT 等保", "网络安全 ANDNOT 等保"])
+def test_not_excludes_from_what_the_other_words_find(sample_index, query):
+    # With words OR-ed, Whoosh read "A NOT B" as "A, or anything without B": 311 of 314 records.
+    with_b = {h.record.id for h in sample_index.search("等保", mode="bm25", limit=500)}
+    hits = sample_index.search(query, mode="bm25", limit=500)
+    assert hits and len(hits) < 30
+    assert not {h.record.id for h in hits} & with_b
+    assert all("网络安全" in h.record.name + h.record.goal + " ".join(h.record.aliases) for h in hits)
+
+
+def test_a_lone_not_lists_what_lacks_the_word(sample_index):
+    with_b = {h.record.id for h in sample_index.search("等保", mode="bm25", limit=500)}
+    hits = sample_index.search("NOT 等保", mode="bm25", limit=500)
+    assert hits and not {h.record.id for h in hits} & with_b
+
+
 @pytest.mark.parametrize("query", ["((name:", "name:", "AND OR NOT", '"unclosed phrase 运维'])
 def test_broken_syntax_never_raises(sample_index, query):
     sample_index.search(query, mode="bm25")
