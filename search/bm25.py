@@ -6,7 +6,9 @@ complete ones. Plain queries are ranked over the term matrices (``lexical``), wh
 stays fast at 100k records; Whoosh ranks them the same way (all words, then any) for
 indexes built before those matrices existed. A query with Whoosh syntax
 (``name:运维 AND year:2026``, ``"信息化运维"``) goes to Whoosh's parser; if that fails,
-the words are searched plainly and the problem is reported.
+the words are searched plainly and the problem is reported. Parsed queries that only
+combine words in text fields are scored over the matrices too (``syntax``); phrases,
+prefixes and keyword or numeric fields are scored by Whoosh.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from whoosh.scoring import BM25F
 from indexer.analyzer import query_groups
 
 from .lexical import LexicalSide
+from .syntax import score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 MAX_TERMS = 64
@@ -163,9 +166,13 @@ class BM25Side:
         parsed = self.parse(text)
         if parsed.query is None and not parsed.groups:
             return [], parsed.terms, parsed.problems
-        if parsed.query is None and not whoosh and self.lexical is not None:
-            hits = self.lexical.rank(parsed.groups, self.lexical.mask(allowed, set(exclude)), limit)
-            return hits, parsed.terms, parsed.problems
+        if not whoosh and self.lexical is not None:
+            mask = self.lexical.mask(allowed, set(exclude))
+            if parsed.query is None:
+                return self.lexical.rank(parsed.groups, mask, limit), parsed.terms, parsed.problems
+            scored = score_query(parsed.query, self.lexical)
+            if scored is not None:
+                return self.lexical.top(scored[0], scored[1], mask, limit), parsed.terms, parsed.problems
         queries = [parsed.query] if parsed.query is not None else self._plain(parsed.groups)
         return self._whoosh(queries, allowed, limit, exclude), parsed.terms, parsed.problems
 

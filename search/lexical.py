@@ -72,8 +72,9 @@ class LexicalSide:
         self.ids = [key["id"] for key in json.loads((folder / KEYS).read_text("utf-8"))]
         self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.column = {term: i for i, term in enumerate(vocabulary)}
-        self.fields = [(boost, _FieldWeights(folder / f"{field}.npz", len(self.ids)))
-                       for field, boost in boosts.items() if (folder / f"{field}.npz").exists()]
+        self.by_field = {field: _FieldWeights(folder / f"{field}.npz", len(self.ids))
+                         for field in boosts if (folder / f"{field}.npz").exists()}
+        self.fields = [(boosts[field], weights) for field, weights in self.by_field.items()]
 
     @staticmethod
     def available(generation: Path) -> bool:
@@ -90,6 +91,21 @@ class LexicalSide:
         for boost, field in self.fields:
             rows, weights = field.column(col)
             score[rows] += boost * weights
+            hit[rows] = True
+        return score, hit
+
+    def field_term(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Unboosted BM25 score and match flag of ``term`` in one field for every record;
+        None when the field has no matrix (keyword and numeric fields)."""
+        weights = self.by_field.get(field)
+        if weights is None:
+            return None
+        score = np.zeros(len(self.ids), dtype=np.float32)
+        hit = np.zeros(len(self.ids), dtype=bool)
+        col = self.column.get(term)
+        if col is not None:
+            rows, values = weights.column(col)
+            score[rows] = values
             hit[rows] = True
         return score, hit
 
@@ -114,19 +130,24 @@ class LexicalSide:
             if found is not None:
                 total += found[0]
                 matched += found[1]
-        candidate = matched > 0
-        if allowed is not None:
-            candidate &= allowed
+        return self.top(total, matched > 0, allowed, limit, complete=matched == len(groups))
+
+    def top(self, score: np.ndarray, matched: np.ndarray, allowed: np.ndarray | None, limit: int,
+            complete: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs among matched and allowed rows, ``complete`` rows
+        first, then by score, ties in row order (Whoosh's document order)."""
+        candidate = matched & allowed if allowed is not None else matched
         rows = np.flatnonzero(candidate)
         if not len(rows) or limit <= 0:
             return []
-        complete = matched[rows] == len(groups)
-        key = total[rows].astype(np.float64) + complete * (float(total[rows].max()) + 1.0)
+        key = score[rows].astype(np.float64)
+        if complete is not None:
+            key += complete[rows] * (float(key.max()) + 1.0)
         if len(rows) > limit:
             best = np.argpartition(-key, limit - 1)[:limit]
             rows, key = rows[best], key[best]
         order = np.lexsort((rows, -key))
-        return [(self.ids[r], float(total[r])) for r in rows[order]]
+        return [(self.ids[r], float(score[r])) for r in rows[order]]
 
     def mask(self, allowed: set[str] | None, exclude: set[str]) -> np.ndarray | None:
         """A row mask from allowed and excluded ids (None when nothing is restricted)."""

@@ -164,6 +164,28 @@ def test_term_matrices_rank_like_whoosh(sample_index):
     assert sum(overlaps) / len(overlaps) >= 0.95
 
 
+@pytest.mark.parametrize("query, on_matrices", [
+    ("name:运维", True), ("goal:系统 AND goal:稳定", True), ("name:信息化 AND department:人力资源", True),
+    ("运维 OR 维护 OR 保障", True), ("网络安全 NOT 等保", True), ("网络安全 AND NOT 等保", True),
+    ("(视频 OR 监控) AND 平台", True), ("政务云运维 AND 系统", True),
+    ('"信息化运维"', False), ("name:系统*", False), ("year:2026 AND 运维", False), ("city:广州 运维", False),
+])
+def test_syntax_queries_rank_like_whoosh(sample_index, query, on_matrices):
+    """Field and boolean queries are scored over the term matrices with Whoosh's semantics; the rest by Whoosh."""
+    from search.syntax import score_query
+
+    bm25 = sample_index.bm25
+    assert (score_query(bm25.parse(query).query, bm25.lexical) is not None) == on_matrices
+    fast, _, _ = bm25.search(query, None, 500)
+    reference, _, _ = bm25.search(query, None, 500, whoosh=True)
+    assert fast and {i for i, _ in fast} == {i for i, _ in reference}
+    assert fast[0][0] == reference[0][0]
+    assert len({i for i, _ in fast[:10]} & {i for i, _ in reference[:10]}) >= 0.8 * min(10, len(fast))
+    guangzhou = {r.id for r in sample_index.records if r.city == "广州市"}
+    filtered, _, _ = bm25.search(query, guangzhou, 500)
+    assert {i for i, _ in filtered} == {i for i, _ in reference if i in guangzhou}
+
+
 def test_updated_index_ranks_exactly_like_a_fresh_build(tmp_path):
     doc = tmp_path / "sz.txt"
     shutil.copy(SEED["sz_2023"], doc)
