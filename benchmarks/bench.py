@@ -38,7 +38,6 @@ from indexer.analyzer import chinese_analyzer  # noqa: E402
 from indexer.embedding import ModelInfo, load_embedder  # noqa: E402
 from indexer.vectors import embedded_texts  # noqa: E402
 from search import GoalSearch, rrf, sample_corpus  # noqa: E402
-from search.syntax import score_query  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
 PLACES = ("广州市", "深圳市", "江门市", "广州", "深圳", "江门")
@@ -291,7 +290,7 @@ def main() -> None:
         latency["hybrid+highlights"] = percentiles(timed(lambda q: index.search(q, limit=10), queries, args.rounds))
         syntax = json.loads((ROOT / "benchmarks" / "syntax_queries.json").read_text("utf-8"))["queries"]
         index.search(syntax[0], mode="bm25")  # warm: Whoosh opens (checksums first) on the first syntax query
-        on_matrices = [q for q in syntax if score_query(index.bm25.parse(q).query, index.bm25.lexical) is not None]
+        on_matrices = [q for q in syntax if index.bm25.on_matrices(index.bm25.parse(q).query) is not None]
         for label, subset in (("bm25 syntax, term matrices", on_matrices),
                               ("bm25 syntax, Whoosh", [q for q in syntax if q not in on_matrices])):
             latency[label] = percentiles(timed(lambda q: index.search(q, mode="bm25", limit=10, highlight=False),

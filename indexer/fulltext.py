@@ -24,8 +24,19 @@ def make_schema(extra_words: tuple[str, ...] = ()) -> Schema:
     analyzer = chinese_analyzer(extra_words)
     text = {field: TEXT(analyzer=analyzer, phrase=True) for field in TEXT_FIELDS}
     return Schema(id=ID(stored=True, unique=True), source=ID(stored=False),
-                  city=ID(), year=NUMERIC(int), category=ID(), section=KEYWORD(commas=True),
-                  amount=NUMERIC(float, bits=64), **text)
+                  city=ID(), category=ID(), section=KEYWORD(commas=True), **numeric_fields(), **text)
+
+
+def numeric_fields() -> dict[str, NUMERIC]:
+    """The numeric fields, whose query terms are these types' byte encodings of numbers."""
+    return {"year": NUMERIC(int), "amount": NUMERIC(float, bits=64)}
+
+
+def keyword_values(record: Record) -> dict[str, str | int | float]:
+    """The keyword and numeric fields of a record as Whoosh indexes them (and as syntax
+    queries on the term matrices match them)."""
+    return {"city": city_label(record.city) or "", "year": record.year or 0, "category": record.category,
+            "section": ",".join(record.sections), "amount": record.amount or 0.0}
 
 
 def field_texts(record: Record) -> dict[str, str]:
@@ -36,9 +47,7 @@ def field_texts(record: Record) -> dict[str, str]:
 
 def _document(record: Record) -> dict:
     return {
-        "id": record.id, "source": record.source, **field_texts(record),
-        "city": city_label(record.city) or "", "year": record.year or 0, "category": record.category,
-        "section": ",".join(record.sections), "amount": record.amount or 0.0,
+        "id": record.id, "source": record.source, **field_texts(record), **keyword_values(record),
     }
 
 

@@ -100,7 +100,7 @@ class GoalSearch:
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
-                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT))
+                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records)
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []

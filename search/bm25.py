@@ -7,8 +7,8 @@ stays fast at 100k records; Whoosh ranks them the same way (all words, then any)
 indexes built before those matrices existed. A query with Whoosh syntax
 (``name:运维 AND year:2026``, ``"信息化运维"``) goes to Whoosh's parser; if that fails,
 the words are searched plainly and the problem is reported. Parsed queries that only
-combine words in text fields are scored over the matrices too (``syntax``); phrases,
-prefixes and keyword or numeric fields are scored by Whoosh.
+combine words and keyword or numeric fields are scored over the matrices too
+(``syntax``); phrases and prefixes are scored by Whoosh.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
@@ -26,9 +26,11 @@ from whoosh.query import And, AndNot, CompoundQuery, Not, NullQuery, Or, Query, 
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
+from indexer.records import Record
 
 from .lexical import LexicalSide
-from .syntax import score_query
+from .record_columns import RecordColumns
+from .syntax import Scored, score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 MAX_TERMS = 64
@@ -82,8 +84,9 @@ class BM25Side:
     """
 
     def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
-                 verify: Callable[[], object] = lambda: None) -> None:
+                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = ()) -> None:
         self.generation = generation
+        self.records = records
         self.fulltext = fulltext
         self.extra_words = extra_words
         self._verify = verify
@@ -91,6 +94,7 @@ class BM25Side:
         self._searcher = None
         self._docnum: dict[str, int] | None = None
         self._lexical: LexicalSide | None = None
+        self._columns: RecordColumns | None = None
 
     @property
     def searcher(self):
@@ -114,6 +118,14 @@ class BM25Side:
         if self._lexical is None and LexicalSide.available(self.generation):
             self._lexical = LexicalSide(self.generation, field_boosts())
         return self._lexical
+
+    def on_matrices(self, query: Query) -> Scored | None:
+        """Score and match flags of a parsed query over the term matrices; None if it needs Whoosh."""
+        if self.lexical is None:
+            return None
+        if self._columns is None and self.records:
+            self._columns = RecordColumns(self.records, self.lexical.ids)
+        return score_query(query, self.lexical, self._columns)
 
     def close(self) -> None:
         if self._searcher is not None:
@@ -170,7 +182,7 @@ class BM25Side:
             mask = self.lexical.mask(allowed, set(exclude))
             if parsed.query is None:
                 return self.lexical.rank(parsed.groups, mask, limit), parsed.terms, parsed.problems
-            scored = score_query(parsed.query, self.lexical)
+            scored = self.on_matrices(parsed.query)
             if scored is not None:
                 return self.lexical.top(scored[0], scored[1], mask, limit), parsed.terms, parsed.problems
         queries = [parsed.query] if parsed.query is not None else self._plain(parsed.groups)
