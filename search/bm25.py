@@ -26,6 +26,7 @@ from whoosh.query import And, AndNot, CompoundQuery, Not, NullQuery, Or, Query, 
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
+from indexer.metadata import city_label
 from indexer.records import Record
 
 from .lexical import LexicalSide
@@ -63,6 +64,15 @@ def exclusions_apply(query: Query) -> Query:
     rebuilt = query.copy()
     rebuilt.subqueries = children
     return rebuilt
+
+
+def city_labels(query: Query) -> Query:
+    """``city:深圳市`` means ``city:深圳``: the index keeps cities as ``--city`` takes them."""
+    def label(node: Query) -> Query:
+        if isinstance(node, Term) and node.fieldname == "city" and isinstance(node.text, str):
+            return Term("city", city_label(node.text), boost=node.boost)
+        return node
+    return query.accept(label)
 
 
 @dataclass
@@ -153,7 +163,7 @@ class BM25Side:
             schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax
             try:
                 parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=field_boosts(), group=OrGroup)
-                query = exclusions_apply(parser.parse(text))
+                query = city_labels(exclusions_apply(parser.parse(text)))
                 if query is not NullQuery and "ErrorQuery" not in repr(query):
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
                     return ParsedQuery(query, [], terms, problems)

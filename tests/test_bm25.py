@@ -188,6 +188,12 @@ def test_syntax_queries_rank_like_whoosh(sample_index, query, on_matrices):
     assert {i for i, _ in filtered} == {i for i, _ in reference if i in guangzhou}
 
 
+def test_a_city_field_takes_the_city_with_or_without_shi(sample_index):
+    with_shi = sample_index.search("city:深圳市 AND 信息化", mode="bm25", limit=50)
+    assert with_shi and all(h.record.city == "深圳市" for h in with_shi)
+    assert [h.record.id for h in with_shi] == [h.record.id for h in sample_index.search("city:深圳 AND 信息化", mode="bm25", limit=50)]
+
+
 def test_updated_index_ranks_exactly_like_a_fresh_build(tmp_path):
     doc = tmp_path / "sz.txt"
     shutil.copy(SEED["sz_2023"], doc)
