@@ -22,15 +22,15 @@ from typing import Callable, Sequence
 
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import And, AndNot, CompoundQuery, Not, NullQuery, Or, Query, Term
+from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
-from indexer.metadata import city_label
 from indexer.records import Record
 
 from .lexical import LexicalSide
 from .record_columns import RecordColumns
+from .rewrites import city_labels, exclusions_apply, without_unreadable
 from .syntax import Scored, score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
@@ -43,36 +43,6 @@ def field_boosts() -> dict[str, float]:
     """Query-time boosts per field, from package data."""
     data = json.loads(resources.files("indexer").joinpath("data/fields.json").read_text("utf-8"))
     return data["field_boosts"]
-
-
-def exclusions_apply(query: Query) -> Query:
-    """Make ``A NOT B`` mean A without B.
-
-    Words are OR-ed (``OrGroup``), so Whoosh's parser reads ``A NOT B`` as ``Or([A, Not(B)])``:
-    A, or anything without B, which is nearly the whole index. In every OR that has both
-    positive and negated parts, the negated parts become an exclusion of the rest.
-    """
-    if not isinstance(query, CompoundQuery):
-        return query
-    children = [exclusions_apply(child) for child in query.subqueries]
-    if isinstance(query, Or):
-        positive = [c for c in children if not isinstance(c, Not)]
-        negative = [c.query for c in children if isinstance(c, Not)]
-        if positive and negative:
-            kept = positive[0] if len(positive) == 1 else Or(positive, boost=query.boost)
-            return AndNot(kept, negative[0] if len(negative) == 1 else Or(negative))
-    rebuilt = query.copy()
-    rebuilt.subqueries = children
-    return rebuilt
-
-
-def city_labels(query: Query) -> Query:
-    """``city:深圳市`` means ``city:深圳``: the index keeps cities as ``--city`` takes them."""
-    def label(node: Query) -> Query:
-        if isinstance(node, Term) and node.fieldname == "city" and isinstance(node.text, str):
-            return Term("city", city_label(node.text), boost=node.boost)
-        return node
-    return query.accept(label)
 
 
 @dataclass
@@ -161,10 +131,18 @@ class BM25Side:
         problems: list[str] = []
         if _SYNTAX.search(text):
             schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax
+            unknown = sorted({name for name in re.findall(r"\b([a-z_]+):", text) if name not in schema})
+            if unknown:
+                known = ", ".join(name for name in schema.names() if name not in ("id", "source"))
+                problems.append(f"no field {', '.join(unknown)} (fields: {known}); searched as words")
             try:
                 parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=field_boosts(), group=OrGroup)
-                query = city_labels(exclusions_apply(parser.parse(text)))
-                if query is not NullQuery and "ErrorQuery" not in repr(query):
+                query, dropped = without_unreadable(parser.parse(text))
+                if query is not None and "ErrorQuery" not in repr(query):
+                    if dropped:
+                        problems.append("part of the query syntax was not understood (a field, number or bracket?) "
+                                        "and was left out")
+                    query = city_labels(exclusions_apply(query))
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
                     return ParsedQuery(query, [], terms, problems)
                 problems.append("query syntax not understood; searched for its words instead")

@@ -71,6 +71,21 @@ def test_broken_syntax_never_raises(sample_index, query):
     sample_index.search(query, mode="bm25")
 
 
+@pytest.mark.parametrize("query", ["year:abc AND 运维", "运维 AND year:[2024 TO"])
+def test_unreadable_syntax_is_left_out_and_said(sample_index_dir, query):
+    # Whoosh's parser turns an unreadable part into a query matching nothing: "year:abc AND 运维" found nothing, silently.
+    result = CliRunner().invoke(cli, ["search", query, "--mode", "bm25", "--format", "json", "--index-dir", str(sample_index_dir)])
+    assert result.exit_code == 0
+    assert "part of the query syntax was not understood" in result.stderr
+    hits = json.loads(result.stdout)
+    assert hits and all("运维" in h["name"] + h["goal"] + h["unit"] + h["department"] for h in hits)
+
+
+def test_an_unknown_field_is_named(sample_index_dir):
+    result = CliRunner().invoke(cli, ["search", "name:运维 AND yaer:2026", "--mode", "bm25", "--index-dir", str(sample_index_dir)])
+    assert result.exit_code == 0 and "no field yaer (fields: aliases, amount, category" in result.stderr
+
+
 def test_traditional_characters_find_simplified(sample_index):
     hits = sample_index.search("社會保障卡", mode="bm25", limit=5)
     assert any("社会保障卡" in h.record.goal or "社会保障" in h.record.name for h in hits)

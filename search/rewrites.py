@@ -1,0 +1,73 @@
+"""Mending a query as Whoosh's parser read it, before it is searched.
+
+Three things the parser does are not what a user of this index means: ``A NOT B`` with
+OR-ed words reads as "A, or anything without B"; an unreadable part (``year:abc``) becomes
+a query matching nothing, silently; and ``city:深圳市`` looks for a label the index does not
+keep (it keeps 深圳, as ``--city`` takes it).
+"""
+from __future__ import annotations
+
+from whoosh.query import AndNot, BinaryQuery, CompoundQuery, Not, NullQuery, Or, Query, Term
+
+from indexer.metadata import city_label
+
+
+def exclusions_apply(query: Query) -> Query:
+    """Make ``A NOT B`` mean A without B.
+
+    Words are OR-ed (``OrGroup``), so Whoosh's parser reads ``A NOT B`` as ``Or([A, Not(B)])``:
+    A, or anything without B, which is nearly the whole index. In every OR that has both
+    positive and negated parts, the negated parts become an exclusion of the rest.
+    """
+    if not isinstance(query, CompoundQuery):
+        return query
+    children = [exclusions_apply(child) for child in query.subqueries]
+    if isinstance(query, Or):
+        positive = [c for c in children if not isinstance(c, Not)]
+        negative = [c.query for c in children if isinstance(c, Not)]
+        if positive and negative:
+            kept = positive[0] if len(positive) == 1 else Or(positive, boost=query.boost)
+            return AndNot(kept, negative[0] if len(negative) == 1 else Or(negative))
+    rebuilt = query.copy()
+    rebuilt.subqueries = children
+    return rebuilt
+
+
+def without_unreadable(query: Query) -> tuple[Query | None, bool]:
+    """The query without the parts Whoosh's parser could not read, and whether there were any.
+
+    The parser turns ``year:abc`` or an unclosed ``year:[2024 TO`` into a NullQuery that
+    matches nothing, so ``year:abc AND 运维`` found nothing and said nothing.
+    """
+    if query == NullQuery:
+        return None, True
+    if isinstance(query, BinaryQuery):
+        (a, lost_a), (b, lost_b) = without_unreadable(query.a), without_unreadable(query.b)
+        if not (lost_a or lost_b):
+            return query, False
+        if a is None or b is None:
+            return a, True
+        return type(query)(a, b), True
+    if isinstance(query, CompoundQuery):
+        parts = [without_unreadable(child) for child in query.subqueries]
+        if not any(lost for _, lost in parts):
+            return query, False
+        kept = [part for part, _ in parts if part is not None]
+        if not kept:
+            return None, True
+        rebuilt = query.copy()
+        rebuilt.subqueries = kept
+        return rebuilt, True
+    if isinstance(query, Not):
+        inner, lost = without_unreadable(query.query)
+        return (None if inner is None else Not(inner)), lost
+    return query, False
+
+
+def city_labels(query: Query) -> Query:
+    """``city:深圳市`` means ``city:深圳``: the index keeps cities as ``--city`` takes them."""
+    def label(node: Query) -> Query:
+        if isinstance(node, Term) and node.fieldname == "city" and isinstance(node.text, str):
+            return Term("city", city_label(node.text), boost=node.boost)
+        return node
+    return query.accept(label)
