@@ -256,17 +256,23 @@ class GoalSearch:
         bm25_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         terms: set[str] = set()
-        if mode in (SearchMode.HYBRID, SearchMode.BM25):
-            bm25_hits, terms, problems = self.bm25.search(text, allowed, limit if mode is SearchMode.BM25 else depth, exclude)
+        meaning = self.bm25.meaning(text) if vector is None and mode is not SearchMode.BM25 else None
+        if mode in (SearchMode.HYBRID, SearchMode.BM25) or meaning is not None:
+            wanted = len(self.records) if meaning is not None else limit if mode is SearchMode.BM25 else depth
+            bm25_hits, terms, problems = self.bm25.search(text, allowed, wanted, exclude)
             self.problems.extend(problems)
-        if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC):
+        if meaning is not None:  # fields, AND and NOT say which projects qualify; meaning only ranks them
+            allowed = {doc_id for doc_id, _ in bm25_hits}
+            bm25_hits = bm25_hits[:depth]
+            text = meaning
+        if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC) and text:
             if vector is None:
                 vector = self.encode_query(text)
             semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth, exclude)
         if mode is SearchMode.BM25:
             fused = bm25_hits
         elif mode is SearchMode.SEMANTIC:
-            fused = semantic_hits
+            fused = semantic_hits if text else bm25_hits
         else:
             fused = rrf([[i for i, _ in bm25_hits], [i for i, _ in semantic_hits]], k=rrf_k)
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}

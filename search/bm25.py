@@ -30,12 +30,13 @@ from indexer.records import Record
 
 from .lexical import LexicalSide
 from .record_columns import RecordColumns
-from .rewrites import city_labels, exclusions_apply, without_unreadable
+from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
 from .syntax import Scored, score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 MAX_TERMS = 64
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
+_CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +156,20 @@ class BM25Side:
             groups = groups[:MAX_TERMS]
         terms = {word for word, _ in groups} | {p for _, parts in groups for p in parts}
         return ParsedQuery(None, groups, terms, problems)
+
+    def meaning(self, text: str) -> str | None:
+        """For a query whose syntax says which projects qualify (a field, AND, NOT): the words
+        to rank them by meaning ('' when it has none); None for other queries.
+
+        Words, OR and phrases only guide the ranking, so pasted text with quotes or brackets
+        is not narrowed to what BM25 finds.
+        """
+        if not _CONSTRAINT.search(text):
+            return None
+        parsed = self.parse(text)
+        if parsed.query is None:
+            return None
+        return " ".join(wanted_words(parsed.query, TEXT_FIELDS))
 
     def search(self, text: str, allowed: set[str] | None, limit: int, exclude: set[str] = frozenset(),
                whoosh: bool = False) -> tuple[list[tuple[str, float]], set[str], list[str]]:

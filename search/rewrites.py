@@ -1,13 +1,14 @@
-"""Mending a query as Whoosh's parser read it, before it is searched.
+"""Mending a query as Whoosh's parser read it, before it is searched, and reading its words.
 
 Three things the parser does are not what a user of this index means: ``A NOT B`` with
 OR-ed words reads as "A, or anything without B"; an unreadable part (``year:abc``) becomes
 a query matching nothing, silently; and ``city:深圳市`` looks for a label the index does not
-keep (it keeps 深圳, as ``--city`` takes it).
+keep (it keeps 深圳, as ``--city`` takes it). ``wanted_words`` gives the semantic side
+what the query asks for, without its field names, operators and excluded words.
 """
 from __future__ import annotations
 
-from whoosh.query import AndNot, BinaryQuery, CompoundQuery, Not, NullQuery, Or, Query, Term
+from whoosh.query import AndNot, BinaryQuery, CompoundQuery, Not, NullQuery, Or, Phrase, Query, Term
 
 from indexer.metadata import city_label
 
@@ -71,3 +72,25 @@ def city_labels(query: Query) -> Query:
             return Term("city", city_label(node.text), boost=node.boost)
         return node
     return query.accept(label)
+
+
+def wanted_words(query: Query, text_fields: tuple[str, ...]) -> list[str]:
+    """The words a query asks for in text fields, in order, once each: not the excluded ones
+    (``NOT 等保``), not keyword or numeric values (``year:2026``)."""
+    words: list[str] = []
+
+    def walk(node: Query) -> None:
+        if isinstance(node, Not):
+            return
+        if isinstance(node, AndNot):
+            walk(node.a)
+        elif isinstance(node, Phrase) and node.fieldname in text_fields:
+            words.append("".join(node.words))
+        elif hasattr(node, "fieldname") and hasattr(node, "text") and node.fieldname in text_fields:
+            words.append(str(node.text))  # Term, Prefix, Wildcard
+        else:
+            for child in node.children():
+                walk(child)
+
+    walk(query)
+    return list(dict.fromkeys(word for word in words if word))

@@ -86,6 +86,24 @@ def test_an_unknown_field_is_named(sample_index_dir):
     assert result.exit_code == 0 and "no field yaer (fields: aliases, amount, category" in result.stderr
 
 
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+def test_fields_and_not_hold_in_every_mode(sample_index, mode):
+    # The semantic side used to rank all projects: hybrid '运维 NOT 信息化' returned 信息化运维项目.
+    with_it = {h.record.id for h in sample_index.search("信息化", mode="bm25", limit=500)}
+    hits = sample_index.search("运维 NOT 信息化", mode=mode, limit=20)
+    assert len(hits) == 10 and not {h.record.id for h in hits} & with_it  # all 10 that qualify
+    hits = sample_index.search("name:运维 AND year:2026", mode=mode, limit=50)
+    assert hits and all(h.record.year == 2026 and "运维" in h.record.name for h in hits)
+    hits = sample_index.search("city:深圳", mode=mode, limit=50)
+    assert len(hits) == 5 and all(h.record.city == "深圳市" for h in hits)
+
+
+def test_words_or_and_phrases_only_guide_the_meaning(sample_index):
+    assert sample_index.bm25.meaning("视频 OR 监控") is None
+    assert sample_index.bm25.meaning('实现"一网通办"(二期)') is None
+    assert sample_index.bm25.meaning("name:政务云 AND 运维 NOT 等保 AND year:2026") == "政务云 运维"
+
+
 def test_traditional_characters_find_simplified(sample_index):
     hits = sample_index.search("社會保障卡", mode="bm25", limit=5)
     assert any("社会保障卡" in h.record.goal or "社会保障" in h.record.name for h in hits)
