@@ -202,7 +202,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
 
 
 @cli.command(name="search")
-@click.argument("query", required=False, default="")
+@click.argument("query", nargs=-1)
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default="hybrid", show_default=True,
               help="Rank by words (bm25), by meaning (semantic) or both fused (hybrid).")
 @filter_options
@@ -215,16 +215,19 @@ def search_command(query, mode, city, year, years, department, unit, category, m
                    limit, output_format, explain, index_dir):
     """Search projects by words and meaning; an empty QUERY lists the filtered projects by amount.
 
+    QUERY may be several words, quoted or not (quote syntax with brackets or double quotes).
+
     \b
     Examples:
         goalsearch search 政务云运维
+        goalsearch search 运维 NOT 信息化
         goalsearch search 社保卡 --city 深圳 --format json
         goalsearch search '"信息化运维"' --mode bm25 --years 2024-2026
         goalsearch search --category 运维 --min-amount 1000
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
-        hits = index.search(query, mode=mode, limit=limit, **filters)
+        hits = index.search(" ".join(query), mode=mode, limit=limit, **filters)
         render.hits(hits, output_format, explain, index.problems)
 
 

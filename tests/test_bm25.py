@@ -81,6 +81,16 @@ def test_unreadable_syntax_is_left_out_and_said(sample_index_dir, query):
     assert hits and all("运维" in h["name"] + h["goal"] + h["unit"] + h["department"] for h in hits)
 
 
+def test_an_unquoted_query_of_several_words_is_one_query(sample_index_dir):
+    # `goalsearch search 运维 NOT 信息化` failed with "Got unexpected extra arguments".
+    def ids(*query: str) -> list[str]:
+        result = CliRunner().invoke(cli, ["search", *query, "--mode", "bm25", "--format", "json", "--index-dir", str(sample_index_dir)])
+        assert result.exit_code == 0, result.output
+        return [h["id"] for h in json.loads(result.stdout)]
+
+    assert ids("运维", "NOT", "信息化") == ids("运维 NOT 信息化") != []
+
+
 def test_an_unknown_field_is_named(sample_index_dir):
     result = CliRunner().invoke(cli, ["search", "name:运维 AND yaer:2026", "--mode", "bm25", "--index-dir", str(sample_index_dir)])
     assert result.exit_code == 0 and "no field yaer (fields: aliases, amount, category" in result.stderr
