@@ -295,6 +295,9 @@ def main() -> None:
                               ("bm25 syntax, Whoosh", [q for q in syntax if q not in on_matrices])):
             latency[label] = percentiles(timed(lambda q: index.search(q, mode="bm25", limit=10, highlight=False),
                                                subset, max(args.rounds, 3)))
+        constraining = [q for q in syntax if index.bm25.meaning(q) is not None]  # fields, AND, NOT
+        latency["hybrid syntax, constrained"] = percentiles(timed(
+            lambda q: index.search(q, mode="hybrid", limit=10, highlight=False), constraining, max(args.rounds, 3)))
         baseline = Baseline(index)
 
         def baseline_hybrid(q: str) -> None:
