@@ -76,6 +76,7 @@ class BM25Side:
         self._docnum: dict[str, int] | None = None
         self._lexical: LexicalSide | None = None
         self._columns: RecordColumns | None = None
+        self._last_parse: tuple[str, ParsedQuery] | None = None
 
     @property
     def searcher(self):
@@ -128,7 +129,15 @@ class BM25Side:
         return [And(per_word), Or(per_word)] if len(per_word) > 1 else [Or(per_word)]
 
     def parse(self, text: str) -> ParsedQuery:
-        """What to ask: a Whoosh query for text with syntax, else plain word groups."""
+        """What to ask: a Whoosh query for text with syntax, else plain word groups.
+
+        The last answer is kept: a hybrid search asks ``meaning`` and then ``search`` of one text.
+        """
+        if self._last_parse is None or self._last_parse[0] != text:
+            self._last_parse = (text, self._parse(text))
+        return self._last_parse[1]
+
+    def _parse(self, text: str) -> ParsedQuery:
         problems: list[str] = []
         if _SYNTAX.search(text):
             schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax

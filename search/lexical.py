@@ -64,7 +64,7 @@ class _FieldWeights:
 
 
 class LexicalSide:
-    """BM25 of plain queries over one generation's term matrices."""
+    """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
     def __init__(self, generation: Path, boosts: dict[str, float]) -> None:
         folder = generation / TERMS
@@ -81,33 +81,27 @@ class LexicalSide:
         """Does this generation have term matrices (indexes built before they existed do not)?"""
         return (generation / TERMS / KEYS).exists()
 
-    def _term(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Boosted score and match flag of one term for every record; None if no record has it."""
-        col = self.column.get(term)
-        if col is None:
-            return None
+    def _scored(self, col: int | None, fields: list[tuple[float, _FieldWeights]]) -> tuple[np.ndarray, np.ndarray]:
+        """Boosted weights of column ``col`` summed over ``fields``, and match flags, for every record."""
         score = np.zeros(len(self.ids), dtype=np.float32)
         hit = np.zeros(len(self.ids), dtype=bool)
-        for boost, field in self.fields:
-            rows, weights = field.column(col)
-            score[rows] += boost * weights
-            hit[rows] = True
+        if col is not None:
+            for boost, field in fields:
+                rows, weights = field.column(col)
+                score[rows] += boost * weights
+                hit[rows] = True
         return score, hit
+
+    def _term(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Boosted score and match flag of one term in every field; None if no record has it."""
+        col = self.column.get(term)
+        return None if col is None else self._scored(col, self.fields)
 
     def field_term(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Unboosted BM25 score and match flag of ``term`` in one field for every record;
         None when the field has no matrix (keyword and numeric fields)."""
         weights = self.by_field.get(field)
-        if weights is None:
-            return None
-        score = np.zeros(len(self.ids), dtype=np.float32)
-        hit = np.zeros(len(self.ids), dtype=bool)
-        col = self.column.get(term)
-        if col is not None:
-            rows, values = weights.column(col)
-            score[rows] = values
-            hit[rows] = True
-        return score, hit
+        return None if weights is None else self._scored(self.column.get(term), [(1.0, weights)])
 
     def _group(self, word: str, parts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
         found = self._term(word)

@@ -18,7 +18,7 @@ from indexer.vectors import IVF, load_vectors, vector_settings
 
 
 class VectorSide:
-    """Exact (flat) inner-product search over one generation's vectors."""
+    """Inner-product search over one generation's vectors: exact (flat), or through its IVF index."""
 
     def __init__(self, generation: Path, verify: Callable[[], object] | None = None) -> None:
         """``verify`` runs before faiss reads the IVF file (its C++ reader trusts the bytes)."""
