@@ -30,7 +30,7 @@ from indexer.build import FULLTEXT
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.vectors import IVF
 
-from .bm25 import BM25Side
+from .lexical import BM25Side
 from .filters import Filters
 from .fusion import rrf
 from .highlight import Snippet, highlight_ranges, snippet

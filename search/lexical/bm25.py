@@ -28,7 +28,7 @@ from whoosh.scoring import BM25F
 from indexer.analyzer import query_groups
 from indexer.records import Record
 
-from .lexical import LexicalSide
+from .matrices import LexicalSide
 from .record_columns import RecordColumns
 from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
 from .syntax import Scored, score_query

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from whoosh.query import And, AndNot, Not, NumericRange, Or, Query, Term
 
-from .lexical import LexicalSide
+from .matrices import LexicalSide
 from .record_columns import RecordColumns
 
 Scored = tuple[np.ndarray, np.ndarray]  # score and match flag of every record
