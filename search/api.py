@@ -30,10 +30,12 @@ from indexer.build import FULLTEXT
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.vectors import IVF
 
-from .lexical import BM25Side
 from .filters import Filters
-from .fusion import rrf
+from .fusion import FusionMethod, fuse, fusion_settings
 from .highlight import Snippet, highlight_ranges, snippet
+from .lexical import BM25Side
+from .lexical.plain import query_settings
+from .lexical.synonyms import Expansion, load_synonyms
 from .semantic import VectorSide
 
 if TYPE_CHECKING:
@@ -99,11 +101,14 @@ class GoalSearch:
         self.records: list[Record] = load_records(generation)
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
+        self.synonyms = load_synonyms(tuple(manifest.get("user_synonyms", ())))
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
-                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records)
+                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records,
+                              synonyms=self.synonyms)
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []
+        self.expansions: list[Expansion] = []  # the synonyms the last search used
 
     # -- opening -------------------------------------------------------------------
     @classmethod
@@ -182,8 +187,15 @@ class GoalSearch:
         return embedder
 
     def encode_query(self, text: str):
-        """The query vector for ``text`` with the index's model."""
-        return self._embedder().encode_queries([text[:MAX_QUERY_CHARS]])[0]
+        """The query vector for ``text`` with the index's model.
+
+        A long text (``paste_chars`` in ``data/fields.json``) is a pasted passage:
+        it is encoded as the documents are (e5's ``passage:`` prompt), so passage meets passage;
+        on the dev set's pasted texts this ranks better than the ``query:`` prompt
+        (``benchmarks/README.md``).
+        """
+        passage = len(text) >= query_settings()["paste_chars"]
+        return self._embedder().encode_queries([text[:MAX_QUERY_CHARS]], passage=passage)[0]
 
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:
@@ -222,24 +234,28 @@ class GoalSearch:
                years: tuple[int | None, int | None] | None = None, year: int | None = None,
                department: str | None = None, unit: str | None = None, category: list[str] | str | None = None,
                min_amount: float | None = None, max_amount: float | None = None, section: list[str] | str | None = None,
-               limit: int = 10, rrf_k: int = DEFAULT_RRF_K, depth: int | None = None, highlight: bool = True) -> list[Hit]:
+               limit: int = 10, fusion: str | FusionMethod | None = None, rrf_k: int = DEFAULT_RRF_K,
+               depth: int | None = None, highlight: bool = True) -> list[Hit]:
         """Search by words and meaning, filtered, best first.
 
         Args:
             query: words, a description, or Whoosh syntax; empty lists the filtered projects by amount.
-            mode: ``hybrid`` (BM25 and semantic fused by RRF), ``bm25`` or ``semantic``.
+            mode: ``hybrid`` (BM25 and semantic fused), ``bm25`` or ``semantic``.
             city, years/year, department, unit, category, min_amount, max_amount, section: filters.
             limit: how many hits.
+            fusion: ``convex`` (default, ``data/fusion.json``) or ``rrf``.
             rrf_k: the RRF constant.
-            depth: candidates taken from each side before fusion (default ``max(50, 5 × limit)``).
+            depth: candidates taken from each side before fusion (default ``max(100, 5 × limit)``).
             highlight: compute highlights and snippets (re-tokenizes each hit's goal; off for bulk use).
         """
         mode = SearchMode.parse(mode)
+        fusion = FusionMethod.parse(fusion or fusion_settings()["method"])
         if limit < 1:
             raise UsageError(f"limit must be at least 1, got {limit}")
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
         query = _simplified(" ".join((query or "").split()))[:MAX_QUERY_CHARS * 5]
         self.problems = []
+        self.expansions = []
         allowed = self._allowed(filters)
         if not query.strip():
             pool = [r for r in self.records if allowed is None or r.id in allowed]
@@ -248,11 +264,28 @@ class GoalSearch:
         if not _WORDLIKE.search(query):
             self.problems.append("the query has no words or numbers to search for")
             return []
-        depth = depth or max(50, 5 * limit)
-        return self._ranked(query, None, mode, allowed, limit, depth, rrf_k, set(), highlight)
+        depth = depth or _depth(limit)
+        if self._unknown_words(query) and mode is SearchMode.HYBRID:
+            return []
+        return self._ranked(query, None, mode, allowed, limit, depth, (fusion, rrf_k), set(), highlight)
+
+    def _unknown_words(self, query: str) -> bool:
+        """Note the query's Latin words that no project has; True when no word of it occurs anywhere.
+
+        The semantic side always finds nearest neighbours, so a query like ``cloud`` would get
+        three unrelated projects dressed as matches; hybrid search returns nothing and says why.
+        """
+        known = self.bm25.known_words(query)
+        if known is None:
+            return False
+        found, missing = known
+        if missing:
+            self.problems.append(f"no project mentions {', '.join(missing)}"
+                                 + ("" if found else "; nothing found (try other words, or --mode semantic)"))
+        return not found
 
     def _ranked(self, text: str, vector, mode: SearchMode, allowed: set[str] | None, limit: int, depth: int,
-                rrf_k: int, exclude: set[str], highlight: bool = True) -> list[Hit]:
+                fusion: tuple[FusionMethod, int], exclude: set[str], highlight: bool = True) -> list[Hit]:
         bm25_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         terms: set[str] = set()
@@ -261,6 +294,7 @@ class GoalSearch:
             wanted = len(self.records) if meaning is not None else limit if mode is SearchMode.BM25 else depth
             bm25_hits, terms, problems = self.bm25.search(text, allowed, wanted, exclude)
             self.problems.extend(problems)
+            self.expansions = self.bm25.expansions(text)
         if meaning is not None:  # fields, AND and NOT say which projects qualify; meaning only ranks them
             allowed = {doc_id for doc_id, _ in bm25_hits}
             bm25_hits = bm25_hits[:depth]
@@ -274,7 +308,7 @@ class GoalSearch:
         elif mode is SearchMode.SEMANTIC:
             fused = semantic_hits if text else bm25_hits
         else:
-            fused = rrf([[i for i, _ in bm25_hits], [i for i, _ in semantic_hits]], k=rrf_k)
+            fused = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:
@@ -297,18 +331,21 @@ class GoalSearch:
     def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,
                 other_cities: bool = False, other_years: bool = False, mode: str | SearchMode = SearchMode.HYBRID,
                 city=None, years=None, year=None, department=None, unit=None, category=None,
-                min_amount=None, max_amount=None, section=None, rrf_k: int = DEFAULT_RRF_K) -> list[Hit]:
+                min_amount=None, max_amount=None, section=None, fusion: str | FusionMethod | None = None,
+                rrf_k: int = DEFAULT_RRF_K) -> list[Hit]:
         """Projects most like a given one (by id or name) or like a pasted description; never the project itself."""
         if (id_or_name is None) == (text is None):
             raise UsageError("give a project id or name, or --text with a description (not both)")
         mode = SearchMode.parse(mode)
+        fused_by = (FusionMethod.parse(fusion or fusion_settings()["method"]), rrf_k)
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
         self.problems = []
+        self.expansions = []
         if text is not None:
             text = _simplified(text)
             if not _WORDLIKE.search(text):
                 raise UsageError("--text has no words to compare")
-            return self._ranked(text, None, mode, self._allowed(filters), limit, max(50, 5 * limit), rrf_k, set())
+            return self._ranked(text, None, mode, self._allowed(filters), limit, _depth(limit), fused_by, set())
         record = self.find(id_or_name)
         exclude = None
         if other_cities or other_years:
@@ -316,7 +353,7 @@ class GoalSearch:
         allowed = self._allowed(filters, exclude)
         vector = self.vectors.vector_of(record.id) if mode is not SearchMode.BM25 else None
         probe = f"{record.name} {record.goal[:200]}"
-        hits = self._ranked(probe, vector, mode, allowed, limit, max(50, 5 * limit), rrf_k, {record.id})
+        hits = self._ranked(probe, vector, mode, allowed, limit, _depth(limit), fused_by, {record.id})
         self.problems = []  # the probe is ours, not the user's: its word count is no news
         return hits
 
@@ -326,6 +363,11 @@ class GoalSearch:
         from .stats import index_stats
 
         return index_stats(self)
+
+
+def _depth(limit: int) -> int:
+    """Candidates each side gives the fusion: ``depth`` of ``data/fusion.json``, or 5 × the hits asked for."""
+    return max(fusion_settings()["depth"], 5 * limit)
 
 
 def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:

@@ -1,15 +1,27 @@
-"""Fusing rankings. Every method takes rankings (lists of ids, best first) and returns one fused ranking.
+"""Fusing rankings. Every method takes runs — lists of (id, score), best first, one per side —
+and returns one fused list of (id, score), best first (ties by first appearance).
 
-Reciprocal rank fusion (Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion
-outperforms Condorcet and individual Rank Learning Methods", SIGIR 2009):
-
-    score(d) = Σ over rankings r containing d of 1 / (k + rank_r(d)),   rank from 1
-
-k = 60 as in the paper damps the influence of the very top ranks.
+- ``convex`` (the default): a weighted sum of each side's normalised scores (Bruch, Gai &
+  Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", TOIS 2023, who find it
+  beats RRF and needs few labelled queries to set its weight). BM25 is normalised by its
+  theoretical minimum 0 (``s / max``), cosine by min–max over the side's candidates, since
+  cosines of one model crowd into a narrow band; an id a side did not return gets 0 there.
+  Weights in ``indexer/data/fusion.json``, measured on the dev set (``benchmarks/README.md``).
+- ``rrf``: reciprocal rank fusion (Cormack, Clarke & Büttcher, "Reciprocal Rank Fusion
+  outperforms Condorcet and individual Rank Learning Methods", SIGIR 2009):
+  ``score(d) = Σ over runs r containing d of 1 / (k + rank_r(d))``, rank from 1; k = 60 as in
+  the paper damps the influence of the very top ranks. It ignores the scores.
 """
 from __future__ import annotations
 
+import json
 from enum import Enum
+from functools import lru_cache
+from importlib import resources
+
+from indexer import UsageError
+
+Run = list[tuple[str, float]]
 
 
 def rrf(rankings: list[list[str]], k: int = 60) -> list[tuple[str, float]]:
@@ -24,18 +36,74 @@ def rrf(rankings: list[list[str]], k: int = 60) -> list[tuple[str, float]]:
     for ranking in rankings:
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return _ordered(scores)
+
+
+def normalised(run: Run, floor: float | None = None) -> dict[str, float]:
+    """Scores mapped to [0, 1]: ``(s − lo) / (max − lo)``, lo = ``floor`` or the run's minimum.
+
+    >>> normalised([("a", 4.0), ("b", 1.0)], floor=0.0)
+    {'a': 1.0, 'b': 0.25}
+    """
+    if not run:
+        return {}
+    high = max(score for _, score in run)
+    low = min(score for _, score in run) if floor is None else floor
+    if high <= low:
+        return {doc_id: 1.0 for doc_id, _ in run}
+    return {doc_id: (score - low) / (high - low) for doc_id, score in run}
+
+
+def convex(runs: list[Run], weights: list[float], floors: list[float | None]) -> list[tuple[str, float]]:
+    """Weighted sum of normalised scores: ``Σ_r weight_r · norm_r(score_r(d))``.
+
+    >>> convex([[("a", 2.0), ("b", 1.0)], [("b", 0.9), ("c", 0.7)]], [0.6, 0.4], [0.0, None])
+    [('b', 0.7), ('a', 0.6), ('c', 0.0)]
+    """
+    if len(weights) != len(runs) or len(floors) != len(runs):
+        raise ValueError(f"convex fusion needs one weight and one floor per run, got {len(runs)} runs, "
+                         f"{len(weights)} weights, {len(floors)} floors")
+    scores: dict[str, float] = {}
+    for run, weight, floor in zip(runs, weights, floors):
+        for doc_id, _ in run:
+            scores.setdefault(doc_id, 0.0)
+        for doc_id, value in normalised(run, floor).items():
+            scores[doc_id] += weight * value
+    return _ordered(scores)
+
+
+def _ordered(scores: dict[str, float]) -> list[tuple[str, float]]:
     order = {doc_id: i for i, doc_id in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+@lru_cache(maxsize=1)
+def fusion_settings() -> dict:
+    """The default method, the convex weights and candidate depth (``data/fusion.json``)."""
+    return json.loads(resources.files("indexer").joinpath("data/fusion.json").read_text("utf-8"))
 
 
 class FusionMethod(str, Enum):
     """The fusion methods by name."""
 
+    CONVEX = "convex"
     RRF = "rrf"
 
     @classmethod
     def possible_values(cls) -> list[str]:
         return [m.value for m in cls]
 
+    @classmethod
+    def parse(cls, value: "str | FusionMethod") -> "FusionMethod":
+        try:
+            return cls(value)
+        except ValueError:
+            raise UsageError(f"unknown fusion {value!r}; choose one of {', '.join(cls.possible_values())}") from None
 
-FUSERS = {FusionMethod.RRF: rrf}
+
+def fuse(method: FusionMethod, bm25: Run, semantic: Run, rrf_k: int = 60) -> list[tuple[str, float]]:
+    """The hybrid ranking of the two sides' runs by ``method``."""
+    if method is FusionMethod.RRF:
+        return rrf([[doc_id for doc_id, _ in bm25], [doc_id for doc_id, _ in semantic]], k=rrf_k)
+    weights = fusion_settings()["convex_weights"]
+    return convex([bm25, semantic], [weights["bm25"], weights["semantic"]], [0.0, None])

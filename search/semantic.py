@@ -1,6 +1,7 @@
 """The semantic side: faiss inner product over normalized vectors, filtered by allowed ids.
 
-Vectors are L2-normalized, so inner product is cosine similarity. Small indexes are
+A record's row holds one L2-normalized vector per view (``indexer.vectors``); the query
+vector is repeated once per view, so the inner product is the sum of the views' cosines. Small indexes are
 searched exactly; large ones (``data/vectors.json``) through the IVF index written at
 build time, except when a filter allows only a small share of the records, where the
 exact search over those rows is both faster and complete (and whenever the probed lists
@@ -56,7 +57,10 @@ class VectorSide:
             if not len(rows):
                 return []
         k = min(limit, len(self.ids) if rows is None else len(rows))
-        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.dimension and query.shape[1] and self.dimension % query.shape[1] == 0:
+            query = np.tile(query, self.dimension // query.shape[1])  # one copy per view
+        query = np.ascontiguousarray(query)
         selector = self._faiss.IDSelectorBatch(rows) if rows is not None else None
         found = None
         if self.approximate is not None and (rows is None or len(rows) >= self.exact_below * len(self.ids)):

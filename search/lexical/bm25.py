@@ -25,18 +25,27 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from indexer.analyzer import query_groups
 from indexer.records import Record
 
 from .matrices import LexicalSide
+from .plain import PlainQuery, plain_query, query_settings
 from .record_columns import RecordColumns
 from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
+from .synonyms import Synonyms, load_synonyms
 from .syntax import Scored, score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
-MAX_TERMS = 64
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
+_LATIN = re.compile(r"[0-9A-Za-z]+")
 _CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
+
+
+def is_syntax(text: str) -> bool:
+    """Is ``text`` Whoosh query syntax? Quotes, brackets and colons in a pasted passage
+    (``paste_chars`` and longer) are punctuation unless it also has a field, AND or NOT."""
+    if not _SYNTAX.search(text):
+        return False
+    return len(text) < query_settings()["paste_chars"] or bool(_CONSTRAINT.search(text))
 
 
 @lru_cache(maxsize=1)
@@ -51,9 +60,13 @@ class ParsedQuery:
     """A query as the BM25 side understood it."""
 
     query: Query | None  # Whoosh query, for text with syntax
-    groups: list[tuple[str, tuple[str, ...]]]  # plain word groups otherwise
+    plain: PlainQuery | None  # weighted words, n-grams and synonyms otherwise
     terms: set[str]  # what to highlight
     problems: list[str]
+
+    @property
+    def groups(self) -> list[tuple[str, tuple[str, ...]]]:
+        return self.plain.groups if self.plain is not None else []
 
 
 class BM25Side:
@@ -65,8 +78,10 @@ class BM25Side:
     """
 
     def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
-                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = ()) -> None:
+                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = (),
+                 synonyms: Synonyms | None = None) -> None:
         self.generation = generation
+        self.synonyms = synonyms if synonyms is not None else load_synonyms()
         self.records = records
         self.fulltext = fulltext
         self.extra_words = extra_words
@@ -139,7 +154,7 @@ class BM25Side:
 
     def _parse(self, text: str) -> ParsedQuery:
         problems: list[str] = []
-        if _SYNTAX.search(text):
+        if is_syntax(text):
             schema = self.searcher.schema  # outside the try: a corrupt index must not pass for bad syntax
             unknown = sorted({name for name in re.findall(r"\b([a-z_]+):", text) if name not in schema})
             if unknown:
@@ -154,17 +169,37 @@ class BM25Side:
                                         "and was left out")
                     query = city_labels(exclusions_apply(query))
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
-                    return ParsedQuery(query, [], terms, problems)
+                    return ParsedQuery(query, None, terms, problems)
                 problems.append("query syntax not understood; searched for its words instead")
             except Exception as exc:  # Whoosh raises assorted errors on malformed syntax
                 problems.append(f"query syntax not understood ({type(exc).__name__}); searched for its words instead")
             text = re.sub(r'[":()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b', " ", text)
-        groups = query_groups(text, self.extra_words)
-        if len(groups) > MAX_TERMS:
-            problems.append(f"query has {len(groups)} distinct words; the first {MAX_TERMS} were used")
-            groups = groups[:MAX_TERMS]
-        terms = {word for word, _ in groups} | {p for _, parts in groups for p in parts}
-        return ParsedQuery(None, groups, terms, problems)
+        lexical = self.lexical
+        unknown = (lambda term: 1.0)
+        plain = plain_query(text, self.extra_words, self.synonyms,
+                            lexical.idf if lexical is not None else unknown,
+                            (lambda term: lexical.idf(term, grams=True)) if lexical is not None else unknown)
+        return ParsedQuery(None, plain, plain.words, problems)
+
+    def expansions(self, text: str) -> list:
+        """The synonym expansions a plain query searched (none for syntax)."""
+        parsed = self.parse(text)
+        return parsed.plain.expansions if parsed.plain is not None else []
+
+    def known_words(self, text: str) -> tuple[bool, list[str]] | None:
+        """Does any term of a plain query occur in the index (itself, or through a synonym), and which
+        of its Latin words and numbers occur nowhere; None for syntax or an index without matrices."""
+        if self.lexical is None or is_syntax(text):
+            return None
+        plain = self.parse(text).plain
+        if plain is None:
+            return None
+        found = any(self.lexical.knows(gram) for gram in plain.grams) or \
+            any(self.lexical.knows(word) for word in plain.words)
+        carried = {e.term for e in plain.expansions}
+        missing = [word for word in dict.fromkeys(_LATIN.findall(text))
+                   if not self.lexical.knows(word.lower()) and word.lower() not in carried]
+        return found, missing
 
     def meaning(self, text: str) -> str | None:
         """For a query whose syntax says which projects qualify (a field, AND, NOT): the words
@@ -188,15 +223,17 @@ class BM25Side:
         matrices are tested against.
         """
         parsed = self.parse(text)
-        if parsed.query is None and not parsed.groups:
+        if parsed.query is None and not parsed.groups and not (parsed.plain and parsed.plain.grams):
             return [], parsed.terms, parsed.problems
         if not whoosh and self.lexical is not None:
             mask = self.lexical.mask(allowed, set(exclude))
             if parsed.query is None:
-                return self.lexical.rank(parsed.groups, mask, limit), parsed.terms, parsed.problems
+                return self.lexical.rank(parsed.plain, mask, limit), parsed.terms, parsed.problems
             scored = self.on_matrices(parsed.query)
             if scored is not None:
                 return self.lexical.top(scored[0], scored[1], mask, limit), parsed.terms, parsed.problems
+        if parsed.query is None and not parsed.groups:
+            return [], parsed.terms, parsed.problems
         queries = [parsed.query] if parsed.query is not None else self._plain(parsed.groups)
         return self._whoosh(queries, allowed, limit, exclude), parsed.terms, parsed.problems
 

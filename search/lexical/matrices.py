@@ -1,11 +1,13 @@
-"""Plain-query BM25 over the term matrices written at index time: Whoosh's ranking, in numpy.
+"""Plain-query BM25 over the term matrices written at index time, in numpy.
 
-A plain query is a list of word groups (a word, and for long words the dictionary
-words inside it). A record's score is the sum over groups and fields of
-``boost(field) × BM25(term, field)``; a group matches when its word occurs in any field
-or all of its parts do (then the parts' scores are added). Records matching every
-group rank before records matching only some, which is what asking Whoosh for
-"all words" and then "any word" did, without its pure-Python union over common words.
+A plain query (``plain``) is weighted word groups (a word, and for long words the
+dictionary words inside it), weighted character n-grams, and synonym alternatives. A
+record's score is the sum over terms and fields of
+``weight(term) × boost(field) × BM25(term, field)``; a group matches when its word occurs
+in any jieba field or all of its parts do (then the parts' scores are added). Records
+matching every group of the user's own words rank before records matching only some,
+which is what asking Whoosh for "all words" and then "any word" did, without its
+pure-Python union over common words.
 
 Only numpy is needed here: the ``.npz`` files are read as plain arrays (no pickle, no
 scipy import on the query path).
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.terms import KEYS, TERMS, VOCABULARY
+from indexer.terms import KEYS, NGRAM_FIELDS, TERMS, VOCABULARY
+
+from .plain import PlainQuery
 
 K1 = 1.2
 B = 0.75
@@ -74,7 +78,19 @@ class LexicalSide:
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.by_field = {field: _FieldWeights(folder / f"{field}.npz", len(self.ids))
                          for field in boosts if (folder / f"{field}.npz").exists()}
-        self.fields = [(boosts[field], weights) for field, weights in self.by_field.items()]
+        self.fields = [(boosts[f], weights) for f, weights in self.by_field.items() if f not in NGRAM_FIELDS]
+        self.gram_fields = [(boosts[f], weights) for f, weights in self.by_field.items() if f in NGRAM_FIELDS]
+        self._df: dict[bool, np.ndarray] = {}
+
+    def idf(self, term: str, grams: bool = False) -> float:
+        """Whoosh's idf of ``term`` (its largest document frequency over the jieba fields, or the
+        n-gram fields): ranks the key terms of a long query."""
+        if grams not in self._df:
+            fields = self.gram_fields if grams else self.fields
+            self._df[grams] = np.max([np.diff(f.indptr) for _, f in fields], axis=0) if fields else np.zeros(0)
+        col = self.column.get(term)
+        df = float(self._df[grams][col]) if col is not None and col < len(self._df[grams]) else 0.0
+        return float(np.log(len(self.ids) / (df + 1.0)) + 1.0)
 
     @staticmethod
     def available(generation: Path) -> bool:
@@ -114,17 +130,33 @@ class LexicalSide:
             return parts_score, all_parts
         return found[0] + parts_score, found[1] | all_parts
 
-    def rank(self, groups: list[tuple[str, tuple[str, ...]]], allowed: np.ndarray | None,
-             limit: int) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs for ``groups`` among ``allowed`` rows (a mask; None: all)."""
+    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all)."""
         total = np.zeros(len(self.ids), dtype=np.float32)
         matched = np.zeros(len(self.ids), dtype=np.int32)
-        for word, parts in groups:
+        for (word, parts), weight in zip(query.groups, query.weights):
             found = self._group(word, parts)
             if found is not None:
-                total += found[0]
+                total += weight * found[0]
                 matched += found[1]
-        return self.top(total, matched > 0, allowed, limit, complete=matched == len(groups))
+        anything = matched > 0
+        for groups, weight in query.alternatives:
+            for word, parts in groups:
+                found = self._group(word, parts)
+                if found is not None:
+                    total += weight * found[0]
+                    anything |= found[1]
+        for gram, weight in query.grams.items():
+            col = self.column.get(gram)
+            if col is not None:
+                score, hit = self._scored(col, self.gram_fields)
+                total += weight * score
+                anything |= hit
+        return self.top(total, anything, allowed, limit, complete=matched == len(query.groups))
+
+    def knows(self, term: str) -> bool:
+        """Does any record have ``term`` (a jieba word or an n-gram)?"""
+        return term in self.column
 
     def top(self, score: np.ndarray, matched: np.ndarray, allowed: np.ndarray | None, limit: int,
             complete: np.ndarray | None = None) -> list[tuple[str, float]]:
