@@ -31,7 +31,7 @@ from indexer.embedding import (
     build_fast_model,
     default_model_dir,
 )
-from search import AmbiguousRecord, GoalSearch, check_index, parse_years
+from search import AmbiguousRecord, FusionMethod, GoalSearch, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = ["expenditure", "key_project", "overall"]
@@ -81,6 +81,11 @@ def filter_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def fusion_option(command):
+    return click.option("--fusion", type=click.Choice(FusionMethod.possible_values()), default=None,
+                        help="How hybrid fuses the two sides: convex (weighted normalised scores, the default) or rrf.")(command)
 
 
 def format_option(choices=("table", "json", "csv")):
@@ -161,8 +166,10 @@ def parse_command(paths, output_format):
 @click.option("--rebuild", is_flag=True, help="Start from an empty index instead of updating the current one.")
 @click.option("--remove", is_flag=True, help="Take the records of PATHS out of the index.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), help="Extra jieba dictionary (word [freq] [tag] per line).")
+@click.option("--synonyms", "synonyms_file", type=click.Path(exists=True, dir_okay=False),
+              help="Extra synonym groups, one per line: 等保 = 等级保护 (kept in the index; searched as alternatives).")
 @handle_errors
-def index_command(paths, index_dir, model, rebuild, remove, user_dict):
+def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_file):
     """Index budget documents (files or folders); re-indexing a file replaces its records.
 
     \b
@@ -188,7 +195,8 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
         if remove:
             result = remove_paths(list(paths), index_dir, progress=progress)
         else:
-            result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict, progress=progress)
+            result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict,
+                                 synonyms=synonyms_file, progress=progress)
     failed = [r for r in result.reports if r.error]
     for report in result.reports:
         if report.error:
@@ -208,11 +216,12 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
 @filter_options
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
 @format_option()
-@click.option("--explain", is_flag=True, help="Show each hit's BM25 and semantic ranks and the fused score.")
+@click.option("--explain", is_flag=True, help="Show each hit's BM25 and semantic ranks and scores, and the synonyms used.")
+@fusion_option
 @index_dir_option
 @handle_errors
 def search_command(query, mode, city, year, years, department, unit, category, min_amount, max_amount, section,
-                   limit, output_format, explain, index_dir):
+                   limit, output_format, explain, fusion, index_dir):
     """Search projects by words and meaning; an empty QUERY lists the filtered projects by amount.
 
     QUERY may be several words, quoted or not (quote syntax with brackets or double quotes).
@@ -227,8 +236,10 @@ def search_command(query, mode, city, year, years, department, unit, category, m
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
-        hits = index.search(" ".join(query), mode=mode, limit=limit, **filters)
+        hits = index.search(" ".join(query), mode=mode, limit=limit, fusion=fusion, **filters)
         render.hits(hits, output_format, explain, index.problems)
+        if explain:
+            render.expansions(index.expansions, hits)
 
 
 @cli.command(name="similar")
@@ -241,10 +252,11 @@ def search_command(query, mode, city, year, years, department, unit, category, m
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @format_option()
 @click.option("--explain", is_flag=True, help="Show ranks and scores of both sides.")
+@fusion_option
 @index_dir_option
 @handle_errors
 def similar_command(id_or_name, text, other_cities, other_years, mode, city, year, years, department, unit, category,
-                    min_amount, max_amount, section, limit, output_format, explain, index_dir):
+                    min_amount, max_amount, section, limit, output_format, explain, fusion, index_dir):
     """Projects most like a given one (id or exact name), or like --text; never the project itself.
 
     \b
@@ -256,7 +268,7 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
         hits = index.similar(id_or_name, text=text, limit=limit, other_cities=other_cities, other_years=other_years,
-                             mode=mode, **filters)
+                             mode=mode, fusion=fusion, **filters)
         render.hits(hits, output_format, explain, index.problems)
 
 
@@ -308,31 +320,36 @@ def check_command(index_dir, model):
     click.echo(f"index {index_dir}: ok")
 
 
-DEFAULT_QUERIES = Path(__file__).parent / "benchmarks" / "eval_queries.json"
+DEFAULT_QUERIES = Path(__file__).parent / "benchmarks" / "dev_queries.json"
 
 
 @cli.command(name="eval")
 @click.argument("queries_file", required=False, type=click.Path(path_type=Path))
 @index_dir_option
 @format_option(("table", "json"))
-@click.option("--rrf-k", type=click.IntRange(0, 10000), default=60, show_default=True, help="RRF constant for hybrid.")
+@fusion_option
+@click.option("--rrf-k", type=click.IntRange(0, 10000), default=60, show_default=True, help="RRF constant (with --fusion rrf).")
 @handle_errors
-def eval_command(queries_file, index_dir, output_format, rrf_k):
-    """Score bm25, semantic and hybrid on a labelled query set: nDCG@10, Recall@10, MRR@10.
+def eval_command(queries_file, index_dir, output_format, fusion, rrf_k):
+    """Score bm25, semantic and hybrid on a labelled query set: nDCG@10, Recall@10, MRR@10, per query kind.
 
     QUERIES_FILE is JSON: {"queries": [{"id", "kind", "query", "relevant": {project: 2 or 1}}]};
-    a project is a record id, an exact name, or "name|unit". Default: benchmarks/eval_queries.json.
+    a project is a record id, a name (or alias; spaces ignored), or "name|unit". Default:
+    benchmarks/dev_queries.json (60 queries written by someone who did not build the index);
+    benchmarks/eval_queries.json is the older set written from the sample tables.
 
     \b
-    Example:
+    Examples:
+        goalsearch eval
         goalsearch eval benchmarks/eval_queries.json --format json
+        goalsearch eval --fusion rrf --rrf-k 20
     """
     from search import evaluate, load_queries
 
     path = queries_file or DEFAULT_QUERIES
     queries = load_queries(path)
     with _open(index_dir) as index:
-        report = evaluate(index, queries, rrf_k=rrf_k)
+        report = evaluate(index, queries, fusion=fusion, rrf_k=rrf_k)
     for problem in report.problems:
         click.echo(f"note: {problem}", err=True)
     if output_format == "json":

@@ -99,6 +99,16 @@ def hits(hits: list[Hit], output_format: str, explain: bool, problems: list[str]
         hits_table(hits, explain)
 
 
+def expansions(found: list, hits: list[Hit]) -> None:
+    """With --explain: the synonyms the query was expanded with, and how many hits each alternative found."""
+    for expansion in found:
+        parts = []
+        for alternative in expansion.alternatives:
+            count = sum(alternative in h.synonyms for h in hits)
+            parts.append(f"{alternative} ({count} of these hits)" if count else alternative)
+        click.echo(f"synonyms: {expansion.term} → {', '.join(parts)}", err=True)
+
+
 def print_report(report: IngestReport) -> None:
     from collections import Counter
 

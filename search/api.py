@@ -74,13 +74,14 @@ class Hit:
     semantic_score: float | None = None
     highlights: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snippet: Snippet | None = None
+    synonyms: list[str] = field(default_factory=list)  # synonym alternatives of the query that this record contains
 
     def to_dict(self) -> dict:
         data = self.record.to_dict()
         data.update(score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
                     semantic_rank=self.semantic_rank, semantic_score=self.semantic_score,
                     highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
-                    snippet=self.snippet.to_dict() if self.snippet else None)
+                    snippet=self.snippet.to_dict() if self.snippet else None, synonyms=self.synonyms)
         return data
 
 
@@ -324,8 +325,10 @@ class GoalSearch:
                 hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score))
                 continue
             highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
+            text = f"{record.name} {' '.join(record.aliases)} {record.goal}".lower()
+            synonyms = [a for e in self.expansions for a in e.alternatives if a.lower() in text]
             hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
-                            snippet(record.goal, highlights["goal"])))
+                            snippet(record.goal, highlights["goal"]), synonyms))
         return hits
 
     def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,

@@ -7,6 +7,7 @@ the same thing, 1 related. See ``benchmarks/eval_queries.json``.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,15 +52,19 @@ def load_queries(path: str | Path) -> list[dict]:
 
 
 def resolve(index: GoalSearch, relevant: dict[str, int]) -> tuple[dict[str, int], list[str]]:
-    """Judgements keyed by record id; names that match no record are returned as problems."""
+    """Judgements keyed by record id; names that match no record are returned as problems.
+
+    A name matches as ``GoalSearch.find`` matches one: spaces ignored, a record's aliases
+    (its name in another table) count as its name.
+    """
     judged: dict[str, int] = {}
     problems = []
     for key, grade in relevant.items():
-        name, _, unit = key.partition("|")
+        name, _, unit = (re.sub(r"\s+", "", part) for part in key.partition("|"))
         if key in index.by_id:
             ids = [key]
         else:
-            ids = [r.id for r in index.records if (r.name == name or name in r.aliases) and unit in r.unit]
+            ids = [r.id for r in index.records if (r.name == name or name in r.aliases) and unit in re.sub(r"\s+", "", r.unit)]
         if not ids:
             problems.append(f"no project matches {key!r}")
         for doc_id in ids:

@@ -196,7 +196,7 @@ class BM25Side:
             return None
         found = any(self.lexical.knows(gram) for gram in plain.grams) or \
             any(self.lexical.knows(word) for word in plain.words)
-        carried = {e.term for e in plain.expansions}
+        carried = {e.term.lower() for e in plain.expansions}
         missing = [word for word in dict.fromkeys(_LATIN.findall(text))
                    if not self.lexical.knows(word.lower()) and word.lower() not in carried]
         return found, missing

@@ -19,10 +19,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Iterable
 
-from indexer import UsageError
+from indexer.synonym_file import package_synonym_lines, parse_groups
 
 
 @dataclass(frozen=True)
@@ -47,28 +46,19 @@ class Synonyms:
                 alternatives.setdefault(term.lower(), {}).update(dict.fromkeys(t for t in group if t.lower() != term.lower()))
         self.alternatives = {term: tuple(alts) for term, alts in alternatives.items() if alts}
         terms = sorted(self.alternatives, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_term_pattern(t) for t in terms)) if terms else None
+        self._pattern = re.compile("|".join(_term_pattern(t) for t in terms), re.IGNORECASE) if terms else None
 
     @classmethod
     def parse(cls, lines: Iterable[str], source: str = "synonyms") -> "Synonyms":
-        """Groups from lines of ``a = b = c``; blank lines and ``#`` comments are skipped."""
-        groups = []
-        for number, line in enumerate(lines, start=1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            terms = tuple(dict.fromkeys(t.strip() for t in line.split("=") if t.strip()))
-            if len(terms) < 2:
-                raise UsageError(f"{source} line {number}: {line!r} has no ' = ' between two terms")
-            groups.append(terms)
-        return cls(groups)
+        """Groups from lines of ``a = b = c`` (``indexer.synonym_file``)."""
+        return cls(parse_groups(lines, source))
 
     def expansions(self, text: str) -> list[Expansion]:
         """The group terms found in ``text`` (longest first, not overlapping) with their alternatives."""
         if self._pattern is None:
             return []
-        found = dict.fromkeys(match.group(0).lower() for match in self._pattern.finditer(text.lower()))
-        return [Expansion(term, self.alternatives[term]) for term in found]
+        found = {match.group(0).lower(): match.group(0) for match in self._pattern.finditer(text)}
+        return [Expansion(spelled, self.alternatives[term]) for term, spelled in found.items()]
 
 
 def _term_pattern(term: str) -> str:
@@ -81,25 +71,7 @@ def _term_pattern(term: str) -> str:
     return pattern
 
 
-def package_lines() -> list[str]:
-    """The lines of the shipped synonyms file."""
-    return resources.files("indexer").joinpath("data/synonyms.txt").read_text("utf-8").splitlines()
-
-
 @lru_cache(maxsize=8)
 def load_synonyms(user_lines: tuple[str, ...] = ()) -> Synonyms:
     """The shipped groups plus a user's (from the index manifest), parsed once per process."""
-    return Synonyms.parse([*package_lines(), *user_lines])
-
-
-def read_synonyms_file(path: str) -> tuple[str, ...]:
-    """The group lines of a user's synonyms file, checked, for ``goalsearch index --synonyms``."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            lines = tuple(line.strip() for line in handle if line.strip() and not line.lstrip().startswith("#"))
-    except OSError as exc:
-        raise UsageError(f"synonyms file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"synonyms file {path} is not UTF-8 text") from None
-    Synonyms.parse(lines, source=str(path))
-    return lines
+    return Synonyms.parse([*package_synonym_lines(), *user_lines])
