@@ -145,7 +145,7 @@ def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
 
 
 # -- commands ---------------------------------------------------------------------------
-@click.group(cls=GoalsearchGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(name="goalsearch", cls=GoalsearchGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="goalsearch")
 def cli():
     """Search Chinese department budgets (部门预算): projects, amounts and 绩效目标.
@@ -283,10 +283,12 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
                     min_amount, max_amount, section, limit, output_format, explain, index_dir):
     """Projects most like a given one (id or exact name), or like --text; never the project itself.
 
+    A name that several projects share (the same project in two budget years) lists their ids: give one.
+
     \b
     Examples:
-        goalsearch similar 6f7c0e1d2a3b4c5d
-        goalsearch similar 市人社数据服务中心社保卡制发管理服务经费 --other-years
+        goalsearch similar 896deb80906e495c
+        goalsearch similar 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --other-years
         goalsearch similar --text "为12345热线提供话务场地和坐席服务" -n 5
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)

@@ -115,9 +115,8 @@ def _indented(out, first: str, body, indent: int, justify: str = "right") -> Non
     width = max(20, out.width - indent)
     label = first.rjust(indent - 1) if justify == "right" else first.ljust(indent - 1)
     for number, line in enumerate(body.wrap(out, width, overflow="fold")):
-        margin = Text(label + " " if number == 0 else " " * indent, style="bold")
         line.rstrip()
-        out.print(margin + line, soft_wrap=True)
+        out.print(Text.assemble((label + " " if number == 0 else " " * indent, "bold"), line), soft_wrap=True)
 
 
 def hit_block(hit: Hit, explain: bool):
