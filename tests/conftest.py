@@ -1,9 +1,14 @@
 """Shared fixtures: the sample-corpus index is built once per test run.
 
-Tests get a read-only handle (``sample_index``) or the path of that index
-(``sample_index_dir``); a test that writes builds its own index in ``tmp_path``.
-GOALSEARCH_INDEX points at a fresh temporary folder for every test, so no test
-ever touches a real index.
+It is built the way a new user builds it, by a first ``goalsearch search`` on an empty index
+location (``first_search``); every other test gets a read-only handle (``sample_index``) or the
+path of that index (``sample_index_dir``). A test that writes builds its own index in
+``tmp_path``, or copies this one there. GOALSEARCH_INDEX points at a fresh temporary folder for
+every test, so no test ever touches a real index.
+
+Tests that need this index, build one or load the embedding model are ``slow``: those that use
+the fixtures are marked here, the others in their files. ``python -m pytest -m "not slow"``
+runs the rest.
 """
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from indexer import index_paths
 from search import GoalSearch, sample_corpus
 
 SAMPLES = sample_corpus()
@@ -38,11 +42,41 @@ def isolated_index_location(tmp_path, monkeypatch):
     monkeypatch.delenv("GOALSEARCH_MODEL", raising=False)
 
 
+SESSION_INDEX_FIXTURES = {"first_search", "sample_index_dir", "sample_index"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SESSION_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
-def sample_index_dir(tmp_path_factory) -> Path:
+def first_search(tmp_path_factory):
+    """A new user's first search: ``goalsearch search`` with GOALSEARCH_INDEX at an empty folder.
+
+    It builds the sample-corpus index there; (index path, click result) for the test that checks it.
+    """
+    from click.testing import CliRunner
+
+    from cli import cli
+
     path = tmp_path_factory.mktemp("sample") / "index"
-    index_paths([SAMPLES], path)
-    return path
+    before = os.environ.get("GOALSEARCH_INDEX")
+    os.environ["GOALSEARCH_INDEX"] = str(path)
+    try:
+        result = CliRunner().invoke(cli, ["search", "政务云运维", "--format", "json", "-n", "3"], catch_exceptions=False)
+    finally:
+        if before is None:
+            os.environ.pop("GOALSEARCH_INDEX", None)
+        else:
+            os.environ["GOALSEARCH_INDEX"] = before
+    return path, result
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(first_search) -> Path:
+    return first_search[0]
 
 
 @pytest.fixture(scope="session")

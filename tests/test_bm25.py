@@ -164,6 +164,7 @@ def test_cli_bm25_json_puts_cloud_ops_first_with_highlights(sample_index_dir):
     assert hits[0]["highlights"]["goal"] and hits[0]["bm25_rank"] == 1
 
 
+@pytest.mark.slow
 def test_reindexing_a_file_replaces_its_records(tmp_path):
     index_dir = tmp_path / "index"
     doc = tmp_path / "sz.txt"
@@ -179,6 +180,7 @@ def test_reindexing_a_file_replaces_its_records(tmp_path):
         assert len(index.records) == 5 and not index.search("人力资源综合管理", mode="bm25", city=["深圳"])
 
 
+@pytest.mark.slow
 def test_user_dictionary_changes_segmentation(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("数运中心 5000 n\n", encoding="utf-8")
@@ -237,6 +239,7 @@ def test_a_city_field_takes_the_city_with_or_without_shi(sample_index):
     assert [h.record.id for h in with_shi] == [h.record.id for h in sample_index.search("city:深圳 AND 信息化", mode="bm25", limit=50)]
 
 
+@pytest.mark.slow
 def test_updated_index_ranks_exactly_like_a_fresh_build(tmp_path):
     doc = tmp_path / "sz.txt"
     shutil.copy(SEED["sz_2023"], doc)

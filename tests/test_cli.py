@@ -18,9 +18,9 @@ def run(*args, index_dir=None):
     return CliRunner().invoke(cli, list(args) + extra)
 
 
-def test_first_search_builds_the_sample_index(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOALSEARCH_INDEX", str(tmp_path / "fresh"))
-    result = CliRunner().invoke(cli, ["search", "政务云运维", "--format", "json", "-n", "3"], catch_exceptions=False)
+def test_first_search_builds_the_sample_index(first_search, monkeypatch):
+    index_dir, result = first_search  # the session's sample index is built by this first search
+    monkeypatch.setenv("GOALSEARCH_INDEX", str(index_dir))
     assert result.exit_code == 0
     assert "building one from the bundled sample corpus" in result.stderr
     assert any("政务云服务运维项目" in hit["name"] for hit in json.loads(result.stdout))
@@ -73,6 +73,7 @@ def test_missing_index_for_show_builds_nothing_but_answers(tmp_path):
     assert result.exit_code == 1 and f"problem: no index at {tmp_path / 'none'}" in result.stderr
 
 
+@pytest.mark.slow
 def test_index_reports_bad_files_and_goes_on(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

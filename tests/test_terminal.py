@@ -197,6 +197,7 @@ def test_a_cut_candidate_list_says_so(sample_index_dir):
     assert "(first 20 of 49; narrow the name or pick an id)" in result.stderr
 
 
+@pytest.mark.slow
 def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
     from indexer import index_paths, remove_paths
 
@@ -211,6 +212,7 @@ def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
 
 
 # -- progress ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_model_conversion_reports_progress(tmp_path):
     from indexer.model_convert import CONVERT_STEPS, convert
 
