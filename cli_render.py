@@ -75,17 +75,31 @@ def _marked(text: str, ranges, style: str = MARK):
     return out
 
 
-def _goal_snippet(hit: Hit, width: int = 120):
+def _goal_snippet(hit: Hit, cells: int = 240):
+    """The goal snippet with matched words marked, narrowed to ``cells`` terminal cells (two lines of a
+    block) around its first match; ``…`` where text is left out."""
+    from rich.cells import cell_len
     from rich.text import Text
 
     if hit.snippet:
-        out = Text("…" if hit.snippet.truncated_left else "")
-        out.append_text(_marked(hit.snippet.text, hit.snippet.ranges))
-        if hit.snippet.truncated_right:
-            out.append("…")
-        return out
-    goal = hit.record.goal
-    return Text(goal[:width] + ("…" if len(goal) > width else ""))
+        text, ranges = hit.snippet.text, list(hit.snippet.ranges)
+        left, right = hit.snippet.truncated_left, hit.snippet.truncated_right
+    else:
+        text, ranges, left, right = hit.record.goal, [], False, False
+    if cell_len(text) > cells:
+        first = ranges[0][0] if ranges else 0
+        begin = max(0, first - 8)
+        end = begin
+        while end < len(text) and cell_len(text[begin:end + 1]) <= cells - 2:
+            end += 1
+        left, right = left or begin > 0, right or end < len(text)
+        ranges = [(max(s, begin) - begin, min(e, end) - begin) for s, e in ranges if e > begin and s < end]
+        text = text[begin:end]
+    out = Text("…" if left else "")
+    out.append_text(_marked(text, ranges))
+    if right:
+        out.append("…")
+    return out
 
 
 def explain_line(hit: Hit) -> str:
@@ -119,9 +133,10 @@ def _indented(out, first: str, body, indent: int, justify: str = "right") -> Non
         out.print(Text.assemble((label + " " if number == 0 else " " * indent, "bold"), line), soft_wrap=True)
 
 
-def hit_block(hit: Hit, explain: bool):
+def hit_block(hit: Hit, explain: bool, width: int = 120):
     """One result as rich Text: the whole name (wrapped, never cut), the facts, the unit, the whole id,
-    a goal snippet with the matched words marked, and with ``explain`` the ranks of both sides."""
+    a goal snippet with the matched words marked (at most two lines of ``width`` cells), and with
+    ``explain`` the ranks of both sides."""
     from rich.text import Text
 
     record = hit.record
@@ -130,7 +145,7 @@ def hit_block(hit: Hit, explain: bool):
     body.append("\n" + meta_line(record), style="cyan")
     body.append("\n" + (record.unit or record.department))
     body.append("\n" + record.id, style="green")
-    snippet = _goal_snippet(hit)
+    snippet = _goal_snippet(hit, 2 * (width - 1) - 4)  # a wide character never splits: a line may lose a cell
     if snippet.plain:
         body.append("\n")
         body.append_text(snippet)
@@ -146,7 +161,7 @@ def hits_blocks(hits: list[Hit], explain: bool, out=None) -> None:
     for number, hit in enumerate(hits):
         if number:
             out.print()
-        _indented(out, str(hit.rank), hit_block(hit, explain), indent)
+        _indented(out, str(hit.rank), hit_block(hit, explain, max(20, out.width - indent)), indent)
 
 
 def hits_csv(hits: list[Hit]) -> None:
