@@ -51,6 +51,42 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+class EmbeddedOnce:
+    """An embedder for ``build_index`` that embeds each document text once per test run."""
+
+    vectors: dict = {}
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.info = embedder.info
+
+    def encode_documents(self, texts):
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if (self.info.name, t) not in self.vectors]
+        if missing:
+            self.vectors.update(((self.info.name, t), v) for t, v in zip(missing, self.embedder.encode_documents(missing)))
+        if not texts:
+            return self.embedder.encode_documents(texts)
+        return np.stack([self.vectors[(self.info.name, t)] for t in texts])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_text_embedded_once():
+    """Many tests index the same sample documents into fresh folders: in this process, each text is
+    embedded once per run. (An index reuses the vectors of its own previous generation, never another
+    index's, so every small test index would otherwise embed its texts again: seconds each.) Only
+    building goes through the cache; searching and the model tests use the real embedder.
+    """
+    import indexer.build
+
+    original = indexer.build.load_embedder
+    indexer.build.load_embedder = lambda model: EmbeddedOnce(original(model))
+    yield
+    indexer.build.load_embedder = original
+
+
 @pytest.fixture(scope="session")
 def first_search(tmp_path_factory):
     """A new user's first search: ``goalsearch search`` with GOALSEARCH_INDEX at an empty folder.
