@@ -31,25 +31,33 @@ def progress_bars(transient: bool = False):
     """A ``progress(stage, done, total)`` callback that draws one rich bar per stage on stderr,
     with counts, rate and elapsed time; it draws nothing when stderr is not a terminal.
 
-    The indexer and model builders take this callback; they never import rich themselves.
+    The indexer and model builders take this callback; they never import rich themselves. A stage
+    starts when the one before it last reported, so a step reported only once, when done (the
+    full-text index), still shows how long it took and its rate.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
     from rich.text import Text
 
-    class RateColumn(ProgressColumn):
+    class RateAndTime(ProgressColumn):
         def render(self, task):
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.1f}/s" if speed else "", style="progress.data.speed")
+            took = task.fields.get("took", 0.0)
+            rate = f"{task.completed / took:,.1f}/s " if took > 0 and task.completed else ""
+            return Text(f"{rate}{int(took) // 60}:{int(took) % 60:02d}", style="progress.data.speed")
 
-    with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-                  TimeElapsedColumn(), console=console(stderr=True), transient=transient,
-                  disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), RateAndTime(),
+                  console=console(stderr=True), transient=transient, disable=not sys.stderr.isatty()) as bar:
+        tasks: dict[str, tuple[int, float]] = {}
+        last = [time.monotonic()]
 
         def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = (bar.add_task(stage, total=total, took=0.0), last[0])
+            task, started = tasks[stage]
+            bar.update(task, completed=done, total=total, took=now - started)
+            last[0] = now
 
         yield progress
 
