@@ -31,7 +31,7 @@ from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.vectors import IVF
 
 from .bm25 import BM25Side
-from .filters import Filters, check_known
+from .filters import Filters
 from .fusion import rrf
 from .highlight import Snippet, highlight_ranges, snippet
 from .semantic import VectorSide
@@ -215,6 +215,8 @@ class GoalSearch:
     def _allowed(self, filters: Filters, exclude: Callable[[Record], bool] | None = None) -> set[str] | None:
         if not filters.active and exclude is None:
             return None
+        from .filters import check_known
+
         check_known(filters, self.records)
         return {r.id for r in self.records if filters.matches(r) and not (exclude and exclude(r))}
 
@@ -311,7 +313,9 @@ class GoalSearch:
                 raise UsageError("--text has no words to compare")
             return self._ranked(text, None, mode, self._allowed(filters), limit, max(50, 5 * limit), rrf_k, set())
         record = self.find(id_or_name)
-        _check_contradictions(record, filters, other_cities, other_years)
+        from .filters import check_contradictions
+
+        check_contradictions(record, filters, other_cities, other_years)
         exclude = None
         if other_cities or other_years:
             exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year)  # noqa: E731
@@ -328,20 +332,6 @@ class GoalSearch:
         from .stats import index_stats
 
         return index_stats(self)
-
-
-def _check_contradictions(record: Record, filters: Filters, other_cities: bool, other_years: bool) -> None:
-    """A filter that admits only the project's own city (or years) cannot be met with other_cities (other_years)."""
-    from indexer import city_label
-
-    own_city = city_label(record.city)
-    if other_cities and filters.city and {city_label(c) for c in filters.city} <= {own_city}:
-        raise UsageError(f"--city {own_city} and --other-cities contradict each other: {record.name} is in {own_city}, "
-                         "so no project can be in both; drop one of them")
-    low, high = filters.years
-    if other_years and record.year is not None and (low, high) != (None, None) and low == high == record.year:
-        raise UsageError(f"--year {record.year} and --other-years contradict each other: {record.name} is of "
-                         f"{record.year}; drop one of them")
 
 
 def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:

@@ -117,3 +117,15 @@ def check_known(filters: Filters, records: list[Record], shown: int = 8) -> None
         closest = closest_first(filters.department, departments, shown)
         more = f" (closest {len(closest)} of {len(departments)})" if len(departments) > len(closest) else ""
         raise UsageError(f"no department contains {filters.department!r}; the index has{more} {', '.join(closest)}")
+
+
+def check_contradictions(record: Record, filters: Filters, other_cities: bool, other_years: bool) -> None:
+    """A filter that admits only the project's own city (or years) cannot be met with other_cities (other_years)."""
+    own_city = city_label(record.city)
+    if other_cities and filters.city and {city_label(c) for c in filters.city} <= {own_city}:
+        raise UsageError(f"--city {own_city} and --other-cities contradict each other: {record.name} is in {own_city}, "
+                         "so no project can be in both; drop one of them")
+    low, high = filters.years
+    if other_years and record.year is not None and (low, high) != (None, None) and low == high == record.year:
+        raise UsageError(f"--year {record.year} and --other-years contradict each other: {record.name} is of "
+                         f"{record.year}; drop one of them")
