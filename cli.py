@@ -23,6 +23,7 @@ from indexer import (
     city_label,
     document_files,
     index_paths,
+    not_indexed,
     parse,
     remove_paths,
 )
@@ -219,12 +220,13 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict):
     if not paths:
         raise UsageError("give the files or folders to index, e.g. goalsearch index indexer/samples")
     with render.progress_bars() as progress:
+        missing = not_indexed(list(paths), index_dir) if remove else []
         if remove:
             result = remove_paths(list(paths), index_dir, progress=progress)
         else:
             result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict, progress=progress)
-    failed = [r for r in result.reports if r.error] + result.not_indexed
-    for source in result.not_indexed:
+    failed = [r for r in result.reports if r.error] + missing
+    for source in missing:
         click.echo(f"note: {source} is not in the index; nothing removed for it", err=True)
     for report in result.reports:
         if report.error:

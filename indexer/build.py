@@ -43,7 +43,6 @@ class BuildResult:
     files: int
     reports: list[IngestReport] = field(default_factory=list)
     tokenized: int = 0  # records whose term counts were computed (the others were reused)
-    not_indexed: list[str] = field(default_factory=list)  # files asked to be removed that the index never had
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -168,16 +167,6 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
 
 
 def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progress | None = None) -> BuildResult:
-    """Take the records of the given files out of the index; files it does not hold are listed in ``not_indexed``."""
+    """Take the records of the given files out of the index."""
     sources = {str(path.resolve()) for path in document_files(paths)}
-    previous = store.current_generation(Path(index_dir))
-    known = {r.source for r in load_reports(previous)} if previous else set()
-    missing = sorted(sources - known)
-    if not sources & known:
-        manifest = store.read_manifest(previous, verify=False) if previous else {}
-        counts = manifest.get("counts", {})
-        return BuildResult(str(index_dir), previous.name if previous else "", counts.get("records", 0), 0, 0, 0,
-                           counts.get("files", 0), not_indexed=missing)
-    result = build_index([], index_dir, [], remove_sources=sources & known, progress=progress)
-    result.not_indexed = missing
-    return result
+    return build_index([], index_dir, [], remove_sources=sources, progress=progress)

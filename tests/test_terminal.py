@@ -199,16 +199,16 @@ def test_a_cut_candidate_list_says_so(sample_index_dir):
 
 @pytest.mark.slow
 def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
-    from indexer import index_paths, remove_paths
+    from indexer import index_paths, not_indexed, remove_paths
 
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"]], index_dir)
     result = run("index", "--remove", str(SEED["sz_2023"]), index_dir=index_dir)
     assert result.exit_code == 1
     assert f"note: {SEED['sz_2023'].resolve()} is not in the index; nothing removed for it" in result.stderr
-    assert remove_paths([SEED["sz_2023"]], index_dir).not_indexed == [str(SEED["sz_2023"].resolve())]
-    kept = remove_paths([SEED["jm_2021"]], index_dir)
-    assert kept.not_indexed == [] and kept.records == 0
+    assert not_indexed([SEED["sz_2023"], SEED["jm_2021"]], index_dir) == [str(SEED["sz_2023"].resolve())]
+    assert remove_paths([SEED["jm_2021"]], index_dir).records == 0
+    assert not_indexed([SEED["jm_2021"]], index_dir) == [str(SEED["jm_2021"].resolve())]
 
 
 # -- progress ---------------------------------------------------------------------------
