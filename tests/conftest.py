@@ -89,7 +89,8 @@ def each_text_embedded_once():
 
 @pytest.fixture(scope="session")
 def first_search(tmp_path_factory):
-    """A new user's first search: ``goalsearch search`` with GOALSEARCH_INDEX at an empty folder.
+    """A new user's first search: ``goalsearch search`` in a fresh folder, with no --index-dir and no
+    GOALSEARCH_INDEX, so at the default location ``./index``.
 
     It builds the sample-corpus index there; (index path, click result) for the test that checks it.
     """
@@ -97,17 +98,16 @@ def first_search(tmp_path_factory):
 
     from cli import cli
 
-    path = tmp_path_factory.mktemp("sample") / "index"
-    before = os.environ.get("GOALSEARCH_INDEX")
-    os.environ["GOALSEARCH_INDEX"] = str(path)
+    folder = tmp_path_factory.mktemp("sample")
+    before, cwd = os.environ.pop("GOALSEARCH_INDEX", None), os.getcwd()
+    os.chdir(folder)
     try:
         result = CliRunner().invoke(cli, ["search", "政务云运维", "--format", "json", "-n", "3"], catch_exceptions=False)
     finally:
-        if before is None:
-            os.environ.pop("GOALSEARCH_INDEX", None)
-        else:
+        os.chdir(cwd)
+        if before is not None:
             os.environ["GOALSEARCH_INDEX"] = before
-    return path, result
+    return folder / "index", result
 
 
 @pytest.fixture(scope="session")
