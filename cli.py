@@ -23,6 +23,7 @@ from indexer import (
     city_label,
     document_files,
     index_paths,
+    not_indexed,
     parse,
     remove_paths,
 )
@@ -38,6 +39,48 @@ SECTIONS = ["expenditure", "key_project", "overall"]
 
 
 # -- errors -----------------------------------------------------------------------
+MAX_CANDIDATES = 20
+
+
+def one_line_usage_error(exc: click.UsageError) -> str:
+    """``Error: <message> (see 'goalsearch search -h')``: click's Usage/Try/Error triple as one line.
+
+    Lines after the first (the candidates of an ambiguous name) follow it unchanged.
+    """
+    first, *rest = exc.format_message().splitlines() or [""]
+    pointer = f" (see '{exc.ctx.command_path} -h')" if exc.ctx is not None else ""
+    return "\n".join([f"Error: {first.rstrip('.')}{pointer}"] + rest)
+
+
+class GoalsearchGroup(click.Group):
+    """The top-level group: as click's, but a usage error is said in one line with the command's ``-h``."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            click.echo(one_line_usage_error(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def candidate_lines(exc: AmbiguousRecord) -> list[str]:
+    """The projects an ambiguous name matches, one per line with its id; long lists say they are cut."""
+    shown = exc.candidates[:MAX_CANDIDATES]
+    lines = [f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})" for r in shown]
+    if len(exc.candidates) > len(shown):
+        lines.append(f"  (first {len(shown)} of {len(exc.candidates)}; narrow the name or pick an id)")
+    return lines
+
+
 def handle_errors(command):
     """Turn every GoalsearchError (and Ctrl-C) into one line and an exit status."""
     @wraps(command)
@@ -45,8 +88,7 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except AmbiguousRecord as exc:
-            lines = [str(exc)] + [f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})" for r in exc.candidates[:20]]
-            raise click.UsageError("\n".join(lines)) from None
+            raise click.UsageError("\n".join([str(exc)] + candidate_lines(exc))) from None
         except UsageError as exc:
             raise click.UsageError(str(exc)) from None
         except GoalsearchError as exc:
@@ -73,7 +115,7 @@ def filter_options(command):
         click.option("--years", help="Only years in a range: 2023-2026."),
         click.option("--department", help="Department name contains this."),
         click.option("--unit", help="Funding unit name contains this."),
-        click.option("--category", multiple=True, type=click.Choice(categories()), help="Only this category (repeatable)."),
+        click.option("--category", multiple=True, help=f"Only this category (repeatable): {', '.join(categories())}."),
         click.option("--min-amount", type=float, help="Amount at least this (万元)."),
         click.option("--max-amount", type=float, help="Amount at most this (万元)."),
         click.option("--section", multiple=True, type=click.Choice(SECTIONS), help="Only records from this table."),
@@ -100,13 +142,16 @@ def _filter_kwargs(city, year, years, department, unit, category, min_amount, ma
 
 
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
-    if not (default_model_dir() / "goalsearch_model.json").exists():
-        click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
-    return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: click.echo(m, err=True))
+    with render.progress_bars(transient=True) as progress:
+        if not (default_model_dir() / "goalsearch_model.json").exists():
+            click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
+            build_default_model(progress=progress)
+        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: click.echo(m, err=True),
+                                               progress=progress)
 
 
 # -- commands ---------------------------------------------------------------------------
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(name="goalsearch", cls=GoalsearchGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="goalsearch")
 def cli():
     """Search Chinese department budgets (部门预算): projects, amounts and 绩效目标.
@@ -181,23 +226,16 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
     """
     if not paths:
         raise UsageError("give the files or folders to index, e.g. goalsearch index indexer/samples")
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=render.console(stderr=True),
-                  transient=True, disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
+    with render.progress_bars() as progress:
+        missing = not_indexed(list(paths), index_dir) if remove else []
         if remove:
             result = remove_paths(list(paths), index_dir, progress=progress)
         else:
             result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict,
                                  synonyms=synonyms_file, progress=progress)
-    failed = [r for r in result.reports if r.error]
+    failed = [r for r in result.reports if r.error] + missing
+    for source in missing:
+        click.echo(f"note: {source} is not in the index; nothing removed for it", err=True)
     for report in result.reports:
         if report.error:
             click.echo(f"error: {report.error}", err=True)
@@ -259,10 +297,12 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
                     min_amount, max_amount, section, limit, output_format, explain, fusion, index_dir):
     """Projects most like a given one (id or exact name), or like --text; never the project itself.
 
+    A name that several projects share (the same project in two budget years) lists their ids: give one.
+
     \b
     Examples:
-        goalsearch similar 6f7c0e1d2a3b4c5d
-        goalsearch similar 市人社数据服务中心社保卡制发管理服务经费 --other-years
+        goalsearch similar 896deb80906e495c
+        goalsearch similar 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --other-years
         goalsearch similar --text "为12345热线提供话务场地和坐席服务" -n 5
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
@@ -273,19 +313,20 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
 
 
 @cli.command(name="show")
-@click.argument("record_id")
+@click.argument("id_or_name")
 @format_option(("table", "json"))
 @index_dir_option
 @handle_errors
-def show_command(record_id, output_format, index_dir):
-    """Show one record in full, indicators included.
+def show_command(id_or_name, output_format, index_dir):
+    """Show one record in full (by id, id prefix or exact name), indicators included.
 
     \b
-    Example:
-        goalsearch show 6f7c0e1d2a3b4c5d --format json
+    Examples:
+        goalsearch show 896deb80906e495c
+        goalsearch show 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --format json
     """
     with _open(index_dir) as index:
-        record = index.get(record_id)
+        record = index.find(id_or_name)
     if output_format == "json":
         render.json_out(record.to_dict())
         return
@@ -375,7 +416,8 @@ def model_build_command(force, fast):
         goalsearch model build
         goalsearch model build --fast    # static word vectors distilled from the default model
     """
-    folder = build_fast_model(force=force) if fast else build_default_model(force=force)
+    with render.progress_bars() as progress:
+        folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
     click.echo(f"model ready: {folder}")
 
 

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -25,6 +26,42 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
+@contextmanager
+def progress_bars(transient: bool = False):
+    """A ``progress(stage, done, total)`` callback that draws one rich bar per stage on stderr,
+    with counts, rate and elapsed time; it draws nothing when stderr is not a terminal.
+
+    The indexer and model builders take this callback; they never import rich themselves. A stage
+    starts when the one before it last reported, so a step reported only once, when done (the
+    full-text index), still shows how long it took and its rate.
+    """
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
+    from rich.text import Text
+
+    class RateAndTime(ProgressColumn):
+        def render(self, task):
+            took = task.fields.get("took", 0.0)
+            rate = f"{task.completed / took:,.1f}/s " if took > 0 and task.completed else ""
+            return Text(f"{rate}{int(took) // 60}:{int(took) % 60:02d}", style="progress.data.speed")
+
+    with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), RateAndTime(),
+                  console=console(stderr=True), transient=transient, disable=not sys.stderr.isatty()) as bar:
+        tasks: dict[str, tuple[int, float]] = {}
+        last = [time.monotonic()]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if stage not in tasks:
+                tasks[stage] = (bar.add_task(stage, total=total, took=0.0), last[0])
+            task, started = tasks[stage]
+            bar.update(task, completed=done, total=total, took=now - started)
+            last[0] = now
+
+        yield progress
+
+
 def json_out(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -33,44 +70,108 @@ def amount(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-def hits_table(hits: list[Hit], explain: bool) -> None:
-    from rich.table import Table
+MARK = "bold yellow"
+
+
+def _marked(text: str, ranges, style: str = MARK):
+    """``text`` as rich Text with each (start, end) range styled (colour only on a terminal)."""
     from rich.text import Text
 
-    table = Table(show_lines=False, expand=True)
-    for name, kwargs in [("#", {"justify": "right", "no_wrap": True}), ("project", {"ratio": 3, "min_width": 16}),
-                         ("city", {"no_wrap": True}), ("year", {"no_wrap": True}), ("unit", {"ratio": 1, "min_width": 8}),
-                         ("万元", {"justify": "right", "no_wrap": True}), ("category", {"no_wrap": True}),
-                         ("goal", {"ratio": 4, "min_width": 20})]:
-        table.add_column(name, **kwargs)
+    out = Text(text)
+    for start, end in ranges or ():
+        out.stylize(style, start, end)
+    return out
+
+
+def _goal_snippet(hit: Hit, cells: int = 240):
+    """The goal snippet with matched words marked, narrowed to ``cells`` terminal cells (two lines of a
+    block) around its first match; ``…`` where text is left out."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    if hit.snippet:
+        text, ranges = hit.snippet.text, list(hit.snippet.ranges)
+        left, right = hit.snippet.truncated_left, hit.snippet.truncated_right
+    else:
+        text, ranges, left, right = hit.record.goal, [], False, False
+    if cell_len(text) > cells:
+        first = ranges[0][0] if ranges else 0
+        begin = max(0, first - 8)
+        end = begin
+        while end < len(text) and cell_len(text[begin:end + 1]) <= cells - 2:
+            end += 1
+        while begin > 0 and cell_len(text[begin - 1:end]) <= cells - 2:  # a match near the end: fill from the left
+            begin -= 1
+        left, right = left or begin > 0, right or end < len(text)
+        ranges = [(max(s, begin) - begin, min(e, end) - begin) for s, e in ranges if e > begin and s < end]
+        text = text[begin:end]
+    out = Text("…" if left else "")
+    out.append_text(_marked(text, ranges))
+    if right:
+        out.append("…")
+    return out
+
+
+def explain_line(hit: Hit) -> str:
+    """One line of how each side ranked a hit: ``bm25 #1 (12.41) · semantic #3 (0.874) · fused 0.0325``."""
+    bm25 = f"bm25 #{hit.bm25_rank} ({hit.bm25_score:.2f})" if hit.bm25_rank else "bm25 -"
+    semantic = f"semantic #{hit.semantic_rank} ({hit.semantic_score:.3f})" if hit.semantic_rank else "semantic -"
+    return f"{bm25} · {semantic} · fused {hit.score:.4f}"
+
+
+def meta_line(record: Record) -> str:
+    """``广州 · 2026 · 1,234.56 万元 · 运维``: the facts a reader scans first."""
+    parts = [city_label(record.city) or "", str(record.year or "")]
+    if record.amount is not None:
+        parts.append(f"{amount(record.amount)} 万元")
+    parts.append(record.category)
+    return " · ".join(p for p in parts if p)
+
+
+def _indented(out, first: str, body, indent: int, justify: str = "right") -> None:
+    """Print ``body`` wrapped to the console width less ``indent``, ``first`` in the margin of its first line.
+
+    Wrapping is ours rather than a table's so that lines carry no trailing padding and nothing is cut:
+    rich folds a name longer than the line by characters (CJK has no spaces to break at).
+    """
+    from rich.text import Text
+
+    width = max(20, out.width - indent)
+    label = first.rjust(indent - 1) if justify == "right" else first.ljust(indent - 1)
+    for number, line in enumerate(body.wrap(out, width, overflow="fold")):
+        line.rstrip()
+        out.print(Text.assemble((label + " " if number == 0 else " " * indent, "bold"), line), soft_wrap=True)
+
+
+def hit_block(hit: Hit, explain: bool, width: int = 120):
+    """One result as rich Text: the whole name (wrapped, never cut), the facts, the unit, the whole id,
+    a goal snippet with the matched words marked (at most two lines of ``width`` cells), and with
+    ``explain`` the ranks of both sides."""
+    from rich.text import Text
+
+    record = hit.record
+    body = _marked(record.name, hit.highlights.get("name"))
+    body.stylize("bold", 0, len(record.name))
+    body.append("\n" + meta_line(record), style="cyan")
+    body.append("\n" + (record.unit or record.department))
+    body.append("\n" + record.id, style="green")
+    snippet = _goal_snippet(hit, 2 * (width - 1) - 4)  # a wide character never splits: a line may lose a cell
+    if snippet.plain:
+        body.append("\n")
+        body.append_text(snippet)
     if explain:
-        table.add_column("bm25", justify="right", no_wrap=True)
-        table.add_column("semantic", justify="right", no_wrap=True)
-        table.add_column("fused", justify="right", no_wrap=True)
-    for hit in hits:
-        record = hit.record
-        goal = Text("…" if hit.snippet and hit.snippet.truncated_left else "")
-        if hit.snippet:
-            last = 0
-            for start, end in hit.snippet.ranges:
-                goal.append(hit.snippet.text[last:start])
-                goal.append(hit.snippet.text[start:end], style="bold yellow")
-                last = end
-            goal.append(hit.snippet.text[last:] + ("…" if hit.snippet.truncated_right else ""))
-        else:
-            goal.append(record.goal[:120])
-        name = Text(record.name)
-        for start, end in hit.highlights.get("name", []):
-            name.stylize("bold yellow", start, end)
-        name.append(f"\n{record.id}", style="dim")
-        row = [str(hit.rank), name, city_label(record.city), str(record.year or ""), record.unit,
-               amount(record.amount), record.category, goal]
-        if explain:
-            row += [f"{hit.bm25_rank or '-'} ({hit.bm25_score:.2f})" if hit.bm25_rank else "-",
-                    f"{hit.semantic_rank or '-'} ({hit.semantic_score:.3f})" if hit.semantic_rank else "-",
-                    f"{hit.score:.4f}"]
-        table.add_row(*row)
-    console().print(table)
+        body.append("\n" + explain_line(hit), style="dim")
+    return body
+
+
+def hits_blocks(hits: list[Hit], explain: bool, out=None) -> None:
+    """Every hit as a block (``hit_block``) with its rank in the margin, a blank line between blocks."""
+    out = out or console()
+    indent = len(str(max(h.rank for h in hits))) + 1
+    for number, hit in enumerate(hits):
+        if number:
+            out.print()
+        _indented(out, str(hit.rank), hit_block(hit, explain, max(20, out.width - indent)), indent)
 
 
 def hits_csv(hits: list[Hit]) -> None:
@@ -96,7 +197,7 @@ def hits(hits: list[Hit], output_format: str, explain: bool, problems: list[str]
     elif not hits:
         click.echo("no matching projects", err=True)
     else:
-        hits_table(hits, explain)
+        hits_blocks(hits, explain)
 
 
 def expansions(found: list, hits: list[Hit]) -> None:
@@ -135,20 +236,29 @@ def records_table(records: list[Record]) -> None:
     console().print(table)
 
 
-def record_table(record: Record) -> None:
-    """One record in full: a field per row, indicators one per line."""
-    from rich.table import Table
+def _field_text(key: str, value) -> str:
+    if key == "indicators":
+        return "\n".join(f"{i['level1']} / {i['level2']} / {i['name']}: {i['target']}" for i in value)
+    if key == "amount":
+        return f"{amount(value)} 万元" if value is not None else ""
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {amount(v) if isinstance(v, float) else v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
-    table = Table(show_header=False, expand=True)
-    table.add_column("field", style="bold", no_wrap=True)
-    table.add_column("value")
-    for key, value in record.to_dict().items():
-        if key == "indicators":
-            value = "\n".join(f"{i['level1']}/{i['level2']}/{i['name']}: {i['target']}" for i in value)
-        elif isinstance(value, (list, dict)):
-            value = json.dumps(value, ensure_ascii=False)
-        table.add_row(key, "" if value is None else str(value))
-    console().print(table)
+
+def record_table(record: Record, out=None) -> None:
+    """One record in full: a field per line, every value whole and wrapped, lists one item per line."""
+    from rich.text import Text
+
+    out = out or console()
+    data = record.to_dict()
+    indent = max(len(key) for key in data) + 2
+    for key, value in data.items():
+        if key == "city":
+            value = city_label(value)
+        _indented(out, key, Text(_field_text(key, value)), indent, justify="left")
 
 
 def stats_tables(stats: Stats) -> None:

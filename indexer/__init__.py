@@ -18,6 +18,7 @@ from .errors import (
 )
 from .metadata import city_label
 from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip
+from .sources import not_indexed
 
 __all__ = [
     "BuildResult", "build_index", "index_paths", "load_records", "load_reports", "remove_paths",
@@ -26,3 +27,4 @@ __all__ = [
     "SECTION_LABELS", "Skip", "UsageError", "categories", "city_label", "classify",
     "document_files", "parse", "parse_bytes", "parse_paths", "parse_text",
 ]
+__all__ += ["not_indexed"]

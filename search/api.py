@@ -228,6 +228,9 @@ class GoalSearch:
     def _allowed(self, filters: Filters, exclude: Callable[[Record], bool] | None = None) -> set[str] | None:
         if not filters.active and exclude is None:
             return None
+        from .filters import check_known
+
+        check_known(filters, self.records)
         return {r.id for r in self.records if filters.matches(r) and not (exclude and exclude(r))}
 
     # -- searching -----------------------------------------------------------------
@@ -350,6 +353,9 @@ class GoalSearch:
                 raise UsageError("--text has no words to compare")
             return self._ranked(text, None, mode, self._allowed(filters), limit, _depth(limit), fused_by, set())
         record = self.find(id_or_name)
+        from .filters import check_contradictions
+
+        check_contradictions(record, filters, other_cities, other_years)
         exclude = None
         if other_cities or other_years:
             exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year)  # noqa: E731
@@ -376,7 +382,9 @@ def _depth(limit: int) -> int:
 def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:
     if year is not None:
         if years not in (None, (None, None)):
-            raise UsageError("give --year or --years, not both")
+            low, high = years
+            raise UsageError(f"--year {year} and --years {low or ''}-{high or ''} contradict each other: "
+                             "both choose the years; give one of them")
         years = (year, year)
     as_list = lambda v: [v] if isinstance(v, str) else list(v or [])  # noqa: E731
     return Filters(city=as_list(city), years=tuple(years) if years else (None, None), department=department or None,

@@ -77,3 +77,55 @@ def parse_years(text: str | None) -> tuple[int | None, int | None]:
     except ValueError:
         pass
     raise UsageError(f"years {text!r}: write a year (2024) or a range (2023-2026)")
+
+
+def closest_first(value: str, known: list[str], limit: int | None = None) -> list[str]:
+    """``known`` ordered by likeness to ``value`` (difflib's ratio; ties keep ``known``'s order)."""
+    from difflib import SequenceMatcher
+
+    def likeness(name: str) -> float:
+        score = SequenceMatcher(None, value, name).ratio()
+        return score + (1.0 if value and (value in name or name in value) else 0.0)
+
+    ranked = sorted(known, key=lambda name: -likeness(name))
+    return ranked[:limit] if limit else ranked
+
+
+def check_known(filters: Filters, records: list[Record], shown: int = 8) -> None:
+    """Raise ``UsageError`` naming the known values (closest first) when a city, category or
+    department filter matches nothing in ``records``: a typo should not read as "no matching projects".
+
+        >>> check_known(Filters(city=["北京"]), records)
+        UsageError: unknown city '北京'; the index has 广州, 深圳, 江门
+    """
+    from collections import Counter
+
+    if filters.city:
+        cities = [c for c, _ in Counter(city_label(r.city) for r in records if r.city).most_common()]
+        for city in filters.city:
+            if city_label(city) not in cities:
+                raise UsageError(f"unknown city {city!r}; the index has {', '.join(closest_first(city_label(city), cities))}")
+    if filters.category:
+        from indexer import categories
+
+        known = categories()
+        for category in filters.category:
+            if category not in known:
+                raise UsageError(f"unknown category {category!r}; choose from {', '.join(closest_first(category, known))}")
+    if filters.department and not any(filters.department in r.department for r in records):
+        departments = [d for d, _ in Counter(r.department for r in records if r.department).most_common()]
+        closest = closest_first(filters.department, departments, shown)
+        more = f" (closest {len(closest)} of {len(departments)})" if len(departments) > len(closest) else ""
+        raise UsageError(f"no department contains {filters.department!r}; the index has{more} {', '.join(closest)}")
+
+
+def check_contradictions(record: Record, filters: Filters, other_cities: bool, other_years: bool) -> None:
+    """A filter that admits only the project's own city (or years) cannot be met with other_cities (other_years)."""
+    own_city = city_label(record.city)
+    if other_cities and filters.city and {city_label(c) for c in filters.city} <= {own_city}:
+        raise UsageError(f"--city {own_city} and --other-cities contradict each other: {record.name} is in {own_city}, "
+                         "so no project can be in both; drop one of them")
+    low, high = filters.years
+    if other_years and record.year is not None and (low, high) != (None, None) and low == high == record.year:
+        raise UsageError(f"--year {record.year} and --other-years contradict each other: {record.name} is of "
+                         f"{record.year}; drop one of them")

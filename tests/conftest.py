@@ -1,9 +1,14 @@
 """Shared fixtures: the sample-corpus index is built once per test run.
 
-Tests get a read-only handle (``sample_index``) or the path of that index
-(``sample_index_dir``); a test that writes builds its own index in ``tmp_path``.
-GOALSEARCH_INDEX points at a fresh temporary folder for every test, so no test
-ever touches a real index.
+It is built the way a new user builds it, by a first ``goalsearch search`` on an empty index
+location (``first_search``); every other test gets a read-only handle (``sample_index``) or the
+path of that index (``sample_index_dir``). A test that writes builds its own index in
+``tmp_path``, or copies this one there. GOALSEARCH_INDEX points at a fresh temporary folder for
+every test, so no test ever touches a real index.
+
+Tests that need this index, build one or load the embedding model are ``slow``: those that use
+the fixtures are marked here, the others in their files. ``python -m pytest -m "not slow"``
+runs the rest.
 """
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from indexer import index_paths
 from search import GoalSearch, sample_corpus
 
 SAMPLES = sample_corpus()
@@ -38,11 +42,77 @@ def isolated_index_location(tmp_path, monkeypatch):
     monkeypatch.delenv("GOALSEARCH_MODEL", raising=False)
 
 
+SESSION_INDEX_FIXTURES = {"first_search", "sample_index_dir", "sample_index"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SESSION_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+class EmbeddedOnce:
+    """An embedder for ``build_index`` that embeds each document text once per test run."""
+
+    vectors: dict = {}
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self.info = embedder.info
+
+    def encode_documents(self, texts):
+        import numpy as np
+
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if (self.info.name, t) not in self.vectors]
+        if missing:
+            self.vectors.update(((self.info.name, t), v) for t, v in zip(missing, self.embedder.encode_documents(missing)))
+        if not texts:
+            return self.embedder.encode_documents(texts)
+        return np.stack([self.vectors[(self.info.name, t)] for t in texts])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_text_embedded_once():
+    """Many tests index the same sample documents into fresh folders: in this process, each text is
+    embedded once per run. (An index reuses the vectors of its own previous generation, never another
+    index's, so every small test index would otherwise embed its texts again: seconds each.) Only
+    building goes through the cache; searching and the model tests use the real embedder.
+    """
+    import indexer.build
+
+    original = indexer.build.load_embedder
+    indexer.build.load_embedder = lambda model: EmbeddedOnce(original(model))
+    yield
+    indexer.build.load_embedder = original
+
+
 @pytest.fixture(scope="session")
-def sample_index_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("sample") / "index"
-    index_paths([SAMPLES], path)
-    return path
+def first_search(tmp_path_factory):
+    """A new user's first search: ``goalsearch search`` in a fresh folder, with no --index-dir and no
+    GOALSEARCH_INDEX, so at the default location ``./index``.
+
+    It builds the sample-corpus index there; (index path, click result) for the test that checks it.
+    """
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    folder = tmp_path_factory.mktemp("sample")
+    before, cwd = os.environ.pop("GOALSEARCH_INDEX", None), os.getcwd()
+    os.chdir(folder)
+    try:
+        result = CliRunner().invoke(cli, ["search", "政务云运维", "--format", "json", "-n", "3"], catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+        if before is not None:
+            os.environ["GOALSEARCH_INDEX"] = before
+    return folder / "index", result
+
+
+@pytest.fixture(scope="session")
+def sample_index_dir(first_search) -> Path:
+    return first_search[0]
 
 
 @pytest.fixture(scope="session")

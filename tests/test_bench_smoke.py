@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow  # every test here builds an index
 
 
 def test_benchmark_runs_at_200_projects(tmp_path):

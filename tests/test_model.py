@@ -10,6 +10,8 @@ from conftest import SEED
 from indexer import parse
 from indexer.embedding import build_default_model, default_model_dir, load_embedder
 
+pytestmark = pytest.mark.slow  # converts or loads the embedding model, or distils
+
 
 @pytest.fixture(scope="module")
 def seed_texts() -> list[str]:

@@ -17,6 +17,7 @@ from indexer.lock import write_lock
 from search import GoalSearch, check_index
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow  # every test here builds an index
 
 
 def test_second_writer_is_refused_with_the_pid(tmp_path):

@@ -114,13 +114,16 @@ def test_odd_queries_answer_without_error(sample_index, query):
     sample_index.search(query, limit=3)
 
 
-def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index):
+def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index, sample_index_dir):
+    import shutil
+
     from indexer import index_paths
     from indexer.vectors import vector_settings
     from search import sample_corpus
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 100)
     monkeypatch.setitem(vector_settings(), "nprobe", 1)
+    shutil.copytree(sample_index_dir, tmp_path / "ivf")  # re-indexing reuses its vectors: no embedding
     index_paths([sample_corpus()], tmp_path / "ivf")
     assert list((tmp_path / "ivf").glob("gen-*/vectors.ivf"))
     queries = ("客服电话接听中心", "摄像头联网感知", "给机关干部做年度体检")

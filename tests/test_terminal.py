@@ -1,0 +1,261 @@
+"""What a person meets in a terminal (issue 15): results that read at 80, 100 and 160 columns,
+README examples that run, errors that help, progress on long steps."""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli as cli_module
+from cli import cli
+from conftest import SEED
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text("utf-8")
+UNIQUE_NAME = "广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目"
+TWO_YEARS_NAME = "市人社数据服务中心社保卡制发管理服务经费"  # 2024 and 2026: ambiguous on purpose
+
+
+def run(*args, index_dir=None, columns=None):
+    extra = ["--index-dir", str(index_dir)] if index_dir is not None else []
+    env = {"COLUMNS": str(columns)} if columns else {}
+    return CliRunner(env=env).invoke(cli, list(args) + extra)
+
+
+def joined(text: str) -> str:
+    """The screen with its wrapping undone: every line stripped and glued to the next."""
+    return "".join(line.strip() for line in text.splitlines())
+
+
+# -- 1. results that read -------------------------------------------------------------
+@pytest.mark.parametrize("columns", [80, 100, 160])
+@pytest.mark.parametrize("args", [
+    ["search", "政务云运维"],
+    ["search", "政务云运维", "--explain"],
+    ["search", "软件运维", "-n", "20"],  # names that differ only in their year span
+    ["similar", UNIQUE_NAME],
+])
+def test_results_show_whole_names_and_ids(sample_index_dir, columns, args):
+    screen = run(*args, index_dir=sample_index_dir, columns=columns)
+    assert screen.exit_code == 0, screen.output
+    hits = json.loads(run(*args, "--format", "json", index_dir=sample_index_dir).stdout)
+    assert hits
+    lines = screen.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns  # (CJK takes two cells: characters ≤ cells)
+    for hit in hits:
+        assert any(line.strip() == hit["id"] for line in lines), hit["id"]  # whole, alone on its line: copyable
+        assert hit["name"] in joined(screen.stdout), hit["name"]
+        assert f"{hit['rank']} {hit['name'][:3]}" in screen.stdout
+    assert "…" not in "".join(line for line in lines if line.strip() in {h["id"] for h in hits})
+    assert "\x1b[" not in screen.stdout  # nothing coloured when not a terminal
+
+
+def test_explain_adds_one_line_of_ranks_and_scores(sample_index_dir):
+    plain = run("search", "政务云运维", "-n", "3", index_dir=sample_index_dir, columns=80).stdout
+    explained = run("search", "政务云运维", "-n", "3", "--explain", index_dir=sample_index_dir, columns=80).stdout
+    extra = [line.strip() for line in explained.splitlines() if line not in plain.splitlines()]
+    assert len(extra) == 3 and all(re.fullmatch(r"bm25 (#\d+ \([\d.]+\)|-) · semantic (#\d+ \([\d.]+\)|-) · fused [\d.]+", e)
+                                   for e in extra), extra
+
+
+def test_matched_words_are_marked_on_a_terminal(sample_index):
+    from rich.console import Console
+
+    import cli_render
+
+    out = Console(width=80, force_terminal=True, color_system="standard", record=True)
+    cli_render.hits_blocks(sample_index.search("政务云运维", limit=1), explain=False, out=out)
+    styled = out.export_text(styles=True, clear=False)
+    assert "\x1b[1;33m政务云\x1b[0m" in styled and "\x1b[1m  广州市数字政府运营中心" not in styled
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_show_prints_every_field_in_full(sample_index_dir, sample_index, columns):
+    record = sample_index.find("人力资源综合管理")
+    screen = run("show", record.id, index_dir=sample_index_dir, columns=columns)
+    assert screen.exit_code == 0
+    text = joined(screen.stdout)
+    for value in (record.id, record.name, record.goal, record.overall_goal, record.unit):
+        assert value.replace(" ", "") in text.replace(" ", "")
+    assert all(i.target in text for i in record.indicators)
+    assert max(len(line) for line in screen.stdout.splitlines()) <= columns
+
+
+def test_show_takes_a_name_like_similar(sample_index_dir, sample_index):
+    shown = json.loads(run("show", UNIQUE_NAME, "--format", "json", index_dir=sample_index_dir).stdout)
+    assert shown["id"] == sample_index.find(UNIQUE_NAME).id
+    ambiguous = run("show", TWO_YEARS_NAME, index_dir=sample_index_dir)
+    assert ambiguous.exit_code == 2 and "2 projects match" in ambiguous.stderr
+    assert len(re.findall(r"^  [0-9a-f]{16}  ", ambiguous.stderr, re.M)) == 2
+
+
+# -- 2. examples that run -----------------------------------------------------------------
+def readme_shell_commands() -> list[str]:
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            line = line.removeprefix("$ ").strip()
+            if line.startswith("goalsearch "):
+                commands.append(line)
+    return commands
+
+
+def help_examples() -> list[str]:
+    commands = []
+    for name, command in cli.commands.items():
+        if name in ("index", "model", "eval"):  # index and model write, eval takes seconds: tested in their own files
+            continue
+        commands += [line.strip() for line in (command.help or "").splitlines() if line.strip().startswith("goalsearch ")]
+    return commands
+
+
+def run_shell_line(line: str, index_dir: Path, monkeypatch):
+    words = shlex.split(line, comments=True)
+    if ">" in words:
+        words = words[:words.index(">")]
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("GOALSEARCH_INDEX", str(index_dir))
+    return CliRunner().invoke(cli, words[1:])
+
+
+@pytest.mark.parametrize("line", readme_shell_commands())
+def test_readme_shell_examples_run(line, sample_index_dir, monkeypatch):
+    result = run_shell_line(line, sample_index_dir, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+
+
+@pytest.mark.parametrize("line", help_examples())
+def test_help_examples_run(line, sample_index_dir, monkeypatch):
+    result = run_shell_line(line, sample_index_dir, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+
+
+def test_readme_python_example_runs_as_written(sample_index_dir, tmp_path, monkeypatch, capsys):
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    (tmp_path / "indexer").mkdir()
+    (tmp_path / "indexer" / "samples").symlink_to(SEED["gz_data_2026"].parent)
+    shutil.copytree(sample_index_dir, tmp_path / "index")  # the example re-indexes: the vectors are reused
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    assert "广州市政务服务和数据管理局2024-2027年广州市数字政府政务云服务运维项目" in capsys.readouterr().out
+
+
+def test_readme_installs_before_it_tests_and_says_how_long():
+    install = README.index("pip install -e '.[test]'")
+    assert install < README.index("python -m pytest")
+    assert re.search(r'-m "not slow"', README) and re.search(r"python -m pytest.{0,200}minutes", README, re.S)
+
+
+# -- 3. errors that help ----------------------------------------------------------------
+@pytest.mark.parametrize("args, code, message", [
+    (["search", "运维", "--city", "北京"], 2,
+     "Error: unknown city '北京'; the index has 广州, 江门, 深圳 (see 'goalsearch search -h')"),
+    (["search", "运维", "--city", "guangzhou"], 2,
+     "Error: unknown city 'guangzhou'; the index has 广州, 江门, 深圳 (see 'goalsearch search -h')"),
+    (["search", "运维", "--city", "深圳市"], 0, ""),
+    (["search", "运维", "--category", "运"], 2, "Error: unknown category '运'; choose from 运维, 运营服务, "),
+    (["similar", UNIQUE_NAME, "--category", "物业"], 2, "Error: unknown category '物业'; choose from 物业/场地, "),
+    (["search", "运维", "--department", "财政局"], 2, "Error: no department contains '财政局'; the index has "),
+    (["similar", UNIQUE_NAME, "--city", "广州", "--other-cities"], 2,
+     f"Error: --city 广州 and --other-cities contradict each other: {UNIQUE_NAME} is in 广州, so no project can be in both"),
+    (["similar", UNIQUE_NAME, "--year", "2026", "--other-years"], 2, "Error: --year 2026 and --other-years contradict each other"),
+    (["search", "运维", "--year", "2024", "--years", "2023-2024"], 2,
+     "Error: --year 2024 and --years 2023-2024 contradict each other: both choose the years; give one of them"),
+    (["search", "--bogus"], 2, "Error: No such option '--bogus' (see 'goalsearch search -h')"),
+    (["search", "运维", "--years", "abc"], 2,
+     "Error: years 'abc': write a year (2024) or a range (2023-2026) (see 'goalsearch search -h')"),
+    (["show"], 2, "Error: Missing argument 'ID_OR_NAME' (see 'goalsearch show -h')"),
+])
+def test_errors_name_what_is_known_in_one_line(sample_index_dir, args, code, message):
+    result = run(*args, index_dir=sample_index_dir)
+    assert result.exit_code == code, result.output
+    if code:
+        assert result.stderr.startswith(message), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1  # no Usage: / Try: lines
+        assert result.stdout == ""
+
+
+def test_unknown_filter_values_from_python(sample_index):
+    from search import UsageError
+
+    with pytest.raises(UsageError, match="unknown city '北京'; the index has 广州"):
+        sample_index.search("运维", city=["北京"])
+
+
+def test_a_cut_candidate_list_says_so(sample_index_dir):
+    result = run("similar", "运维", index_dir=sample_index_dir)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 49 projects match '运维'; give one of their ids")
+    assert len(re.findall(r"^  [0-9a-f]{16}  ", result.stderr, re.M)) == 20
+    assert "(first 20 of 49; narrow the name or pick an id)" in result.stderr
+
+
+@pytest.mark.slow
+def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
+    from indexer import index_paths, not_indexed, remove_paths
+
+    index_dir = tmp_path / "index"
+    index_paths([SEED["jm_2021"]], index_dir)
+    result = run("index", "--remove", str(SEED["sz_2023"]), index_dir=index_dir)
+    assert result.exit_code == 1
+    assert f"note: {SEED['sz_2023'].resolve()} is not in the index; nothing removed for it" in result.stderr
+    assert not_indexed([SEED["sz_2023"], SEED["jm_2021"]], index_dir) == [str(SEED["sz_2023"].resolve())]
+    assert remove_paths([SEED["jm_2021"]], index_dir).records == 0
+    assert not_indexed([SEED["jm_2021"]], index_dir) == [str(SEED["jm_2021"].resolve())]
+
+
+# -- progress ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_model_conversion_reports_progress(tmp_path):
+    from indexer.model_convert import CONVERT_STEPS, convert
+
+    calls = []
+    convert(tmp_path / "model", progress=lambda *call: calls.append(call))
+    assert calls[0] == ("convert model", 0, CONVERT_STEPS) and calls[-1] == ("convert model", CONVERT_STEPS, CONVERT_STEPS)
+
+
+def test_distillation_reports_progress(tmp_path):
+    import numpy as np
+
+    from indexer.static_model import build_static_model
+
+    calls = []
+    build_static_model(tmp_path / "fast", teacher_encode=lambda words: np.ones((len(words), 8), np.float32),
+                       words=600, progress=lambda *call: calls.append(call))
+    assert calls and calls[-1][0] == "distil" and calls[-1][1] == calls[-1][2] > 0
+
+
+@pytest.mark.parametrize("args, builder", [(["model", "build", "--fast"], "build_fast_model"),
+                                           (["model", "build"], "build_default_model")])
+def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
+    seen = {}
+
+    def fake(force=False, progress=None):
+        seen["progress"] = progress
+        progress("distil", 1, 2)
+        return tmp_path
+
+    monkeypatch.setattr(cli_module, builder, fake)
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0 and callable(seen["progress"])
+
+
+def test_indexing_draws_progress_with_counts_and_rate(monkeypatch, tmp_path):
+    import io
+
+    import cli_render
+
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    monkeypatch.setattr(cli_render.sys, "stderr", stream)
+    with cli_render.progress_bars() as progress:
+        for done in range(0, 11):
+            progress("embed", done, 10)
+    assert "embed" in stream.getvalue() and "10/10" in stream.getvalue() and "/s" in stream.getvalue()
