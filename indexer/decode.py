@@ -10,7 +10,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from .errors import DocumentError
+from .errors import DocumentError, Unreadable
 
 ACCEPTED = ("utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "hz", "ascii")
 
@@ -47,5 +47,5 @@ def read_text(path: Path) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"{path}: cannot read ({exc.strerror})") from None
+        raise Unreadable(f"{path}: cannot read ({exc.strerror})") from None
     return decode_bytes(data, str(path))

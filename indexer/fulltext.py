@@ -15,6 +15,10 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from .analyzer import chinese_analyzer
 from .metadata import city_label
 from .records import Record
+from .whoosh_pickle import install as _restrict_whoosh_pickles
+
+# Every process that imports ``indexer`` reads Whoosh's pickles through the allow-list.
+_restrict_whoosh_pickles()
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 
@@ -74,7 +78,10 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
             writer.add_document(**_document(record))
         writer.commit(optimize=previous is None)
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        except Exception:  # noqa: BLE001 - a failed commit closes the writer; keep the error that caused it
+            pass
         raise
     finally:
         ix.close()

@@ -25,15 +25,17 @@ from indexer import (
     index_paths,
     load_records,
 )
-from indexer import store
-from indexer.build import FULLTEXT
+from indexer import integrity, store
+from indexer.build import FULLTEXT, RECORDS
 from indexer.embedding import DEFAULT_MODEL, load_embedder
-from indexer.vectors import IVF
+from indexer.terms import TERMS
+from indexer.vectors import IVF, KEYS, VECTORS
 
 from .bm25 import BM25Side
 from .filters import Filters
 from .fusion import rrf
 from .highlight import Snippet, highlight_ranges, snippet
+from .inputs import clean_query
 from .semantic import VectorSide
 
 if TYPE_CHECKING:
@@ -90,17 +92,25 @@ def sample_corpus() -> Path:
 
 
 class GoalSearch:
-    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``."""
+    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``.
 
-    def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None) -> None:
+    While open it pins its generation (``store.pin``), so updates that publish newer ones
+    leave it readable until ``close``: files read lazily (vectors, Whoosh) are still there.
+    """
+
+    def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None,
+                 pinned: int | None = None) -> None:
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = manifest
+        self._pinned = pinned
         self.records: list[Record] = load_records(generation)
+        integrity.check_ids(generation, manifest, RECORDS, [r.id for r in self.records])
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
-                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records)
+                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records,
+                              open_terms=self._open_terms)
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []
@@ -122,19 +132,26 @@ class GoalSearch:
             generation = store.current_generation(index_dir)
             if generation is None:
                 raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
+            pinned = store.pin(generation)
+            if pinned is None:  # removed between reading CURRENT and pinning: read CURRENT again
+                continue
             try:
                 manifest = store.read_manifest(generation, verify=False)  # Whoosh's files: when it opens
                 built_with = manifest.get("model", {})
                 if model is not None and model != built_with.get("requested"):
                     raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
                                             f"run `goalsearch index --rebuild --model {model}` or drop --model")
-                return cls(index_dir, generation, manifest, built_with.get("requested"))
+                return cls(index_dir, generation, manifest, built_with.get("requested"), pinned)
             except (IndexCorrupt, FileNotFoundError):
+                store.unpin(pinned)
                 # A writer may have switched generations and removed this one while we read it.
                 if attempt < 2 and store.current_generation(index_dir) != generation:
                     continue
                 if not generation.exists():
                     continue
+                raise
+            except BaseException:
+                store.unpin(pinned)
                 raise
         raise IndexCorrupt(f"index {index_dir} keeps changing under us; try again when `goalsearch index` has finished")
 
@@ -149,8 +166,18 @@ class GoalSearch:
     @classmethod
     def open_or_build_sample(cls, index_dir: str | Path = "index", model: str | None = None,
                              notify: Callable[[str], None] | None = None, progress=None) -> "GoalSearch":
-        """Open the index, first building it from the bundled sample corpus if there is none."""
+        """Open the index, first building it from the bundled sample corpus if the location is new.
+
+        Meant for the default location only (the CLI calls ``open`` for a location the user named,
+        so a typo is refused, never filled). New means: no ``CURRENT`` and no generation folders; a
+        location with generations but no ``CURRENT`` is someone's index that lost its pointer, and
+        building there could clean its generations away, so it is refused like a missing index.
+        """
+        index_dir = Path(index_dir)
         if not cls.exists(index_dir):
+            if index_dir.is_dir() and any(store.looks_like_generation(p.name) for p in index_dir.iterdir()):
+                raise IndexMissing(f"no index at {index_dir} (generation folders but no CURRENT pointer); "
+                                   "create one with `goalsearch index PATH`, or move them away")
             if notify:
                 notify(f"No index at {index_dir}: building one from the bundled sample corpus ({sample_corpus()}).")
             index_paths([sample_corpus()], index_dir, model=model, progress=progress)
@@ -158,6 +185,8 @@ class GoalSearch:
 
     def close(self) -> None:
         self.bm25.close()
+        store.unpin(self._pinned)
+        self._pinned = None
 
     def __enter__(self) -> "GoalSearch":
         return self
@@ -169,8 +198,29 @@ class GoalSearch:
     @property
     def vectors(self) -> VectorSide:
         if self._vectors is None:
-            self._vectors = VectorSide(self.generation, verify=lambda: store.read_manifest(self.generation, verify=IVF))
+            generation, manifest = self.generation, self.manifest
+            keys = integrity.load_json(generation, manifest, KEYS)  # small, and every byte names a row's record
+            with integrity.reading(generation, VECTORS):
+                side = VectorSide(generation, verify=lambda: store.read_manifest(generation, verify=IVF))
+            integrity.check_ids(generation, manifest, KEYS, side.ids)
+            if side.ids != [k.get("id") for k in keys]:
+                raise integrity.damaged(generation, KEYS, "it changed while being read")
+            integrity.check_vectors(generation, manifest, VECTORS, side.vectors, side.ids)
+            self._vectors = side
         return self._vectors
+
+    def _open_terms(self, make):
+        """Open the term matrices through ``make``, checking them against the manifest (see ``indexer.integrity``)."""
+        generation, manifest = self.generation, self.manifest
+        for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
+            integrity.verify_file(generation, manifest, name)
+        with integrity.reading(generation, TERMS):
+            side = make()
+        integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)
+        for field, weights in side.by_field.items():
+            integrity.check_csc(generation, f"{TERMS}/{field}.npz", weights.indptr, weights.rows,
+                                len(side.ids), len(side.column))
+        return side
 
     def _embedder(self):
         embedder = load_embedder(self._model or DEFAULT_MODEL)
@@ -183,7 +233,8 @@ class GoalSearch:
 
     def encode_query(self, text: str):
         """The query vector for ``text`` with the index's model."""
-        return self._embedder().encode_queries([text[:MAX_QUERY_CHARS]])[0]
+        embedder = self._embedder()
+        return embedder.encode_queries([embedder.query_cut(text, MAX_QUERY_CHARS)])[0]
 
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:
@@ -238,8 +289,9 @@ class GoalSearch:
         if limit < 1:
             raise UsageError(f"limit must be at least 1, got {limit}")
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
-        query = _simplified(" ".join((query or "").split()))[:MAX_QUERY_CHARS * 5]
-        self.problems = []
+        query, notes = clean_query(query or "", MAX_QUERY_CHARS * 5)
+        query = _simplified(query)
+        self.problems = notes
         allowed = self._allowed(filters)
         if not query.strip():
             pool = [r for r in self.records if allowed is None or r.id in allowed]
@@ -305,6 +357,7 @@ class GoalSearch:
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
         self.problems = []
         if text is not None:
+            text, self.problems = clean_query(text, MAX_QUERY_CHARS * 5)
             text = _simplified(text)
             if not _WORDLIKE.search(text):
                 raise UsageError("--text has no words to compare")

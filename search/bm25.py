@@ -65,12 +65,14 @@ class BM25Side:
     """
 
     def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
-                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = ()) -> None:
+                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = (),
+                 open_terms: Callable[[Callable[[], LexicalSide]], LexicalSide] = lambda make: make()) -> None:
         self.generation = generation
         self.records = records
         self.fulltext = fulltext
         self.extra_words = extra_words
         self._verify = verify
+        self._open_terms = open_terms  # the caller checks the matrices against its manifest
         self._index = None
         self._searcher = None
         self._docnum: dict[str, int] | None = None
@@ -98,7 +100,7 @@ class BM25Side:
     def lexical(self) -> LexicalSide | None:
         """The term matrices, loaded on the first plain query; None for indexes without them."""
         if self._lexical is None and LexicalSide.available(self.generation):
-            self._lexical = LexicalSide(self.generation, field_boosts())
+            self._lexical = self._open_terms(lambda: LexicalSide(self.generation, field_boosts()))
         return self._lexical
 
     def on_matrices(self, query: Query) -> Scored | None:
