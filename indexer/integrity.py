@@ -40,7 +40,7 @@ def id_order(ids) -> str:
 def damaged(generation: Path, name: str, why: str) -> IndexCorrupt:
     """The one-line error for a damaged file of a generation."""
     return IndexCorrupt(f"index {generation.parent}: file {name} is damaged ({why}); "
-                        "run `goalsearch index --rebuild PATH`")
+                        "run `goalsearch index --rebuild`")
 
 
 @contextmanager
@@ -64,7 +64,7 @@ def verify_file(generation: Path, manifest: dict, name: str) -> None:
     with reading(generation, name):
         if sha256_file(generation / name) != expected:
             raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest "
-                               "(changed or tampered); run `goalsearch index --rebuild PATH`")
+                               "(changed or tampered); run `goalsearch index --rebuild`")
 
 
 def check_ids(generation: Path, manifest: dict, name: str, ids: list[str]) -> None:

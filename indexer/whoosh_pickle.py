@@ -22,9 +22,11 @@ import types
 from functools import lru_cache
 from importlib import resources
 
+from .errors import IndexCorrupt
 
-class UnsafePickle(pickle.UnpicklingError):
-    """A Whoosh pickle names something outside the allow-list."""
+
+class UnsafePickle(IndexCorrupt, pickle.UnpicklingError):
+    """A Whoosh pickle names something outside the allow-list (the index was tampered with)."""
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +41,8 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if name in allowed().get(module, ()):
             return super().find_class(module, name)
-        raise UnsafePickle(f"forbidden global {module}.{name} in a Whoosh file")
+        raise UnsafePickle(f"a full-text (Whoosh) file of the index asks to run {module}.{name}, which an index never "
+                           "needs (tampered?); it was not run; run `goalsearch index --rebuild`")
 
 
 def loads(data: bytes, **_ignored):

@@ -84,7 +84,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
         manifest = store.read_manifest(generation, verify=False)
     except GoalsearchError as exc:
         return [str(exc)]
-    problems = [f"index {index_dir}: {problem}; {fix}" for problem in store.mismatches(generation, manifest)]
+    problems = [f"index {index_dir}: {problem}; run `goalsearch index --rebuild`" for problem in store.mismatches(generation, manifest)]
     try:
         index = GoalSearch.open(index_dir)
     except GoalsearchError as exc:
