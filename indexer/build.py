@@ -16,7 +16,7 @@ from typing import Callable
 from . import store
 from .document import collect_files, parse
 from .embedding import configured_model, load_embedder
-from .errors import DocumentError, IndexWriteFailed, InputUnreadable, Unreadable
+from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
 from .integrity import damaged, id_order, reading
 from .fulltext import write_fulltext
 from .lock import write_lock
@@ -52,24 +52,41 @@ class BuildResult:
         return data
 
 
-def load_records(generation: Path) -> list[Record]:
-    """The record store of a generation, in index order; IndexCorrupt naming the line when damaged."""
+def load_records(generation: Path, manifest: dict | None = None) -> list[Record]:
+    """The record store of a generation, in index order; IndexCorrupt naming the file when damaged.
+
+    With the generation's ``manifest``, the bytes are checked against its checksum as they are
+    read: a flipped byte inside a name is still valid JSON, and hashing costs little beside parsing.
+    """
+    with reading(generation, RECORDS):
+        data = (generation / RECORDS).read_bytes()
+    _check_digest(generation, RECORDS, data, manifest)
     records = []
-    with reading(generation, RECORDS), open(generation / RECORDS, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(Record.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise damaged(generation, RECORDS, f"line {number}: {type(exc).__name__}") from None
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(Record.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise damaged(generation, RECORDS, f"line {number}: {type(exc).__name__}") from None
     return records
 
 
-def load_reports(generation: Path) -> list[IngestReport]:
-    """The ingest report of every file the index has seen."""
+def load_reports(generation: Path, manifest: dict | None = None) -> list[IngestReport]:
+    """The ingest report of every file the index has seen (checked like ``load_records``)."""
     with reading(generation, REPORTS):
-        return [IngestReport.from_dict(r) for r in json.loads((generation / REPORTS).read_text("utf-8"))]
+        data = (generation / REPORTS).read_bytes()
+        _check_digest(generation, REPORTS, data, manifest)
+        return [IngestReport.from_dict(r) for r in json.loads(data.decode("utf-8"))]
+
+
+def _check_digest(generation: Path, name: str, data: bytes, manifest: dict | None) -> None:
+    import hashlib
+
+    expected = (manifest or {}).get("checksums", {}).get(name)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest "
+                           "(changed or tampered); run `goalsearch index --rebuild`")
 
 
 def _unique(kept: list[Record], new: list[Record]) -> tuple[list[Record], list[str]]:
@@ -118,11 +135,11 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             extra_words = tuple(old_manifest.get("user_words", ()))
         replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
         replaced |= {r.source for r in reports}
-        old_records = load_records(previous) if previous else []
+        old_records = load_records(previous, old_manifest) if previous else []
         kept = [r for r in old_records if r.source not in replaced]
         records, notes = _unique(kept, list(records))
         all_records = kept + records
-        old_reports = {r.source: r for r in (load_reports(previous) if previous else [])}
+        old_reports = {r.source: r for r in (load_reports(previous, old_manifest) if previous else [])}
         for source in remove_sources or ():
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in reports})
@@ -191,6 +208,8 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
     from .analyzer import read_user_dict
 
     files, unreadable = collect_files(paths)
+    if unreadable and not keep_going:  # before parsing: say so at once
+        _refuse(unreadable)
     records: list[Record] = []
     reports: list[IngestReport] = []
     for number, path in enumerate(files, start=1):
@@ -207,9 +226,7 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
         if progress:
             progress("parse", number, len(files))
     if unreadable and not keep_going:
-        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
-        raise InputUnreadable(f"{unreadable[0]}{more}; nothing was indexed (the index is unchanged); "
-                              "fix the path or add --keep-going to skip what cannot be read")
+        _refuse(unreadable)
     if rebuild and not records:
         raise InputUnreadable(f"no records found in {', '.join(str(p) for p in paths)}; a rebuild would leave "
                               "an empty index, so the index is unchanged")
@@ -217,6 +234,12 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
     result = build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress)
     result.notes[:0] = [f"skipped: {problem}" for problem in unreadable]
     return result
+
+
+def _refuse(unreadable: list[str]) -> None:
+    more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+    raise InputUnreadable(f"{unreadable[0]}{more}; nothing was indexed (the index is unchanged); "
+                          "fix the path or add --keep-going to skip what cannot be read")
 
 
 def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progress | None = None) -> BuildResult:

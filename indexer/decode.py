@@ -13,6 +13,8 @@ from charset_normalizer import from_bytes
 from .errors import DocumentError, Unreadable
 
 ACCEPTED = ("utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "hz", "ascii")
+UTF16 = ("utf_16", "utf_16_le", "utf_16_be")
+_BOMS = ((b"\xff\xfe", "utf_16_le"), (b"\xfe\xff", "utf_16_be"))
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -24,7 +26,13 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     """Return (text, encoding) or raise DocumentError naming the file."""
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
+    for bom, encoding in _BOMS:  # Windows "Unicode" text: NUL bytes, but text
+        if data.startswith(bom) and not data.startswith(b"\xff\xfe\x00\x00"):
+            return _utf16(data[2:], encoding, name)
     if _looks_binary(data):
+        best = from_bytes(data[:65536]).best()
+        if best is not None and best.encoding in UTF16:
+            return _utf16(data, best.encoding if best.encoding != "utf_16" else "utf_16_le", name)
         raise DocumentError(f"{name}: binary file, not a text budget document")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
@@ -40,6 +48,13 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         raise DocumentError(f"{name}: unsupported encoding ({found}); save it as UTF-8 or GB18030")
     encoding = "gb18030" if best.encoding in ("gbk", "gb2312") else best.encoding
     return data.decode(encoding, errors="replace"), encoding
+
+
+def _utf16(data: bytes, encoding: str, name: str) -> tuple[str, str]:
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError:
+        raise DocumentError(f"{name}: not valid {encoding.replace('_', '-').upper()} text; save it as UTF-8") from None
 
 
 def read_text(path: Path) -> tuple[str, str]:

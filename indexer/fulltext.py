@@ -55,6 +55,23 @@ def _document(record: Record) -> dict:
     }
 
 
+def open_fulltext(directory: Path):
+    """Open a generation's Whoosh index; any error reading it is ``IndexCorrupt`` naming the folder.
+
+    Call only after its files were checked against the manifest: Whoosh unpickles its TOC
+    (through the allow-list of ``whoosh_pickle``, which stops code but not garbage).
+    """
+    from .errors import GoalsearchError
+    from .integrity import damaged
+
+    try:
+        return whoosh_index.open_dir(str(directory))
+    except GoalsearchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Whoosh raises assorted errors (its own IndexError too) on damaged files
+        raise damaged(directory.parent, directory.name, f"{type(exc).__name__}: {str(exc)[:80]}") from None
+
+
 def write_fulltext(directory: Path, records: list[Record], replace_sources: set[str],
                    extra_words: tuple[str, ...], previous: Path | None = None) -> None:
     """Write the full-text index into ``directory``.
@@ -66,7 +83,7 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
         import shutil
 
         shutil.copytree(previous, directory)
-        ix = whoosh_index.open_dir(str(directory))
+        ix = open_fulltext(directory)
     else:
         directory.mkdir(parents=True)
         ix = whoosh_index.create_in(str(directory), make_schema(extra_words))

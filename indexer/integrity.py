@@ -85,7 +85,7 @@ def check_vectors(generation: Path, manifest: dict, name: str, vectors: np.ndarr
     if not len(ids):
         return
     norms = np.linalg.norm(vectors, axis=1)
-    if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-2).all():
+    if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-3).all():
         raise damaged(generation, name, "rows that are not unit vectors")
 
 
@@ -94,6 +94,14 @@ def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray,
     if len(indptr) != n_columns + 1 or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(rows))) \
             or (len(indptr) > 1 and (np.diff(indptr) < 0).any()) or (len(rows) and (rows.min() < 0 or rows.max() >= n_rows)):
         raise damaged(generation, name, "its column pointers or row numbers are out of range")
+
+
+def check_npz(generation: Path, name: str) -> None:
+    """An ``.npz`` must open as a zip holding a sparse matrix's arrays (reads only its directory)."""
+    with reading(generation, name), np.load(generation / name, allow_pickle=False) as stored:
+        missing = {"indptr", "indices", "data", "shape"} - set(stored.files)
+        if missing:
+            raise damaged(generation, name, f"no {', '.join(sorted(missing))} array")
 
 
 def load_json(generation: Path, manifest: dict, name: str):

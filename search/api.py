@@ -104,7 +104,7 @@ class GoalSearch:
         self.generation = generation
         self.manifest = manifest
         self._pinned = pinned
-        self.records: list[Record] = load_records(generation)
+        self.records: list[Record] = load_records(generation, manifest)
         integrity.check_ids(generation, manifest, RECORDS, [r.id for r in self.records])
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
@@ -214,6 +214,8 @@ class GoalSearch:
         generation, manifest = self.generation, self.manifest
         for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
             integrity.verify_file(generation, manifest, name)
+        for path in sorted((generation / TERMS).glob("*.npz")):
+            integrity.check_npz(generation, f"{TERMS}/{path.name}")
         with integrity.reading(generation, TERMS):
             side = make()
         integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)

@@ -20,12 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Sequence
 
-from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from indexer.analyzer import query_groups
+from indexer.fulltext import open_fulltext
 from indexer.records import Record
 
 from .lexical import LexicalSide
@@ -85,7 +85,7 @@ class BM25Side:
         """Whoosh's searcher, opened (after the checksum check) on first use."""
         if self._searcher is None:
             self._verify()
-            self._index = whoosh_index.open_dir(str(self.fulltext))
+            self._index = open_fulltext(self.fulltext)
             self._searcher = self._index.searcher(weighting=BM25F())
         return self._searcher
 

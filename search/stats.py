@@ -35,7 +35,7 @@ class Stats:
 
 def index_stats(index) -> Stats:
     """Records by city, year, department and category; files and rows accounted for; sizes."""
-    reports = load_reports(index.generation)
+    reports = load_reports(index.generation, index.manifest)
     amount_by_category: Counter = Counter()
     for r in index.records:
         amount_by_category[r.category] += r.amount or 0.0
