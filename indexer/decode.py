@@ -31,8 +31,10 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
             return _utf16(data[2:], encoding, name)
     if _looks_binary(data):
         best = from_bytes(data[:65536]).best()
-        if best is not None and best.encoding in UTF16:
-            return _utf16(data, best.encoding if best.encoding != "utf_16" else "utf_16_le", name)
+        if best is not None and best.encoding in UTF16 and len(data) % 2 == 0:
+            encoding = best.encoding if best.encoding != "utf_16" else "utf_16_le"
+            if _reads_as_text(data[:65536].decode(encoding, errors="replace")):
+                return _utf16(data, encoding, name)
         raise DocumentError(f"{name}: binary file, not a text budget document")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
@@ -48,6 +50,16 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         raise DocumentError(f"{name}: unsupported encoding ({found}); save it as UTF-8 or GB18030")
     encoding = "gb18030" if best.encoding in ("gbk", "gb2312") else best.encoding
     return data.decode(encoding, errors="replace"), encoding
+
+
+def _reads_as_text(text: str) -> bool:
+    """BOM-less UTF-16 is only a guess: believe it when the text has lines and is nearly all
+    Chinese, ASCII, whitespace or CJK punctuation (random bytes decode to scattered CJK too)."""
+    if "\n" not in text:
+        return False
+    plain = sum(1 for ch in text if ch.isascii() and (ch.isprintable() or ch in "\t\r\n")
+                or "\u3000" <= ch <= "\u303f" or "\u4e00" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return plain >= 0.95 * len(text)
 
 
 def _utf16(data: bytes, encoding: str, name: str) -> tuple[str, str]:

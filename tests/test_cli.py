@@ -19,7 +19,9 @@ def run(*args, index_dir=None):
 
 
 def test_first_search_builds_the_sample_index(tmp_path, monkeypatch):
-    monkeypatch.setenv("GOALSEARCH_INDEX", str(tmp_path / "fresh"))
+    # only the default location (./index, no --index-dir, no GOALSEARCH_INDEX) is built from the samples
+    monkeypatch.delenv("GOALSEARCH_INDEX")
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["search", "政务云运维", "--format", "json", "-n", "3"], catch_exceptions=False)
     assert result.exit_code == 0
     assert "building one from the bundled sample corpus" in result.stderr
