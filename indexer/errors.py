@@ -18,6 +18,18 @@ class DocumentError(GoalsearchError):
     """A document cannot be read as a budget document (binary, empty, no table)."""
 
 
+class Unreadable(DocumentError):
+    """A document file exists but cannot be read (permissions, I/O error)."""
+
+
+class InputUnreadable(GoalsearchError):
+    """A file or folder given to ``index`` could not be read, so nothing was published."""
+
+
+class IndexWriteFailed(GoalsearchError):
+    """The new generation could not be written (disk full, permissions); the live index is unchanged."""
+
+
 class IndexMissing(GoalsearchError):
     """No index exists at the given location."""
 

@@ -15,6 +15,10 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from .analyzer import chinese_analyzer
 from .metadata import city_label
 from .records import Record
+from .whoosh_pickle import install as _restrict_whoosh_pickles
+
+# Every process that imports ``indexer`` reads Whoosh's pickles through the allow-list.
+_restrict_whoosh_pickles()
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 
@@ -51,6 +55,23 @@ def _document(record: Record) -> dict:
     }
 
 
+def open_fulltext(directory: Path):
+    """Open a generation's Whoosh index; any error reading it is ``IndexCorrupt`` naming the folder.
+
+    Call only after its files were checked against the manifest: Whoosh unpickles its TOC
+    (through the allow-list of ``whoosh_pickle``, which stops code but not garbage).
+    """
+    from .errors import GoalsearchError
+    from .integrity import damaged
+
+    try:
+        return whoosh_index.open_dir(str(directory))
+    except GoalsearchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Whoosh raises assorted errors (its own IndexError too) on damaged files
+        raise damaged(directory.parent, directory.name, f"{type(exc).__name__}: {str(exc)[:80]}") from None
+
+
 def write_fulltext(directory: Path, records: list[Record], replace_sources: set[str],
                    extra_words: tuple[str, ...], previous: Path | None = None) -> None:
     """Write the full-text index into ``directory``.
@@ -62,7 +83,7 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
         import shutil
 
         shutil.copytree(previous, directory)
-        ix = whoosh_index.open_dir(str(directory))
+        ix = open_fulltext(directory)
     else:
         directory.mkdir(parents=True)
         ix = whoosh_index.create_in(str(directory), make_schema(extra_words))
@@ -74,7 +95,10 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
             writer.add_document(**_document(record))
         writer.commit(optimize=previous is None)
     except BaseException:
-        writer.cancel()
+        try:
+            writer.cancel()
+        except Exception:  # noqa: BLE001 - a failed commit closes the writer; keep the error that caused it
+            pass
         raise
     finally:
         ix.close()

@@ -1,11 +1,19 @@
-"""A writer lock for the index directory that a killed process cannot leave stuck.
+"""A writer lock for the index directory that the operating system releases when its holder dies.
 
-The lock file holds the writer's PID. A second writer gets IndexLocked naming that
-PID; a lock whose PID is no longer alive is stale and is taken over.
+``fcntl.flock`` on the file ``LOCK``: the kernel keeps the lock for as long as the
+holder's open file lives, so a killed writer (``kill -9`` included) never leaves the
+index stuck, and two writers can never both hold it. The previous design read a PID
+from the file and took over "stale" locks, which raced: a just-created, still-empty
+lock file read as stale and two processes held it at once.
+
+The holder writes its PID into the file only so that a refused writer can name it;
+the PID is never used to decide anything. The file itself stays (deleting a flock'd
+file would let a newcomer lock a fresh inode while the old holder still holds the
+unlinked one).
 """
 from __future__ import annotations
 
-import json
+import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,44 +24,40 @@ from .errors import IndexLocked
 LOCK_NAME = "LOCK"
 
 
-def _alive(pid: int) -> bool:
+def _holder(fd: int) -> str:
+    """The PID written by the holder, for the message only ('' when unreadable)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _holder(path: Path) -> int | None:
-    try:
-        return int(json.loads(path.read_text("utf-8"))["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        text = os.pread(fd, 64, 0).decode("ascii", "replace")
+    except OSError:
+        return ""
+    digits = "".join(ch for ch in text if ch.isdigit())[:12]
+    return digits
 
 
 @contextmanager
 def write_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's write lock for the duration of the block."""
+    """Hold the index's write lock for the duration of the block; IndexLocked if another process holds it."""
     index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK_NAME
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            pid = _holder(path)
-            if pid is not None and pid != os.getpid() and _alive(pid):
-                raise IndexLocked(f"index {index_dir} is locked by PID {pid} (another goalsearch index is running); try again when it ends") from None
-            path.unlink(missing_ok=True)  # stale: its writer is gone
-            continue
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"pid": os.getpid()}, handle)
-        break
-    else:
-        raise IndexLocked(f"index {index_dir}: cannot take the lock file {path}")
     try:
-        yield
+        # O_NOFOLLOW: a symlink planted as LOCK must not make us create or truncate a file elsewhere.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise IndexLocked(f"index {index_dir}: cannot open the lock file {path} ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _holder(fd)
+            who = f"PID {pid}" if pid else "another process"
+            raise IndexLocked(f"index {index_dir} is locked by {who} (another goalsearch index is running); "
+                              "try again when it ends") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f'{{"pid": {os.getpid()}}}\n'.encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)  # the name of a holder that has gone would mislead the next message
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        if _holder(path) == os.getpid():
-            path.unlink(missing_ok=True)
+        os.close(fd)

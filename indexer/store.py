@@ -4,7 +4,22 @@ Every build writes a complete new generation beside the live one, then switches
 the one-line ``CURRENT`` file with an atomic rename. A crash at any moment leaves
 either the old or the new generation current, never a half-written one. Readers
 follow ``CURRENT``; the previous generation is kept one build longer for readers
-that opened it just before the switch.
+that opened it just before the switch, and a reader that keeps a generation open
+holds a shared ``flock`` on its folder (``pin``), which clean-up respects.
+
+Clean-up removes only what this index made and no longer needs. ``GENERATIONS`` lists,
+in order, the generations published here (and the live one each publish replaced).
+After a publish, clean-up removes the working folders ``tmp-<hex>`` of killed writers
+(we hold the write lock, so no live writer owns one) and every listed generation except
+the new live one and the one it replaced, skipping any a reader has pinned (it stays
+listed and goes next time). A folder not in the list (copied in, made by hand, from
+before the list existed) is never removed. A publish that replaced no live generation
+(the first one, or after ``CURRENT`` was deleted) starts the list anew, so generations
+left from before are kept for their owner to recover.
+
+Temporary files (the manifest's, the pointer's, the list's) get unique names from
+``tempfile`` (``O_CREAT|O_EXCL``, so a planted symlink is never followed) and are then
+renamed over their target, which replaces a symlink rather than writing through it.
 
 Our own files hold no pickle (JSON, and ``.npy`` without pickle). Whoosh pickles
 its table of contents, so the manifest keeps SHA-256 checksums of every file and
@@ -12,10 +27,13 @@ an index whose files do not match is refused before Whoosh opens it.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +43,15 @@ from .errors import IndexCorrupt, IndexIncompatible, IndexMissing
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+LEDGER = "GENERATIONS"
+_GENERATION = re.compile(r"gen-[0-9]{14}-[0-9a-f]{8}")
+_WORK = re.compile(r"tmp-[0-9a-f]{12}")
+_TEMP = re.compile(r"\.(?:CURRENT|GENERATIONS)\.[A-Za-z0-9_]+\.tmp")
+
+
+def looks_like_generation(name: str) -> bool:
+    """Is ``name`` a generation or working folder name of ours?"""
+    return bool(_GENERATION.fullmatch(name) or _WORK.fullmatch(name))
 
 
 def sha256_file(path: Path) -> str:
@@ -56,14 +83,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a new uniquely named file beside ``path`` (never following a symlink),
+    fsync it, and rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the index from other readers
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, data) -> None:
     """Write JSON durably: to a temporary file, fsync, then rename over the target."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def new_generation(index_dir: Path) -> Path:
@@ -84,13 +122,13 @@ def current_generation(index_dir: Path) -> Path | None:
     except OSError as exc:
         raise IndexMissing(f"index {index_dir}: cannot read ({exc.strerror})") from None
     path = index_dir / name
-    if not name or "/" in name or not path.is_dir():
+    if not _GENERATION.fullmatch(name) or path.is_symlink() or not path.is_dir():
         raise IndexCorrupt(f"index {index_dir}: CURRENT names a missing generation {name!r}; run `goalsearch index --rebuild`")
     return path
 
 
 def publish(index_dir: Path, work: Path, manifest: dict) -> Path:
-    """Seal a finished working directory and make it the live generation atomically."""
+    """Seal a finished working directory and make it the live generation atomically (under the write lock)."""
     manifest = dict(manifest, format_version=FORMAT_VERSION, checksums=checksums(work))
     write_json(work / MANIFEST, manifest)
     for path in work.rglob("*"):
@@ -99,22 +137,83 @@ def publish(index_dir: Path, work: Path, manifest: dict) -> Path:
                 os.fsync(handle.fileno())
     final = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     previous = current_generation(index_dir)
+    # Listed before it exists: a crash after the rename leaves a generation the next clean-up knows.
+    known = [name for name in _ledger(index_dir) if previous is not None]
+    known += [name for name in ((previous.name if previous else None), final.name) if name and name not in known]
+    _write_atomic(index_dir / LEDGER, json.dumps(known))
     os.replace(work, final)
     _fsync_dir(index_dir)
-    pointer_tmp = index_dir / (CURRENT + ".tmp")
-    pointer_tmp.write_text(final.name + "\n", encoding="utf-8")
-    with open(pointer_tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(pointer_tmp, index_dir / CURRENT)
+    _write_atomic(index_dir / CURRENT, final.name + "\n")
     _fsync_dir(index_dir)
-    _collect_garbage(index_dir, keep={final.name, previous.name if previous else ""})
+    _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
     return final
 
 
-def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+def _ledger(index_dir: Path) -> list[str]:
+    """The generations this index published, oldest first ([] when the list is missing or unreadable)."""
+    try:
+        names = json.loads((index_dir / LEDGER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str) and _GENERATION.fullmatch(n)] if isinstance(names, list) else []
+
+
+def _collect_garbage(index_dir: Path, known: list[str], keep: set[str]) -> None:
+    """Remove killed writers' working folders and the listed generations no longer needed (see the module docstring)."""
     for path in index_dir.iterdir():
-        if path.is_dir() and (path.name.startswith("gen-") or path.name.startswith("tmp-")) and path.name not in keep:
+        if _WORK.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
+        elif _TEMP.fullmatch(path.name) and not path.is_symlink():
+            path.unlink(missing_ok=True)  # a pointer or list file a killed writer did not rename
+    still = []
+    for name in known:
+        path = index_dir / name
+        if name in keep:
+            still.append(name)
+        elif path.is_dir() and not path.is_symlink() and not _remove_unpinned(path):
+            still.append(name)  # a reader has it open: next time
+    _write_atomic(index_dir / LEDGER, json.dumps(still))
+
+
+def _remove_unpinned(generation: Path) -> bool:
+    """Remove a generation unless a reader holds it pinned; True if removed."""
+    try:
+        fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    try:
+        shutil.rmtree(generation, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
+
+
+def pin(generation: Path) -> int | None:
+    """Keep ``generation`` from clean-up while the returned descriptor is open (a shared ``flock``
+    on its folder; the kernel drops it when the process dies). None when the generation is gone."""
+    try:
+        fd = os.open(generation, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a clean-up is removing it
+    try:
+        if os.stat(generation).st_ino == os.fstat(fd).st_ino:
+            return fd
+    except OSError:
+        pass
+    os.close(fd)  # removed while we waited
+    return None
+
+
+def unpin(fd: int | None) -> None:
+    """Release a ``pin``."""
+    if fd is not None:
+        os.close(fd)
 
 
 def discard(work: Path) -> None:
@@ -148,3 +247,18 @@ def read_manifest(generation: Path, verify: bool | str = True) -> dict:
             name = changed[0][0] if changed else "?"
             raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest (changed or tampered); run `goalsearch index --rebuild`")
     return manifest
+
+
+def mismatches(generation: Path, manifest: dict) -> list[str]:
+    """Every file of a generation that differs from the manifest: changed, missing or unlisted."""
+    expected = manifest.get("checksums", {})
+    actual = checksums(generation)
+    problems = []
+    for name in sorted(set(expected) | set(actual)):
+        if name not in actual:
+            problems.append(f"file {name} is missing")
+        elif name not in expected:
+            problems.append(f"file {name} is not in the manifest")
+        elif expected[name] != actual[name]:
+            problems.append(f"file {name} does not match the manifest (changed or tampered)")
+    return problems

@@ -25,14 +25,16 @@ from indexer import (
     index_paths,
     load_records,
 )
-from indexer import store
-from indexer.build import FULLTEXT
+from indexer import integrity, store
+from indexer.build import FULLTEXT, RECORDS
 from indexer.embedding import DEFAULT_MODEL, load_embedder
-from indexer.vectors import IVF
+from indexer.terms import TERMS
+from indexer.vectors import IVF, KEYS, VECTORS
 
 from .filters import Filters
 from .fusion import FusionMethod, fuse, fusion_settings
 from .highlight import Snippet, highlight_ranges, snippet
+from .inputs import clean_query
 from .lexical import BM25Side
 from .lexical.plain import query_settings
 from .lexical.synonyms import Expansion, load_synonyms
@@ -93,19 +95,26 @@ def sample_corpus() -> Path:
 
 
 class GoalSearch:
-    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``."""
+    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``.
 
-    def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None) -> None:
+    While open it pins its generation (``store.pin``), so updates that publish newer ones
+    leave it readable until ``close``: files read lazily (vectors, Whoosh) are still there.
+    """
+
+    def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None,
+                 pinned: int | None = None) -> None:
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = manifest
-        self.records: list[Record] = load_records(generation)
+        self._pinned = pinned
+        self.records: list[Record] = load_records(generation, manifest)
+        integrity.check_ids(generation, manifest, RECORDS, [r.id for r in self.records])
         self.by_id = {r.id: r for r in self.records}
         self.extra_words = tuple(manifest.get("user_words", ()))
         self.synonyms = load_synonyms(tuple(manifest.get("user_synonyms", ())))
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
                               verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records,
-                              synonyms=self.synonyms)
+                              synonyms=self.synonyms, open_terms=self._open_terms)
         self._vectors: VectorSide | None = None
         self._model = model
         self.problems: list[str] = []
@@ -128,19 +137,26 @@ class GoalSearch:
             generation = store.current_generation(index_dir)
             if generation is None:
                 raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
+            pinned = store.pin(generation)
+            if pinned is None:  # removed between reading CURRENT and pinning: read CURRENT again
+                continue
             try:
                 manifest = store.read_manifest(generation, verify=False)  # Whoosh's files: when it opens
                 built_with = manifest.get("model", {})
                 if model is not None and model != built_with.get("requested"):
                     raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
                                             f"run `goalsearch index --rebuild --model {model}` or drop --model")
-                return cls(index_dir, generation, manifest, built_with.get("requested"))
+                return cls(index_dir, generation, manifest, built_with.get("requested"), pinned)
             except (IndexCorrupt, FileNotFoundError):
+                store.unpin(pinned)
                 # A writer may have switched generations and removed this one while we read it.
                 if attempt < 2 and store.current_generation(index_dir) != generation:
                     continue
                 if not generation.exists():
                     continue
+                raise
+            except BaseException:
+                store.unpin(pinned)
                 raise
         raise IndexCorrupt(f"index {index_dir} keeps changing under us; try again when `goalsearch index` has finished")
 
@@ -155,8 +171,18 @@ class GoalSearch:
     @classmethod
     def open_or_build_sample(cls, index_dir: str | Path = "index", model: str | None = None,
                              notify: Callable[[str], None] | None = None, progress=None) -> "GoalSearch":
-        """Open the index, first building it from the bundled sample corpus if there is none."""
+        """Open the index, first building it from the bundled sample corpus if the location is new.
+
+        Meant for the default location only (the CLI calls ``open`` for a location the user named,
+        so a typo is refused, never filled). New means: no ``CURRENT`` and no generation folders; a
+        location with generations but no ``CURRENT`` is someone's index that lost its pointer, and
+        building there could clean its generations away, so it is refused like a missing index.
+        """
+        index_dir = Path(index_dir)
         if not cls.exists(index_dir):
+            if index_dir.is_dir() and any(store.looks_like_generation(p.name) for p in index_dir.iterdir()):
+                raise IndexMissing(f"no index at {index_dir} (generation folders but no CURRENT pointer); "
+                                   "create one with `goalsearch index PATH`, or move them away")
             if notify:
                 notify(f"No index at {index_dir}: building one from the bundled sample corpus ({sample_corpus()}).")
             index_paths([sample_corpus()], index_dir, model=model, progress=progress)
@@ -164,6 +190,8 @@ class GoalSearch:
 
     def close(self) -> None:
         self.bm25.close()
+        store.unpin(self._pinned)
+        self._pinned = None
 
     def __enter__(self) -> "GoalSearch":
         return self
@@ -175,8 +203,31 @@ class GoalSearch:
     @property
     def vectors(self) -> VectorSide:
         if self._vectors is None:
-            self._vectors = VectorSide(self.generation, verify=lambda: store.read_manifest(self.generation, verify=IVF))
+            generation, manifest = self.generation, self.manifest
+            keys = integrity.load_json(generation, manifest, KEYS)  # small, and every byte names a row's record
+            with integrity.reading(generation, VECTORS):
+                side = VectorSide(generation, verify=lambda: store.read_manifest(generation, verify=IVF))
+            integrity.check_ids(generation, manifest, KEYS, side.ids)
+            if side.ids != [k.get("id") for k in keys]:
+                raise integrity.damaged(generation, KEYS, "it changed while being read")
+            integrity.check_vectors(generation, manifest, VECTORS, side.vectors, side.ids)
+            self._vectors = side
         return self._vectors
+
+    def _open_terms(self, make):
+        """Open the term matrices through ``make``, checking them against the manifest (see ``indexer.integrity``)."""
+        generation, manifest = self.generation, self.manifest
+        for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
+            integrity.verify_file(generation, manifest, name)
+        for path in sorted((generation / TERMS).glob("*.npz")):
+            integrity.check_npz(generation, f"{TERMS}/{path.name}")
+        with integrity.reading(generation, TERMS):
+            side = make()
+        integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)
+        for field, weights in side.by_field.items():
+            integrity.check_csc(generation, f"{TERMS}/{field}.npz", weights.indptr, weights.rows,
+                                len(side.ids), len(side.column))
+        return side
 
     def _embedder(self):
         embedder = load_embedder(self._model or DEFAULT_MODEL)
@@ -188,15 +239,16 @@ class GoalSearch:
         return embedder
 
     def encode_query(self, text: str):
-        """The query vector for ``text`` with the index's model.
+        """The query vector for ``text`` with the index's model, cut to what the model reads.
 
         A long text (``paste_chars`` in ``data/fields.json``) is a pasted passage:
         it is encoded as the documents are (e5's ``passage:`` prompt), so passage meets passage;
         on the dev set's pasted texts this ranks better than the ``query:`` prompt
         (``benchmarks/README.md``).
         """
+        embedder = self._embedder()
         passage = len(text) >= query_settings()["paste_chars"]
-        return self._embedder().encode_queries([text[:MAX_QUERY_CHARS]], passage=passage)[0]
+        return embedder.encode_queries([embedder.query_cut(text, MAX_QUERY_CHARS)], passage=passage)[0]
 
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:
@@ -257,8 +309,9 @@ class GoalSearch:
         if limit < 1:
             raise UsageError(f"limit must be at least 1, got {limit}")
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
-        query = _simplified(" ".join((query or "").split()))[:MAX_QUERY_CHARS * 5]
-        self.problems = []
+        query, notes = clean_query(query or "", MAX_QUERY_CHARS * 5)
+        query = _simplified(query)
+        self.problems = notes
         self.expansions = []
         allowed = self._allowed(filters)
         if not query.strip():
@@ -348,6 +401,7 @@ class GoalSearch:
         self.problems = []
         self.expansions = []
         if text is not None:
+            text, self.problems = clean_query(text, MAX_QUERY_CHARS * 5)
             text = _simplified(text)
             if not _WORDLIKE.search(text):
                 raise UsageError("--text has no words to compare")

@@ -1,6 +1,7 @@
 """Filters: which records a search may return, applied before ranking on both sides."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from indexer import Record, UsageError, city_label
@@ -25,6 +26,8 @@ class Filters:
             raise UsageError(f"year range {low}-{high} is reversed; write it as {high}-{low}")
         for name in ("min_amount", "max_amount"):
             value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise UsageError(f"--{name.replace('_', '-')} {value}: give a number of 万元")
             if value is not None and value < 0:
                 raise UsageError(f"--{name.replace('_', '-')} {value:g} is negative; amounts are in 万元 and ≥ 0")
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:

@@ -35,7 +35,7 @@ class Stats:
 
 def index_stats(index) -> Stats:
     """Records by city, year, department and category; files and rows accounted for; sizes."""
-    reports = load_reports(index.generation)
+    reports = load_reports(index.generation, index.manifest)
     amount_by_category: Counter = Counter()
     for r in index.records:
         amount_by_category[r.category] += r.amount or 0.0
@@ -64,38 +64,48 @@ def index_stats(index) -> Stats:
 
 
 def check_index(index_dir: str | Path = "index", model: str | None = None) -> list[str]:
-    """Problems with the index at ``index_dir`` (empty when it is sound).
+    """Problems with the index at ``index_dir`` (empty when it is sound); never raises for a damaged index.
 
-    Verifies the manifest checksums, that the full-text index, the term matrices, the
-    vectors and the record store hold the same ids, and that the vectors were built with ``model``
-    (default: the index's own model, which must still load).
+    Verifies every file against the manifest checksums (each mismatch is listed), that every file
+    can be read, that the full-text index, the term matrices, the vectors and the record store
+    hold the same ids, and that the vectors were built with ``model`` (default: the index's own
+    model, which must still load).
     """
-    problems: list[str] = []
-    fix = "fix: `goalsearch index --rebuild PATH`"
     from indexer import store
 
     from .api import GoalSearch
 
+    fix = "fix: `goalsearch index --rebuild PATH`"
+    index_dir = Path(index_dir)
+    try:
+        generation = store.current_generation(index_dir)
+        if generation is None:
+            return [f"no index at {index_dir}; create one with `goalsearch index PATH`"]
+        manifest = store.read_manifest(generation, verify=False)
+    except GoalsearchError as exc:
+        return [str(exc)]
+    problems = [f"index {index_dir}: {problem}; run `goalsearch index --rebuild`" for problem in store.mismatches(generation, manifest)]
     try:
         index = GoalSearch.open(index_dir)
     except GoalsearchError as exc:
-        return [str(exc)]
-    try:
-        store.read_manifest(index.generation)  # every file, not only the Whoosh ones search checks
-    except GoalsearchError as exc:
-        index.close()
-        return [str(exc)]
+        return problems + [str(exc)]
     with index:
         record_ids = set(index.by_id)
         if len(record_ids) != len(index.records):
             problems.append(f"record store has duplicate ids; {fix}")
-        if index.bm25.ids() != record_ids:
-            problems.append(f"full-text index and record store disagree on {len(index.bm25.ids() ^ record_ids)} ids; {fix}")
-        lexical = index.bm25.lexical
-        if lexical is not None and (set(lexical.ids) != record_ids or len(lexical.ids) != len(index.records)):
-            problems.append(f"term matrices and record store disagree on {len(set(lexical.ids) ^ record_ids)} ids; {fix}")
-        if set(index.vectors.ids) != record_ids or len(index.vectors.ids) != len(index.records):
-            problems.append(f"vector index and record store disagree on {len(set(index.vectors.ids) ^ record_ids)} ids; {fix}")
+
+        def side(name: str, ids) -> None:
+            if ids is not None and (set(ids) != record_ids or len(ids) != len(index.records)):
+                problems.append(f"{name} and record store disagree on {len(set(ids) ^ record_ids)} ids; {fix}")
+
+        for name, read in (("full-text index", lambda: index.bm25.ids()),
+                           ("term matrices", lambda: index.bm25.lexical.ids if index.bm25.lexical else None),
+                           ("vector index", lambda: index.vectors.ids),
+                           ("stats", lambda: (index.stats(), None)[1])):
+            try:
+                side(name, read())
+            except GoalsearchError as exc:
+                problems.append(str(exc))
         wanted = model or index.manifest.get("model", {}).get("requested")
         if wanted != index.manifest.get("model", {}).get("requested"):
             problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
@@ -105,4 +115,4 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
                 index._embedder()
             except GoalsearchError as exc:
                 problems.append(str(exc))
-    return problems
+    return list(dict.fromkeys(problems))

@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Sequence
 
-from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
+from indexer.fulltext import open_fulltext
 from indexer.records import Record
 
 from .matrices import LexicalSide
@@ -79,13 +79,15 @@ class BM25Side:
 
     def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
                  verify: Callable[[], object] = lambda: None, records: Sequence[Record] = (),
-                 synonyms: Synonyms | None = None) -> None:
+                 synonyms: Synonyms | None = None,
+                 open_terms: Callable[[Callable[[], LexicalSide]], LexicalSide] = lambda make: make()) -> None:
         self.generation = generation
         self.synonyms = synonyms if synonyms is not None else load_synonyms()
         self.records = records
         self.fulltext = fulltext
         self.extra_words = extra_words
         self._verify = verify
+        self._open_terms = open_terms  # the caller checks the matrices against its manifest
         self._index = None
         self._searcher = None
         self._docnum: dict[str, int] | None = None
@@ -98,7 +100,7 @@ class BM25Side:
         """Whoosh's searcher, opened (after the checksum check) on first use."""
         if self._searcher is None:
             self._verify()
-            self._index = whoosh_index.open_dir(str(self.fulltext))
+            self._index = open_fulltext(self.fulltext)
             self._searcher = self._index.searcher(weighting=BM25F())
         return self._searcher
 
@@ -113,7 +115,7 @@ class BM25Side:
     def lexical(self) -> LexicalSide | None:
         """The term matrices, loaded on the first plain query; None for indexes without them."""
         if self._lexical is None and LexicalSide.available(self.generation):
-            self._lexical = LexicalSide(self.generation, field_boosts())
+            self._lexical = self._open_terms(lambda: LexicalSide(self.generation, field_boosts()))
         return self._lexical
 
     def on_matrices(self, query: Query) -> Scored | None:

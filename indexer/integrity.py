@@ -1,0 +1,111 @@
+"""Cheap checks that the files of a generation agree, made where each file is read.
+
+Hashing every file on every search would cost seconds at 100k records, so searching
+checks what is cheap and what catches real damage:
+
+- the manifest holds the record count and ``id_order``, a hash of the record ids in
+  store order; the record store, the term matrices' ``keys.json`` and the vectors'
+  ``vector_keys.json`` must each give the same hash when read, so rows can never be
+  attached to the wrong record (a rotated ``vector_keys.json`` did exactly that);
+- small files whose every byte matters (``keys.json``, ``vocabulary.json``,
+  ``vector_keys.json``) are checked against their SHA-256 when read;
+- large arrays are checked for shape (rows, columns, CSC pointers in range) and, for the
+  vectors, for finite unit-length rows, which a flipped byte almost always breaks;
+- any error while reading a file becomes ``IndexCorrupt`` naming the file and the fix.
+
+``goalsearch check`` still hashes every file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import IndexCorrupt
+from .store import sha256_file
+
+READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile)
+
+
+def id_order(ids) -> str:
+    """A hash of record ids in order: what every per-row file of a generation must agree on."""
+    return hashlib.sha256("\n".join(ids).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+def damaged(generation: Path, name: str, why: str) -> IndexCorrupt:
+    """The one-line error for a damaged file of a generation."""
+    return IndexCorrupt(f"index {generation.parent}: file {name} is damaged ({why}); "
+                        "run `goalsearch index --rebuild`")
+
+
+@contextmanager
+def reading(generation: Path, name: str) -> Iterator[None]:
+    """Turn any error while reading ``name`` into ``IndexCorrupt`` naming it."""
+    try:
+        yield
+    except IndexCorrupt:
+        raise
+    except FileNotFoundError:
+        raise damaged(generation, name, "missing") from None
+    except READ_ERRORS as exc:
+        raise damaged(generation, name, f"{type(exc).__name__}: {str(exc)[:80]}") from None
+
+
+def verify_file(generation: Path, manifest: dict, name: str) -> None:
+    """Check one file against its manifest checksum (when the manifest lists it)."""
+    expected = manifest.get("checksums", {}).get(name)
+    if expected is None:
+        return
+    with reading(generation, name):
+        if sha256_file(generation / name) != expected:
+            raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest "
+                               "(changed or tampered); run `goalsearch index --rebuild`")
+
+
+def check_ids(generation: Path, manifest: dict, name: str, ids: list[str]) -> None:
+    """The rows of ``name`` must be the records', in the same order."""
+    count = manifest.get("counts", {}).get("records")
+    if count is not None and len(ids) != count:
+        raise damaged(generation, name, f"{len(ids)} rows, the manifest says {count}")
+    expected = manifest.get("id_order")
+    if expected is not None and id_order(ids) != expected:
+        raise damaged(generation, name, "its rows are not the records' ids in order")
+
+
+def check_vectors(generation: Path, manifest: dict, name: str, vectors: np.ndarray, ids: list[str]) -> None:
+    """Vectors: one finite, unit-length (or zero) float row per id, of the model's dimension."""
+    dimension = manifest.get("model", {}).get("dimension")
+    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or (dimension and len(ids) and vectors.shape[1] != dimension):
+        raise damaged(generation, name, f"shape {vectors.shape}, expected ({len(ids)}, {dimension})")
+    if not len(ids):
+        return
+    norms = np.linalg.norm(vectors, axis=1)
+    if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-3).all():
+        raise damaged(generation, name, "rows that are not unit vectors")
+
+
+def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray, n_rows: int, n_columns: int) -> None:
+    """A CSC matrix's pointers must cover its row indices exactly, and rows must be in range."""
+    if len(indptr) != n_columns + 1 or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(rows))) \
+            or (len(indptr) > 1 and (np.diff(indptr) < 0).any()) or (len(rows) and (rows.min() < 0 or rows.max() >= n_rows)):
+        raise damaged(generation, name, "its column pointers or row numbers are out of range")
+
+
+def check_npz(generation: Path, name: str) -> None:
+    """An ``.npz`` must open as a zip holding a sparse matrix's arrays (reads only its directory)."""
+    with reading(generation, name), np.load(generation / name, allow_pickle=False) as stored:
+        missing = {"indptr", "indices", "data", "shape"} - set(stored.files)
+        if missing:
+            raise damaged(generation, name, f"no {', '.join(sorted(missing))} array")
+
+
+def load_json(generation: Path, manifest: dict, name: str):
+    """A small JSON file of a generation, checked against its checksum first."""
+    verify_file(generation, manifest, name)
+    with reading(generation, name):
+        return json.loads((generation / name).read_text("utf-8"))

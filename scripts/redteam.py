@@ -1,0 +1,176 @@
+"""Red-team runner: the attacks of issue #14 ("Reliability, round two"), each reported held or FAILED.
+
+    python scripts/redteam.py                 # everything (about 10 minutes on 2 cores)
+    python scripts/redteam.py --kills 5 --lock-seconds 5 --skip-tests   # a quick pass
+
+The fast attacks are tests (``tests/test_attacks.py``, ``tests/test_reliability.py``); this
+runner runs them through pytest and reports each as an attack, then runs the slow ones with
+real processes:
+
+- ``kill -9`` of a rebuild at random moments: the previous index must stay searchable and
+  ``check`` clean, and the next writer must not be blocked;
+- six processes hammering the writer lock: never two holders at once;
+- searches in this process while another process rebuilds: every search succeeds;
+- one long-lived ``GoalSearch`` across updates: semantic and syntax queries still answer.
+
+Start the next round from here: add an attack as a test (fast) or a function below (slow).
+Exit status 1 when any attack was not held.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SAMPLES = ROOT / "indexer" / "samples"
+SMALL = [SAMPLES / "002_745d9ae431b7d0e5.txt", SAMPLES / "003_0488f224aa4533c8.txt"]
+CLI = "from cli import main; main()"
+
+results: list[tuple[str, bool, str]] = []
+
+
+def report(name: str, held: bool, detail: str = "") -> None:
+    results.append((name, held, detail))
+    print(f"{'held  ' if held else 'FAILED'}  {name}{(': ' + detail) if detail else ''}", flush=True)
+
+
+def goalsearch(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CLI, *args], cwd=ROOT, capture_output=True, text=True, check=check)
+
+
+def attack_pytest() -> None:
+    """The fast attacks, one test each."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/test_attacks.py", "tests/test_reliability.py",
+                           "-q", "-rA", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    found = re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", done.stdout, re.M)
+    if not found:
+        report("pytest attacks", False, done.stdout[-500:] + done.stderr[-500:])
+    for status, test in found:
+        report(test.split("::", 1)[-1], status == "PASSED")
+
+
+def attack_kills(base: Path, kills: int) -> None:
+    """kill -9 a rebuild at random moments; the previous index must survive each."""
+    from search import GoalSearch, check_index
+
+    index_dir = base / "kills"
+    shutil.copytree(base / "index", index_dir)
+    before = len(GoalSearch.open(index_dir).records)
+    script = ("from indexer import index_paths; "
+              f"index_paths([{str(SMALL[0])!r}], {str(index_dir)!r}, rebuild=True)")
+    survived = 0
+    problems = []
+    for number in range(kills):
+        process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+        time.sleep(random.uniform(0.3, 8.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        try:
+            with GoalSearch.open(index_dir) as index:
+                assert len(index.records) in (before, 5), len(index.records)
+                assert index.search("运维", limit=3)
+            found = check_index(index_dir)
+            assert not found, found
+            survived += 1
+        except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            problems.append(f"kill {number}: {type(exc).__name__}: {exc}")
+    after = goalsearch("index", str(SMALL[0]), "--index-dir", str(index_dir))
+    if after.returncode != 0:
+        problems.append(f"the next writer failed: {after.stderr.strip()}")
+    report(f"kill -9 of a rebuild at {kills} random moments", not problems, "; ".join(problems[:3]) or
+           f"{survived}/{kills} kills left the previous index searchable and check clean")
+
+
+HAMMER = (ROOT / "tests" / "test_reliability.py").read_text("utf-8").split('HAMMER = """', 1)[1].split('"""', 1)[0]
+
+
+def attack_lock(base: Path, seconds: float) -> None:
+    """Six processes take the lock in a loop; two holders at once is a failure."""
+    folder = base / "lock"
+    folder.mkdir()
+    workers = [subprocess.Popen([sys.executable, "-c", HAMMER, str(folder), str(seconds)], cwd=ROOT,
+                                stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    counts = [tuple(map(int, w.communicate()[0].split() or (0, 0))) for w in workers]
+    held, doubles = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    report(f"6 processes hammering the lock for {seconds:g} s", doubles == 0 and held > 0,
+           f"{held} acquisitions, {doubles} double holders")
+
+
+def attack_search_during_updates(base: Path, updates: int) -> None:
+    """Search in this process while another process rebuilds the index over and over."""
+    from search import GoalSearch
+
+    index_dir = base / "busy"
+    shutil.copytree(base / "index", index_dir)
+    script = ("from indexer import index_paths\n"
+              f"for _ in range({updates}): index_paths({[str(p) for p in SMALL]!r}, {str(index_dir)!r}, rebuild=True)")
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    searches, failures = 0, []
+    while writer.poll() is None:
+        try:
+            with GoalSearch.open(index_dir) as index:
+                index.search("社保卡", limit=3)
+                index.search("name:运维 AND year:2024", mode="bm25", limit=3)
+            searches += 1
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"{type(exc).__name__}: {exc}")
+    report(f"searches while another process rebuilds {updates} times", not failures and writer.returncode == 0,
+           f"{searches} searches, {len(failures)} failed" + (f" ({failures[0]})" if failures else ""))
+
+
+def attack_long_lived(base: Path) -> None:
+    """A GoalSearch opened before two updates must still answer every kind of query."""
+    from search import GoalSearch
+
+    index_dir = base / "long"
+    shutil.copytree(base / "index", index_dir)
+    try:
+        with GoalSearch.open(index_dir) as index:
+            index.search("社保卡", mode="bm25")
+            for _ in range(2):
+                goalsearch("index", str(SMALL[0]), "--rebuild", "--index-dir", str(index_dir), check=True)
+            assert index.search("社保卡", mode="semantic")
+            index.search("name:运维 AND year:2024", mode="bm25")
+            assert not any("manifest" in p for p in index.problems), index.problems
+        report("long-lived GoalSearch across two updates", True)
+    except Exception as exc:  # noqa: BLE001
+        report("long-lived GoalSearch across two updates", False, f"{type(exc).__name__}: {exc}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--lock-seconds", type=float, default=20.0)
+    parser.add_argument("--updates", type=int, default=4)
+    parser.add_argument("--skip-tests", action="store_true", help="Only the slow attacks.")
+    options = parser.parse_args()
+    os.environ.setdefault("GOALSEARCH_HOME", str(Path(tempfile.mkdtemp(prefix="goalsearch-home-"))))
+    base = Path(tempfile.mkdtemp(prefix="goalsearch-redteam-"))
+    try:
+        if not options.skip_tests:
+            attack_pytest()
+        goalsearch("index", str(SAMPLES), "--index-dir", str(base / "index"), check=True)
+        attack_lock(base, options.lock_seconds)
+        attack_kills(base, options.kills)
+        attack_search_during_updates(base, options.updates)
+        attack_long_lived(base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    failed = [name for name, held, _ in results if not held]
+    print(f"\n{len(results)} attacks: {len(results) - len(failed)} held, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,448 @@
+"""The red-team attacks of issue #14 ("Reliability, round two") that run fast, one test per failure.
+
+Each test is named for the numbered failure it pins. The slow attacks (many kills, the
+lock hammered for 20 s) are in ``scripts/redteam.py`` and ``test_reliability.py``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from conftest import SAMPLES, SEED
+from indexer import IndexCorrupt, index_paths
+from indexer.store import sha256_file
+from search import GoalSearch, check_index
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def index_copy(sample_index_dir, tmp_path) -> Path:
+    """A private copy of the sample index to break."""
+    target = tmp_path / "index"
+    shutil.copytree(sample_index_dir, target)
+    return target
+
+
+def run(*args, env=None):
+    return CliRunner(env=env).invoke(cli, [str(a) for a in args])
+
+
+def one_line(result) -> str:
+    assert "Traceback" not in result.output, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def generation(index_dir: Path) -> Path:
+    return index_dir / (index_dir / "CURRENT").read_text().strip()
+
+
+# -- 1. data loss: a mistyped path with --rebuild ------------------------------------------
+def test_1_rebuild_of_a_mistyped_path_publishes_nothing(index_copy, tmp_path):
+    before = generation(index_copy)
+    result = run("index", tmp_path / "typo", "--rebuild", "--index-dir", index_copy)
+    assert result.exit_code == 1
+    assert "typo: no such file or directory; nothing was indexed" in one_line(result)
+    assert generation(index_copy) == before
+    with GoalSearch.open(index_copy) as index:
+        assert len(index.records) == 314
+
+
+def test_1_keep_going_says_what_it_skipped(tmp_path):
+    result = run("index", tmp_path / "typo", SEED["jm_2021"], "--keep-going", "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    assert "note: skipped: " in result.stderr and "typo: no such file or directory" in result.stderr
+    with GoalSearch.open(tmp_path / "ix") as index:
+        assert len(index.records) == 5
+
+
+def test_1_rebuild_that_finds_no_records_is_refused(index_copy, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("index", tmp_path / "empty", "--rebuild", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "a rebuild would leave an empty index" in one_line(result)
+    with GoalSearch.open(index_copy) as index:
+        assert len(index.records) == 314
+
+
+# -- 2. data loss: a search builds the sample where it should not, and GC deletes --------------
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_2_search_in_a_named_location_without_an_index_writes_nothing(tmp_path, how):
+    folder = tmp_path / "mistyped"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    args, env = (["--index-dir", folder], None) if how == "option" else ([], {"GOALSEARCH_INDEX": str(folder)})
+    result = run("search", "社保卡", *args, env=env)
+    assert result.exit_code == 1
+    assert one_line(result) == f"Error: no index at {folder}; create one with `goalsearch index PATH`"
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_2_index_whose_current_was_removed_is_refused_and_its_generation_kept(index_copy):
+    live = generation(index_copy)
+    (index_copy / "CURRENT").unlink()
+    result = run("search", "社保卡", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "no index at" in one_line(result)
+    assert live.is_dir() and (live / "records.jsonl").exists()
+
+
+def test_2_default_location_is_built_from_the_sample_only_when_new(tmp_path, monkeypatch):
+    import search.api
+
+    small = tmp_path / "samples"
+    small.mkdir()
+    shutil.copy(SEED["jm_2021"], small)
+    monkeypatch.setattr(search.api, "sample_corpus", lambda: small)
+    monkeypatch.delenv("GOALSEARCH_INDEX")
+    monkeypatch.chdir(tmp_path)
+    result = run("search", "社保卡")
+    assert result.exit_code == 0, result.output
+    assert "No index at index: building one from the bundled sample corpus" in result.stderr
+    live = generation(tmp_path / "index")
+    (tmp_path / "index" / "CURRENT").unlink()  # no longer new: refused, never rebuilt over
+    result = run("search", "社保卡")
+    assert result.exit_code == 1 and "generation folders but no CURRENT pointer" in one_line(result)
+    assert live.is_dir()
+
+
+def test_2_clean_up_never_removes_a_generation_it_did_not_create(index_copy):
+    stranger = index_copy / "gen-20200101000000-0badc0de"
+    shutil.copytree(generation(index_copy), stranger)
+    first = generation(index_copy)
+    for _ in range(3):
+        index_paths([SEED["jm_2021"]], index_copy)
+    assert stranger.is_dir() and (stranger / "records.jsonl").exists()
+    assert not first.exists()  # what this index made and no longer needs does go
+    gens = sorted(p.name for p in index_copy.glob("gen-*"))
+    assert len(gens) == 3  # the stranger, the live one and the one it replaced
+
+
+# -- 3. security: code in Whoosh's pickled table of contents -----------------------------------
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _toc_with_schema(toc: Path, schema_pickle: bytes) -> bytes:
+    """The TOC with its schema pickle replaced, framing kept (``whoosh.index.TOC.read``)."""
+    from whoosh.filedb.structfile import StructFile
+    from whoosh.util.varints import varint
+
+    data = toc.read_bytes()
+    with open(toc, "rb") as handle:
+        stream = StructFile(handle)
+        for _ in range(3):
+            stream.read_varint()  # int, long and float sizes
+        stream.read_int(), stream.read_int()  # -12345, version
+        for _ in range(3):
+            stream.read_varint()  # release
+        start = stream.tell()
+        length = stream.read_varint()
+        end = stream.tell() + length
+    return data[:start] + varint(len(schema_pickle)) + schema_pickle + data[end:]
+
+
+def _tamper(index_dir: Path, toc_bytes_of) -> Path:
+    gen = generation(index_dir)
+    toc = next((gen / "fulltext").glob("_MAIN_*.toc"))
+    toc.write_bytes(toc_bytes_of(toc))
+    manifest = json.loads((gen / "manifest.json").read_text("utf-8"))
+    manifest["checksums"][str(toc.relative_to(gen))] = sha256_file(toc)  # the attacker can write checksums too
+    (gen / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    return toc
+
+
+def test_3_tampered_toc_with_an_updated_checksum_does_not_run_code(index_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = pickle.dumps(_Payload(marker), protocol=2)
+    assert pickle.loads(evil) == 0 and marker.exists()  # the payload is real
+    marker.unlink()
+    _tamper(index_copy, lambda toc: _toc_with_schema(toc, evil))
+    for mode in ("bm25", "hybrid"):
+        result = run("search", "name:社保卡", "--mode", mode, "--index-dir", index_copy)
+        assert result.exit_code == 1
+        assert "asks to run posix.system" in one_line(result) and "it was not run" in result.stderr
+    result = run("index", SEED["jm_2021"], "--index-dir", index_copy)  # an update opens Whoosh too
+    assert result.exit_code == 1 and "asks to run posix.system" in one_line(result)
+    assert not marker.exists()
+
+
+def test_3_toc_that_is_not_whoosh_is_one_line(index_copy, tmp_path):
+    _tamper(index_copy, lambda toc: pickle.dumps(_Payload(tmp_path / "pwned")))
+    result = run("search", "name:社保卡", "--mode", "bm25", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "fulltext" in one_line(result)
+    assert not (tmp_path / "pwned").exists()
+
+
+# -- 4. security: symlinks planted for temporary and pointer files -----------------------------
+@pytest.mark.parametrize("planted", ["CURRENT.tmp", "CURRENT", "GENERATIONS", "manifest.json.tmp"])
+def test_4_planted_symlinks_are_not_followed(index_copy, tmp_path, planted):
+    victim = tmp_path / "victim"
+    link = index_copy / planted
+    # CURRENT may point through a symlink to a file that names the live generation: the index still opens.
+    victim.write_text(link.read_text() if planted == "CURRENT" else "precious")
+    link.unlink(missing_ok=True)
+    link.symlink_to(victim)
+    before = victim.read_text()
+    index_paths([SEED["jm_2021"]], index_copy)
+    assert victim.read_text() == before
+    assert not (index_copy / "CURRENT").is_symlink()
+    with GoalSearch.open(index_copy) as index:
+        assert index.search("社保卡", mode="bm25")
+
+
+def test_4_lock_file_that_is_a_symlink_is_refused(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "ix").mkdir()
+    (tmp_path / "ix" / "LOCK").symlink_to(victim)
+    result = run("index", SEED["jm_2021"], "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1 and "cannot open the lock file" in one_line(result)
+    assert victim.read_text() == "precious"
+
+
+# -- 6. a long-lived GoalSearch across two updates (the updates in another process) ------------
+def test_6_long_lived_search_keeps_its_generation_across_two_updates(tmp_path):
+    index_dir = tmp_path / "index"
+    index_paths([SEED["jm_2021"], SEED["sz_2023"]], index_dir)
+    script = ("import sys; from indexer import index_paths\n"
+              f"for _ in range(2): index_paths([{str(SEED['jm_2021'])!r}], {str(index_dir)!r}, rebuild=True)")
+    with GoalSearch.open(index_dir) as index:
+        assert index.search("社保卡", mode="bm25")
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
+        assert index.search("社保卡", mode="semantic")  # vectors read lazily, after the updates
+        assert index.search("\"社保卡\"", mode="bm25")  # a phrase: Whoosh opened after the updates
+        assert len(index.records) == 10
+    index_paths([SEED["jm_2021"]], index_dir)  # closed: the next clean-up may take it
+    assert len(list(index_dir.glob("gen-*"))) == 2
+
+
+# -- 7. damaged files: one line naming the file, and check lists every problem -----------------
+def _flip(path: Path, at: int = 40) -> None:
+    data = bytearray(path.read_bytes())
+    data[min(at, len(data) - 1)] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _rotate(path: Path) -> None:
+    keys = json.loads(path.read_text("utf-8"))
+    path.write_text(json.dumps(keys[1:] + keys[:1]), "utf-8")
+
+
+def _flip_id(path: Path) -> None:
+    text = path.read_text("utf-8")
+    at = text.index('"id": "') + 8
+    path.write_text(text[:at] + ("0" if text[at] != "0" else "1") + text[at + 1:], "utf-8")
+
+
+DAMAGE = [
+    ("records.jsonl", _flip, ["search", "社保卡"]),
+    ("records.jsonl", _truncate, ["show", "x"]),
+    ("reports.json", _truncate, ["stats"]),
+    ("terms/name.npz", _truncate, ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/goal.npz", _empty, ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/keys.json", _flip_id, ["search", "社保卡"]),
+    ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
+    ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
+    ("vectors.npy", _empty, ["search", "社保卡"]),
+    # a float's high byte (after the 128-byte header): the vector is no longer unit length.
+    # A flip in the low bits of a mantissa changes nothing a search could notice; `check` hashes it.
+    ("vectors.npy", lambda p: _flip(p, 128 + 4 * 50 + 3), ["search", "社保卡", "--mode", "semantic"]),
+]
+
+
+@pytest.mark.parametrize("name, damage, command", DAMAGE, ids=[f"{n}-{d.__name__}" for n, d, _ in DAMAGE])
+def test_7_damaged_file_is_one_line_naming_it(index_copy, name, damage, command):
+    damage(generation(index_copy) / name)
+    result = run(*command, "--index-dir", index_copy)
+    assert result.exit_code == 1, result.output
+    line = one_line(result)
+    assert f"file {name} " in line and "goalsearch index --rebuild" in line
+    problems = check_index(index_copy)
+    assert any(name in p for p in problems)
+
+
+def test_7_check_reports_every_damaged_file_without_crashing(index_copy):
+    gen = generation(index_copy)
+    for name, damage in (("records.jsonl", _truncate), ("vectors.npy", _empty), ("terms/vocabulary.json", _flip)):
+        damage(gen / name)
+    result = run("check", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    for name in ("records.jsonl", "vectors.npy", "terms/vocabulary.json"):
+        assert f"file {name} does not match the manifest" in result.stderr
+
+
+# -- 8. disk full while Whoosh writes (a real process with a file-size limit) ------------------
+DISK_FULL = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
+sys.argv = ["goalsearch", "index", *sys.argv[2:]]
+from cli import main
+main()
+"""
+
+
+def test_8_write_failure_during_whoosh_is_one_line_and_the_index_is_unchanged(index_copy):
+    before = generation(index_copy)
+    result = subprocess.run([sys.executable, "-c", DISK_FULL, "20000", str(SAMPLES), "--rebuild", "--index-dir",
+                             str(index_copy)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "writer is closed" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"Error: index {index_copy}: cannot write the new generation (File too large); "
+                     "the index is unchanged"], result.stderr
+    assert generation(index_copy) == before and not list(index_copy.glob("tmp-*"))
+    assert check_index(index_copy) == []
+
+
+# -- 9. inputs ------------------------------------------------------------------------------------
+UNREADABLE = """
+import os, sys
+from cli import cli
+try:  # a refused run first, as root, so every module the refusal needs is imported before losing the venv
+    cli(["index", "/nonexistent-warm-up", "--index-dir", "/nonexistent-warm-up"], prog_name="goalsearch")
+except SystemExit:
+    pass
+if os.geteuid() == 0:
+    os.setgid(65534); os.setuid(65534)  # root reads everything: drop to nobody so the folder is unreadable
+cli(["index", *sys.argv[1:]], prog_name="goalsearch")
+"""
+
+
+def test_9_unreadable_subfolder_publishes_nothing(tmp_path):
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="goalsearch-unreadable-"))
+    try:
+        base.chmod(0o777)
+        docs = base / "docs"
+        (docs / "locked").mkdir(parents=True)
+        shutil.copy(SEED["jm_2021"], docs)
+        shutil.copy(SEED["sz_2023"], docs / "locked")
+        for path in (docs, docs / "locked", *docs.rglob("*.txt")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (docs / "locked").chmod(0o000)
+        env = dict(os.environ, HOME=str(base))
+        command = [sys.executable, "-c", UNREADABLE, str(docs), "--index-dir", str(base / "ix")]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "locked: cannot read folder (Permission denied); nothing was indexed" in result.stderr
+        assert not (base / "ix" / "CURRENT").exists()
+    finally:
+        (base / "docs" / "locked").chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_9_same_file_under_two_names_gives_no_duplicate_ids(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED["jm_2021"], docs / "a.txt")
+    shutil.copy(SEED["jm_2021"], docs / "b.txt")  # a copy
+    os.link(docs / "a.txt", docs / "c.txt")  # a hard link
+    result = run("index", docs, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    assert "is already indexed from" in result.stderr
+    with GoalSearch.open(tmp_path / "ix") as index:
+        assert len(index.records) == len(index.by_id) == 5
+        ids = [h.record.id for h in index.search("社保卡", mode="bm25", limit=20)]
+        assert len(ids) == len(set(ids))
+    assert check_index(tmp_path / "ix") == []
+
+
+def test_9_file_name_that_is_not_utf8_is_one_line(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED["jm_2021"], docs / "good.txt")
+    bad = os.fsdecode(bytes(docs) + b"/\xff\xfe" + "预算.txt".encode("utf-8"))
+    shutil.copy(SEED["sz_2023"], bad)
+    result = run("index", docs, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 1
+    assert "file name is not valid UTF-8; rename it" in one_line(result)
+    result = run("index", docs, "--keep-going", "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0 and "note: skipped:" in result.stderr
+
+
+def test_9_query_that_is_not_utf8_is_one_line(sample_index_dir):
+    query = "社保卡".encode("gbk").decode("utf-8", "surrogateescape")  # what Python makes of GBK argv bytes
+    for command in (["search", query], ["similar", "--text", query]):
+        result = run(*command, "--index-dir", sample_index_dir)
+        assert result.exit_code == 2
+        assert "is not valid UTF-8" in result.stderr and "Traceback" not in result.output
+
+
+def test_9_utf16_document_is_decoded(tmp_path):
+    from indexer import parse
+
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{encoding}.txt"
+        text = SEED["jm_2021"].read_text("utf-8")
+        path.write_bytes(("\ufeff" + text).encode(encoding) if encoding != "utf-16" else text.encode(encoding))
+        records, report = parse(path)
+        assert len(records) == 5 and report.encoding.startswith("utf_16")
+
+
+# -- 10. filters and syntax that matched nothing silently ---------------------------------------
+def test_10_min_amount_nan_is_refused(sample_index_dir):
+    for value in ("nan", "inf"):
+        result = run("search", "运维", "--min-amount", value, "--index-dir", sample_index_dir)
+        assert result.exit_code == 2 and "give a number of 万元" in result.stderr
+
+
+def test_10_reversed_year_range_and_empty_field_get_a_note(sample_index):
+    hits = sample_index.search("year:[2030 TO 2020]", mode="bm25")
+    assert hits and "range year:[2030 TO 2020] is reversed; searched year:[2020 TO 2030]" in sample_index.problems
+    sample_index.search("name: 社保卡", mode="bm25")
+    assert "name: has nothing after it and was left out" in sample_index.problems
+    result = run("search", "name:", "--index-dir", sample_index.index_dir)
+    assert result.exit_code == 0 and "name: has nothing after it" in result.stderr
+
+
+# -- 11. slow queries: wildcards bounded, similar --text cut, embeddings cut to the model -------
+def test_11_wildcard_terms_are_bounded_with_a_note(sample_index):
+    query = " OR ".join(f"运{i}*" for i in range(2000))
+    sample_index.search(query, mode="bm25")
+    assert "query has 1111 wildcard or prefix terms; the first 8 were used" in sample_index.problems
+
+
+def test_11_similar_text_is_cut_like_search(sample_index):
+    text = " OR ".join(f"社保{i}*" for i in range(10000))  # 110,000 characters, 10,000 prefixes
+    sample_index.similar(text=text, mode="bm25")
+    # cut at 10,000 characters like search (1,010 terms), then the prefixes bounded
+    assert "query has 1010 wildcard or prefix terms; the first 8 were used" in sample_index.problems
+
+
+def test_11_every_query_path_embeds_only_what_the_model_reads(sample_index, monkeypatch):
+    embedder = sample_index._embedder()
+    seen: list[str] = []
+    original = type(embedder).encode_queries
+    monkeypatch.setattr(type(embedder), "encode_queries", lambda self, texts: seen.extend(texts) or original(self, texts))
+    long_text = SEED["gz_data_2026"].read_text("utf-8").replace("\n", "")[:6000]
+    sample_index.search(long_text, mode="semantic")
+    sample_index.similar(text=long_text, mode="semantic")
+    sample_index.search("name:社保卡 " + long_text[:3000], mode="hybrid")
+    assert len(seen) == 3
+    for text in seen:
+        assert embedder.engine.token_count(text, True) <= 512
