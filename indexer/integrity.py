@@ -78,13 +78,17 @@ def check_ids(generation: Path, manifest: dict, name: str, ids: list[str]) -> No
 
 
 def check_vectors(generation: Path, manifest: dict, name: str, vectors: np.ndarray, ids: list[str]) -> None:
-    """Vectors: one finite, unit-length (or zero) float row per id, of the model's dimension."""
+    """Vectors: one finite float row per id, one unit-length (or zero) vector of the model's dimension per view
+    (``indexer.vectors``: a row is its views' vectors side by side)."""
     dimension = manifest.get("model", {}).get("dimension")
-    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or (dimension and len(ids) and vectors.shape[1] != dimension):
-        raise damaged(generation, name, f"shape {vectors.shape}, expected ({len(ids)}, {dimension})")
+    views = len(manifest.get("vectors", {}).get("views", ("name_goal",)))  # indexes before views had one
+    width = dimension * views if dimension else None
+    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or (width and len(ids) and vectors.shape[1] != width):
+        raise damaged(generation, name, f"shape {vectors.shape}, expected ({len(ids)}, {width})")
     if not len(ids):
         return
-    norms = np.linalg.norm(vectors, axis=1)
+    parts = vectors.reshape(len(ids), views, -1) if width else vectors[:, None, :]
+    norms = np.linalg.norm(parts, axis=2)
     if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-3).all():
         raise damaged(generation, name, "rows that are not unit vectors")
 

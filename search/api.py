@@ -206,7 +206,8 @@ class GoalSearch:
             generation, manifest = self.generation, self.manifest
             keys = integrity.load_json(generation, manifest, KEYS)  # small, and every byte names a row's record
             with integrity.reading(generation, VECTORS):
-                side = VectorSide(generation, verify=lambda: store.read_manifest(generation, verify=IVF))
+                side = VectorSide(generation, verify=lambda: store.read_manifest(generation, verify=IVF),
+                                  views=len(self.manifest.get("vectors", {}).get("views", ("name_goal",))))
             integrity.check_ids(generation, manifest, KEYS, side.ids)
             if side.ids != [k.get("id") for k in keys]:
                 raise integrity.damaged(generation, KEYS, "it changed while being read")

@@ -21,8 +21,9 @@ from indexer.vectors import IVF, load_vectors, vector_settings
 class VectorSide:
     """Inner-product search over one generation's vectors: exact (flat), or through its IVF index."""
 
-    def __init__(self, generation: Path, verify: Callable[[], object] | None = None) -> None:
-        """``verify`` runs before faiss reads the IVF file (its C++ reader trusts the bytes)."""
+    def __init__(self, generation: Path, verify: Callable[[], object] | None = None, views: int = 1) -> None:
+        """``verify`` runs before faiss reads the IVF file (its C++ reader trusts the bytes); ``views``
+        is how many vectors a row holds (the manifest's ``vectors.views``)."""
         import faiss
 
         self._faiss = faiss
@@ -30,6 +31,7 @@ class VectorSide:
         self.ids = [k["id"] for k in keys]
         self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.dimension = int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
+        self.views = views
         self.index = faiss.IndexFlatIP(self.dimension)
         if len(self.ids):
             self.index.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
@@ -47,7 +49,9 @@ class VectorSide:
 
     def search(self, vector: np.ndarray, allowed: set[str] | None, limit: int,
                exclude: set[str] = frozenset()) -> list[tuple[str, float]]:
-        """Ranked (id, cosine) pairs nearest to ``vector`` among ``allowed`` ids (None: all)."""
+        """Ranked (id, similarity) pairs nearest to ``vector`` among ``allowed`` ids (None: all).
+
+        The similarity is the mean of the views' cosines: a cosine, for a reader of ``--explain``."""
         if not self.ids or limit <= 0:
             return []
         rows = None
@@ -58,8 +62,8 @@ class VectorSide:
                 return []
         k = min(limit, len(self.ids) if rows is None else len(rows))
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        if query.shape[1] != self.dimension and query.shape[1] and self.dimension % query.shape[1] == 0:
-            query = np.tile(query, self.dimension // query.shape[1])  # one copy per view
+        if query.shape[1] * self.views == self.dimension and self.views > 1:
+            query = np.tile(query, self.views)  # one copy per view
         query = np.ascontiguousarray(query)
         selector = self._faiss.IDSelectorBatch(rows) if rows is not None else None
         found = None
@@ -71,4 +75,4 @@ class VectorSide:
         if found is None:
             params = self._faiss.SearchParameters(sel=selector) if selector is not None else None
             scores, found = self.index.search(query, k, params=params)
-        return [(self.ids[r], float(s)) for r, s in zip(found[0], scores[0]) if r >= 0]
+        return [(self.ids[r], float(s) / self.views) for r, s in zip(found[0], scores[0]) if r >= 0]

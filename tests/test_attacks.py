@@ -438,7 +438,8 @@ def test_11_every_query_path_embeds_only_what_the_model_reads(sample_index, monk
     embedder = sample_index._embedder()
     seen: list[str] = []
     original = type(embedder).encode_queries
-    monkeypatch.setattr(type(embedder), "encode_queries", lambda self, texts: seen.extend(texts) or original(self, texts))
+    monkeypatch.setattr(type(embedder), "encode_queries",
+                        lambda self, texts, **kwargs: seen.extend(texts) or original(self, texts, **kwargs))
     long_text = SEED["gz_data_2026"].read_text("utf-8").replace("\n", "")[:6000]
     sample_index.search(long_text, mode="semantic")
     sample_index.similar(text=long_text, mode="semantic")

@@ -33,10 +33,16 @@ def test_city_filter_returns_only_that_city(sample_index):
 
 
 def test_hybrid_hits_explain_both_sides(sample_index):
-    hit = sample_index.search("政务云运维", limit=1)[0]
+    hit = sample_index.search("政务云运维", limit=1, fusion="rrf")[0]
     assert hit.bm25_rank and hit.semantic_rank
     k = 60
     assert hit.score == pytest.approx(1 / (k + hit.bm25_rank) + 1 / (k + hit.semantic_rank))
+    # convex (the default): 0.6 × bm25 / its best + 0.4 × cosine min-max over the 100 candidates of each side
+    hit = sample_index.search("政务云运维", limit=1)[0]
+    bm25 = [h.bm25_score for h in sample_index.search("政务云运维", mode="bm25", limit=100)]
+    cosines = [h.semantic_score for h in sample_index.search("政务云运维", mode="semantic", limit=100)]
+    expected = 0.6 * hit.bm25_score / max(bm25) + 0.4 * (hit.semantic_score - min(cosines)) / (max(cosines) - min(cosines))
+    assert hit.score == pytest.approx(expected)
 
 
 def test_rrf_arithmetic():
@@ -87,9 +93,9 @@ def test_hit_to_dict_has_record_fields_and_scores(sample_index):
 
 def test_stored_vectors_match_the_engine(sample_index):
     record = max(sample_index.records, key=lambda r: len(r.goal))
-    assert embedded_texts([record])[0] == record.embedding_text()[:len(record.name) + 1 + 128]  # goal cut (data/vectors.json)
-    fresh = sample_index._embedder().encode_documents(embedded_texts([record]))[0]
-    assert float(np.dot(fresh, sample_index.vectors.vector_of(record.id))) > 0.9999
+    assert embedded_texts([record]) == [record.embedding_text(), record.goal]  # two views, whole goals (data/vectors.json)
+    fresh = np.concatenate(sample_index._embedder().encode_documents(embedded_texts([record])))
+    assert float(np.dot(fresh, sample_index.vectors.vector_of(record.id))) > 2 * 0.9999
 
 
 def test_index_built_with_one_model_refuses_another(sample_index_dir):
