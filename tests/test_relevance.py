@@ -110,11 +110,12 @@ def test_highlights_fall_on_whole_searched_words(sample_index, query):
 
 def test_a_long_paste_with_brackets_and_quotes_is_text_not_syntax(sample_index):
     paste = ("(六)服务期限:自委托服务合同签订之日起至“多规合一”信息综合管理平台全部通过密码应用安全性评估之日止,"
-             "乙方负责系统的商用密码应用改造与测评配合工作(含整改)。")
+             "乙方负责系统的商用密码应用改造与测评配合工作(含整改)。a:检查核心设备 b:详见 http://example.org")
     assert len(paste) >= query_settings()["paste_chars"]
     parsed = sample_index.bm25.parse(paste)
     assert parsed.query is None and parsed.plain is not None  # searched as words, n-grams and all
     assert sample_index.bm25.parse('实现"一网通办"(二期)').query is not None  # a short one is still syntax
+    assert sample_index.bm25.parse(paste + " AND year:2026").query is not None  # our fields and operators still are
 
 
 def test_a_long_paste_keeps_its_key_terms(sample_index):

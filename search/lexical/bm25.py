@@ -37,6 +37,8 @@ from .syntax import Scored, score_query
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
 _LATIN = re.compile(r"[0-9A-Za-z]+")
+# In a paste, only our own field names and the operators are syntax: "a:" or "http:" are text.
+_PASTE_CONSTRAINT = re.compile(r"\b(?:AND|NOT|ANDNOT)\b|\b(?:name|aliases|goal|unit|department|city|category|section|year|amount):")
 _CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
 
 
@@ -45,7 +47,7 @@ def is_syntax(text: str) -> bool:
     (``paste_chars`` and longer) are punctuation unless it also has a field, AND or NOT."""
     if not _SYNTAX.search(text):
         return False
-    return len(text) < query_settings()["paste_chars"] or bool(_CONSTRAINT.search(text))
+    return len(text) < query_settings()["paste_chars"] or bool(_PASTE_CONSTRAINT.search(text))
 
 
 @lru_cache(maxsize=1)
