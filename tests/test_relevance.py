@@ -90,6 +90,11 @@ def test_unknown_latin_word_beside_known_ones_is_named_and_the_rest_searched(sam
     assert sample_index.problems == ["no project mentions kubernetes"]
 
 
+def test_a_paste_does_not_list_its_stray_latin_words(sample_index):
+    paste = "互联网出口配备8G带宽,政务外网出口设定为100M带宽,保障政务信息安全传输。a:核心交换机巡检;b:防火墙策略检查;c:UPS电池检测。" * 2
+    assert sample_index.search(paste) and sample_index.problems == []
+
+
 def test_an_abbreviation_carried_by_synonyms_is_not_unknown(sample_index):
     hits = sample_index.search("ITSM")
     assert hits and not sample_index.problems

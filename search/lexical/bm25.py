@@ -200,6 +200,8 @@ class BM25Side:
             return None
         found = any(self.lexical.knows(gram) for gram in plain.grams) or \
             any(self.lexical.knows(word) for word in plain.words)
+        if len(text) >= query_settings()["paste_chars"]:
+            return found, []  # a paste's stray numbers and letters (8G, a, b) are no news
         carried = {e.term.lower() for e in plain.expansions}
         missing = [word for word in dict.fromkeys(_LATIN.findall(text))
                    if not self.lexical.knows(word.lower()) and word.lower() not in carried]
