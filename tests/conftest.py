@@ -13,6 +13,7 @@ runs the rest.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,10 +31,20 @@ SEED = {
 }
 
 
+_RUN_HOME: str | None = None
+
+
 def pytest_configure(config):
     # Converted models go to a per-run home, never the user's cache; subprocesses inherit it.
+    global _RUN_HOME
     if not os.environ.get("GOALSEARCH_HOME"):
-        os.environ["GOALSEARCH_HOME"] = tempfile.mkdtemp(prefix="goalsearch-home-")
+        _RUN_HOME = os.environ["GOALSEARCH_HOME"] = tempfile.mkdtemp(prefix="goalsearch-home-")
+
+
+def pytest_unconfigure(config):
+    # The converted model is ~460 MB: a run that made the home removes it (every run used to leave one in /tmp).
+    if _RUN_HOME:
+        shutil.rmtree(_RUN_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
