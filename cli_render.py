@@ -147,7 +147,6 @@ def hit_block(hit: Hit, explain: bool, width: int = 120):
     """One result as rich Text: the whole name (wrapped, never cut), the facts, the unit, the whole id,
     a goal snippet with the matched words marked (at most two lines of ``width`` cells), and with
     ``explain`` the ranks of both sides."""
-    from rich.text import Text
 
     record = hit.record
     body = _marked(record.name, hit.highlights.get("name"))

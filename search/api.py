@@ -225,8 +225,8 @@ class GoalSearch:
         with integrity.reading(generation, TERMS):
             side = make()
         integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)
-        for field, weights in side.by_field.items():
-            integrity.check_csc(generation, f"{TERMS}/{field}.npz", weights.indptr, weights.rows,
+        for name, weights in side.by_field.items():
+            integrity.check_csc(generation, f"{TERMS}/{name}.npz", weights.indptr, weights.rows,
                                 len(side.ids), len(side.column))
         return side
 

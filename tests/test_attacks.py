@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from cli import cli
 from conftest import SAMPLES, SEED
-from indexer import IndexCorrupt, index_paths
+from indexer import index_paths
 from indexer.store import sha256_file
 from search import GoalSearch, check_index
 

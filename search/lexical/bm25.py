@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,7 +31,7 @@ from .matrices import LexicalSide
 from .plain import PlainQuery, plain_query, query_settings
 from .record_columns import RecordColumns
 from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
-from .synonyms import Synonyms, load_synonyms
+from .synonyms import Expansion, Synonyms, load_synonyms
 from .syntax import Scored, score_query
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
@@ -40,6 +40,10 @@ _LATIN = re.compile(r"[0-9A-Za-z]+")
 # In a paste, only our own field names and the operators are syntax: "a:" or "http:" are text.
 _PASTE_CONSTRAINT = re.compile(r"\b(?:AND|NOT|ANDNOT)\b|\b(?:name|aliases|goal|unit|department|city|category|section|year|amount):")
 _CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
+
+
+def _same_idf(term: str) -> float:
+    return 1.0
 
 
 def is_syntax(text: str) -> bool:
@@ -179,13 +183,14 @@ class BM25Side:
                 problems.append(f"query syntax not understood ({type(exc).__name__}); searched for its words instead")
             text = re.sub(r'[":()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b', " ", text)
         lexical = self.lexical
-        unknown = (lambda term: 1.0)
-        plain = plain_query(text, self.extra_words, self.synonyms,
-                            lexical.idf if lexical is not None else unknown,
-                            (lambda term: lexical.idf(term, grams=True)) if lexical is not None else unknown)
+        if lexical is None:  # an index without term matrices: every word counts alike
+            word_idf = gram_idf = _same_idf
+        else:
+            word_idf, gram_idf = lexical.idf, partial(lexical.idf, grams=True)
+        plain = plain_query(text, self.extra_words, self.synonyms, word_idf, gram_idf)
         return ParsedQuery(None, plain, plain.words, problems)
 
-    def expansions(self, text: str) -> list:
+    def expansions(self, text: str) -> list[Expansion]:
         """The synonym expansions a plain query searched (none for syntax)."""
         parsed = self.parse(text)
         return parsed.plain.expansions if parsed.plain is not None else []
