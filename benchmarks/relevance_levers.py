@@ -37,7 +37,7 @@ from search import GoalSearch, evaluate, load_queries, sample_corpus  # noqa: E4
 from search.evaluate import resolve  # noqa: E402
 from search.fusion import fusion_settings  # noqa: E402
 from search.lexical import field_boosts  # noqa: E402
-from search.lexical.matrices import bm25_weights  # noqa: E402
+from indexer.term_weights import bm25_weights  # noqa: E402
 from search.lexical.plain import query_settings  # noqa: E402
 from search.metrics import ndcg_at_k  # noqa: E402
 

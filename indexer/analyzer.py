@@ -25,8 +25,9 @@ def _data(name: str) -> str:
     return resources.files("indexer").joinpath(f"data/{name}").read_text("utf-8")
 
 
+@lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
-    """The shipped stop words."""
+    """The shipped stop words (read once: every query filters its words with them)."""
     return frozenset(line.strip() for line in _data("stopwords.txt").splitlines()
                      if line.strip() and not line.startswith("#"))
 

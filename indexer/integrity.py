@@ -100,6 +100,20 @@ def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray,
         raise damaged(generation, name, "its column pointers or row numbers are out of range")
 
 
+def check_pointers(generation: Path, name: str, postings, n_columns: int) -> None:
+    """Memory-mapped CSC arrays (``term_weights.Postings``) must agree in shape: pointers that
+    cover the rows and weights exactly, one document frequency per column.
+
+    Its row numbers are not scanned (that would read every page of the file at open): a
+    search meeting one out of range reports the file as damaged (``LexicalSide.rank``), and
+    ``check`` hashes it.
+    """
+    indptr = postings.indptr
+    if (len(indptr) != n_columns + 1 or len(postings.df) != n_columns or len(postings.rows) != len(postings.weights)
+            or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(postings.rows) or (np.diff(indptr) < 0).any()))):
+        raise damaged(generation, name, "its column pointers do not match its rows")
+
+
 def check_npz(generation: Path, name: str) -> None:
     """An ``.npz`` must open as a zip holding a sparse matrix's arrays (reads only its directory)."""
     with reading(generation, name), np.load(generation / name, allow_pickle=False) as stored:

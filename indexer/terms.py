@@ -13,8 +13,9 @@ in the query and in the document.
 
 Files in ``terms/`` of a generation, none pickled: ``vocabulary.json`` (the term of each
 column, shared by all fields), ``keys.json`` (record id and content hash of each row, in
-record-store order) and ``<field>.npz`` (a scipy CSC matrix of counts, so one term's
-postings are one slice).
+record-store order), ``<field>.npz`` (a scipy CSC matrix of counts, so one term's
+postings are one slice) and the fields' BM25 weights summed with their boosts
+(``term_weights``), which plain queries are ranked with.
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
 """
@@ -31,11 +32,11 @@ from .analyzer import chinese_analyzer
 from .fulltext import TEXT_FIELDS, field_texts
 from .ngrams import char_grams
 from .records import Record
+from .term_weights import NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
 
 TERMS = "terms"
 VOCABULARY = "vocabulary.json"
 KEYS = "keys.json"
-NGRAM_FIELDS = ("name_ngrams", "goal_ngrams")
 TERM_FIELDS = TEXT_FIELDS + NGRAM_FIELDS
 
 
@@ -114,6 +115,8 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     folder.mkdir()
     for field, matrix in matrices.items():
         sparse.save_npz(folder / f"{field}.npz", matrix, compressed=False)
+    weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
+    write_summed(folder, summed(weights, field_boosts(), len(records), len(vocabulary)), field_boosts())
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
     (folder / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
     return tokenized

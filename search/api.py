@@ -220,14 +220,9 @@ class GoalSearch:
         generation, manifest = self.generation, self.manifest
         for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
             integrity.verify_file(generation, manifest, name)
-        for path in sorted((generation / TERMS).glob("*.npz")):
-            integrity.check_npz(generation, f"{TERMS}/{path.name}")
         with integrity.reading(generation, TERMS):
             side = make()
         integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)
-        for name, weights in side.by_field.items():
-            integrity.check_csc(generation, f"{TERMS}/{name}.npz", weights.indptr, weights.rows,
-                                len(side.ids), len(side.column))
         return side
 
     def _embedder(self):

@@ -12,11 +12,9 @@ combine words and keyword or numeric fields are scored over the matrices too
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from importlib import resources
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -26,6 +24,7 @@ from whoosh.scoring import BM25F
 
 from indexer.fulltext import open_fulltext
 from indexer.records import Record
+from indexer.term_weights import field_boosts
 
 from .matrices import LexicalSide
 from .plain import PlainQuery, plain_query, query_settings
@@ -52,13 +51,6 @@ def is_syntax(text: str) -> bool:
     if not _SYNTAX.search(text):
         return False
     return len(text) < query_settings()["paste_chars"] or bool(_PASTE_CONSTRAINT.search(text))
-
-
-@lru_cache(maxsize=1)
-def field_boosts() -> dict[str, float]:
-    """Query-time boosts per field, from package data."""
-    data = json.loads(resources.files("indexer").joinpath("data/fields.json").read_text("utf-8"))
-    return data["field_boosts"]
 
 
 @dataclass

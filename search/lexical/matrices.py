@@ -9,8 +9,10 @@ matching every group of the user's own words rank before records matching only s
 which is what asking Whoosh for "all words" and then "any word" did, without its
 pure-Python union over common words.
 
-Only numpy is needed here: the ``.npz`` files are read as plain arrays (no pickle, no
-scipy import on the query path).
+The boosted sums over fields are made at index time (``indexer.term_weights``), so each
+query term is one slice of memory-mapped arrays and one scatter. Only numpy is needed
+here: the files are read as plain arrays (no pickle, no scipy import on the query path,
+except to sum the fields of an index made with other boosts).
 """
 from __future__ import annotations
 
@@ -19,77 +21,59 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.terms import KEYS, NGRAM_FIELDS, TERMS, VOCABULARY
+from indexer import integrity
+from indexer.term_weights import Postings, field_postings, read_summed, summed
+from indexer.terms import KEYS, TERMS, VOCABULARY
 
 from .plain import PlainQuery
 
-K1 = 1.2
-B = 0.75
 
+class _Stored:
+    """A stored ``.npz`` count matrix seen through scipy's attribute names (no scipy import)."""
 
-def bm25_weights(indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray, n_records: int,
-                 k1: float = K1, b: float = B) -> np.ndarray:
-    """BM25 weight of every stored (record, term) count of one field, a CSC matrix's data array.
-
-    ``w = idf · tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))`` with ``idf = ln(N / (df + 1)) + 1``:
-    Robertson & Zaragoza (2009), "The Probabilistic Relevance Framework: BM25 and Beyond", with
-    Whoosh's idf (``whoosh.scoring.WeightingModel.idf``) and defaults (``BM25F``), so both sides
-    of goalsearch rank alike. ``dl`` counts a record's tokens in the field, ``avgdl`` averages it
-    over all records.
-    """
-    lengths = np.bincount(rows, weights=counts, minlength=n_records)
-    average = lengths.sum() / n_records if n_records and lengths.sum() else 1.0
-    df = np.diff(indptr)
-    idf = (np.log(n_records / (df + 1.0)) + 1.0).astype(np.float32)
-    # float32 and in place: at 100k records these arrays have ~10M entries per field.
-    denominator = (lengths * (k1 * b / average)).astype(np.float32)[rows]
-    denominator += k1 * (1.0 - b)
-    denominator += counts
-    weights = np.repeat(idf, df)
-    weights *= counts
-    weights *= k1 + 1.0
-    weights /= denominator
-    return weights
-
-
-class _FieldWeights:
-    """One field's BM25 weights, column by column (CSC arrays)."""
-
-    def __init__(self, path: Path, n_records: int) -> None:
-        with np.load(path, allow_pickle=False) as stored:
-            self.indptr = stored["indptr"].astype(np.int64)
-            self.rows = stored["indices"]
-            counts = stored["data"]
-        self.weights = bm25_weights(self.indptr, self.rows, counts, n_records)
-
-    def column(self, col: int) -> tuple[np.ndarray, np.ndarray]:
-        start, end = self.indptr[col], self.indptr[col + 1]
-        return self.rows[start:end], self.weights[start:end]
-
+    def __init__(self, stored) -> None:
+        self.indptr, self.indices, self.data = stored["indptr"], stored["indices"], stored["data"]
 
 class LexicalSide:
     """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
     def __init__(self, generation: Path, boosts: dict[str, float]) -> None:
-        folder = generation / TERMS
-        vocabulary = json.loads((folder / VOCABULARY).read_text("utf-8"))
-        self.ids = [key["id"] for key in json.loads((folder / KEYS).read_text("utf-8"))]
+        self.generation = generation
+        self.folder = generation / TERMS
+        vocabulary = json.loads((self.folder / VOCABULARY).read_text("utf-8"))
+        self.ids = [key["id"] for key in json.loads((self.folder / KEYS).read_text("utf-8"))]
         self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.column = {term: i for i, term in enumerate(vocabulary)}
-        self.by_field = {field: _FieldWeights(folder / f"{field}.npz", len(self.ids))
-                         for field in boosts if (folder / f"{field}.npz").exists()}
-        self.fields = [(boosts[f], weights) for f, weights in self.by_field.items() if f not in NGRAM_FIELDS]
-        self.gram_fields = [(boosts[f], weights) for f, weights in self.by_field.items() if f in NGRAM_FIELDS]
-        self._df: dict[bool, np.ndarray] = {}
+        self.boosts = boosts
+        self._by_field: dict[str, Postings] | None = None
+        kinds = read_summed(self.folder, boosts) or summed(self.by_field, boosts, len(self.ids), len(vocabulary))
+        for kind, postings in kinds.items():
+            integrity.check_pointers(generation, f"{TERMS}/{kind}.*.npy", postings, len(vocabulary))
+        self.words, self.grams = kinds["words"], kinds["grams"]
+
+    @property
+    def by_field(self) -> dict[str, Postings]:
+        """Each field's own BM25 weights, read and checked on first need (syntax scores single fields)."""
+        if self._by_field is None:
+            fields = {}
+            for field in self.boosts:
+                name = f"{TERMS}/{field}.npz"
+                if not (self.generation / name).exists():
+                    continue
+                integrity.check_npz(self.generation, name)
+                with integrity.reading(self.generation, name), np.load(self.generation / name, allow_pickle=False) as stored:
+                    fields[field] = field_postings(_Stored(stored), len(self.ids))
+                integrity.check_csc(self.generation, name, fields[field].indptr, fields[field].rows,
+                                    len(self.ids), len(self.column))
+            self._by_field = fields
+        return self._by_field
 
     def idf(self, term: str, grams: bool = False) -> float:
-        """Whoosh's idf of ``term`` (its largest document frequency over the jieba fields, or the
-        n-gram fields): ranks the key terms of a long query."""
-        if grams not in self._df:
-            fields = self.gram_fields if grams else self.fields
-            self._df[grams] = np.max([np.diff(f.indptr) for _, f in fields], axis=0) if fields else np.zeros(0)
+        """Whoosh's idf of ``term`` with its largest document frequency in one jieba field (or
+        one n-gram field): ranks the key terms of a long query."""
+        postings = self.grams if grams else self.words
         col = self.column.get(term)
-        df = float(self._df[grams][col]) if col is not None and col < len(self._df[grams]) else 0.0
+        df = float(postings.df[col]) if col is not None else 0.0
         return float(np.log(len(self.ids) / (df + 1.0)) + 1.0)
 
     @staticmethod
@@ -97,62 +81,77 @@ class LexicalSide:
         """Does this generation have term matrices (indexes built before they existed do not)?"""
         return (generation / TERMS / KEYS).exists()
 
-    def _scored(self, col: int | None, fields: list[tuple[float, _FieldWeights]]) -> tuple[np.ndarray, np.ndarray]:
-        """Boosted weights of column ``col`` summed over ``fields``, and match flags, for every record."""
-        score = np.zeros(len(self.ids), dtype=np.float32)
-        hit = np.zeros(len(self.ids), dtype=bool)
-        if col is not None:
-            for boost, field in fields:
-                rows, weights = field.column(col)
-                score[rows] += boost * weights
-                hit[rows] = True
-        return score, hit
-
-    def _term(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Boosted score and match flag of one term in every field; None if no record has it."""
-        col = self.column.get(term)
-        return None if col is None else self._scored(col, self.fields)
-
     def field_term(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Unboosted BM25 score and match flag of ``term`` in one field for every record;
         None when the field has no matrix (keyword and numeric fields)."""
-        weights = self.by_field.get(field)
-        return None if weights is None else self._scored(self.column.get(term), [(1.0, weights)])
+        postings = self.by_field.get(field)
+        if postings is None:
+            return None
+        score = np.zeros(len(self.ids), dtype=np.float32)
+        hit = np.zeros(len(self.ids), dtype=bool)
+        col = self.column.get(term)
+        if col is not None:
+            rows, weights = postings.column(col)
+            score[rows] = weights
+            hit[rows] = True
+        return score, hit
 
-    def _group(self, word: str, parts: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
-        found = self._term(word)
-        pieces = [self._term(p) for p in parts]
-        if not parts or any(p is None for p in pieces):
-            return found
-        all_parts = np.logical_and.reduce([hit for _, hit in pieces])
-        parts_score = np.sum([score for score, _ in pieces], axis=0) * all_parts
-        if found is None:
-            return parts_score, all_parts
-        return found[0] + parts_score, found[1] | all_parts
+    def _add_group(self, total: np.ndarray, word: str, parts: tuple[str, ...], weight: float) -> np.ndarray | None:
+        """Add ``weight`` × the group's score to ``total``; the rows it matches (a mask), None if none can.
 
-    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all)."""
+        A group matches where its word occurs in any jieba field, or all of its parts do;
+        where both, both scores count.
+        """
+        hit = None
+        col = self.column.get(word)
+        if col is not None:
+            rows, weights = self.words.column(col)
+            np.add.at(total, rows, weight * weights)
+            hit = np.zeros(len(self.ids), dtype=bool)
+            hit[rows] = True
+        cols = [self.column.get(part) for part in parts]
+        if not parts or None in cols:
+            return hit
+        found = np.zeros(len(self.ids), dtype=np.int16)
+        for part in cols:
+            found[self.words.column(part)[0]] += 1
+        every_part = found == len(cols)
+        for part in cols:
+            rows, weights = self.words.column(part)
+            keep = every_part[rows]
+            np.add.at(total, rows[keep], weight * weights[keep])
+        return every_part if hit is None else hit | every_part
+
+    def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
+        """Term at a time: each term's column is added to the scores with ``np.add.at`` (one
+        unbuffered pass, three times faster than ``total[rows] += ...`` on the common n-grams).
+        Every weight is positive (fields boosted 0 are left out of the sums), so the records
+        that match anything are those with a score."""
         total = np.zeros(len(self.ids), dtype=np.float32)
         matched = np.zeros(len(self.ids), dtype=np.int32)
         for (word, parts), weight in zip(query.groups, query.weights):
-            found = self._group(word, parts)
-            if found is not None:
-                total += weight * found[0]
-                matched += found[1]
-        anything = matched > 0
+            hit = self._add_group(total, word, parts, weight)
+            if hit is not None:
+                matched += hit
         for groups, weight in query.alternatives:
             for word, parts in groups:
-                found = self._group(word, parts)
-                if found is not None:
-                    total += weight * found[0]
-                    anything |= found[1]
+                self._add_group(total, word, parts, weight)
         for gram, weight in query.grams.items():
             col = self.column.get(gram)
             if col is not None:
-                score, hit = self._scored(col, self.gram_fields)
-                total += weight * score
-                anything |= hit
-        return self.top(total, anything, allowed, limit, complete=matched == len(query.groups))
+                rows, weights = self.grams.column(col)
+                np.add.at(total, rows, weight * weights)
+        return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups))
+
+    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all)."""
+        try:
+            return self._rank(query, allowed, limit)
+        except IndexError:  # a row number out of range: the arrays are damaged (not scanned at open)
+            kind = next((kind for kind, postings in (("words", self.words), ("grams", self.grams))
+                         if len(postings.rows) and int(postings.rows.max()) >= len(self.ids)), "words")
+            raise integrity.damaged(self.generation, f"{TERMS}/{kind}.rows.npy",
+                                    "a row number is out of range") from None
 
     def knows(self, term: str) -> bool:
         """Does any record have ``term`` (a jieba word or an n-gram)?"""

@@ -1,0 +1,68 @@
+"""The BM25 weights summed over fields at index time rank exactly as summing them per query would."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.term_weights import KINDS, WEIGHTS, field_boosts, read_summed, summed
+from search import GoalSearch
+from search.lexical.matrices import LexicalSide
+
+QUERIES = ["社保卡制发", "信息化运维", "机房 供配电", "通过项目实施，保障系统稳定运行，提升服务效率和质量"]
+
+
+def generation(index_dir: Path) -> Path:
+    return index_dir / (index_dir / "CURRENT").read_text().strip()
+
+
+def dense(postings, n_rows: int) -> np.ndarray:
+    """A kind's weights as a dense (records × terms) array, to compare sums exactly."""
+    matrix = np.zeros((n_rows, len(postings.indptr) - 1), dtype=np.float64)
+    for col in range(len(postings.indptr) - 1):
+        rows, weights = postings.column(col)
+        matrix[rows, col] = weights
+    return matrix
+
+
+def test_stored_sums_equal_the_boosted_sum_of_each_fields_weights(sample_index_dir):
+    side = LexicalSide(generation(sample_index_dir), field_boosts())
+    stored = read_summed(side.folder, field_boosts())
+    assert stored is not None, "a fresh index stores the summed weights"
+    fields = side.by_field
+    n_rows = len(side.ids)
+    for kind, names in KINDS.items():
+        expected = sum(dense(fields[name], n_rows) * field_boosts()[name] for name in names)
+        assert np.allclose(dense(stored[kind], n_rows), expected, rtol=1e-5, atol=1e-6)
+        largest_df = np.max([fields[name].df for name in names], axis=0)
+        assert np.array_equal(stored[kind].df, largest_df)
+
+
+def test_an_index_summed_with_other_boosts_is_summed_again_and_ranks_the_same(sample_index_dir, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(sample_index_dir, copy)
+    weights = generation(copy) / "terms" / WEIGHTS
+    made = json.loads(weights.read_text("utf-8"))
+    made["boosts"]["name"] = made["boosts"]["name"] * 3
+    weights.write_text(json.dumps(made), "utf-8")
+    assert read_summed(weights.parent, field_boosts()) is None
+    original, resummed = GoalSearch.open(sample_index_dir), GoalSearch.open(copy)
+    try:
+        for query in QUERIES:
+            want = [(h.record.id, pytest.approx(h.score, rel=1e-5)) for h in original.search(query, mode="bm25")]
+            assert [(h.record.id, h.score) for h in resummed.search(query, mode="bm25")] == want, query
+    finally:
+        original.close(), resummed.close()
+
+
+def test_changed_boosts_change_the_ranking(sample_index_dir, monkeypatch):
+    """The stored sums are used only with the boosts they were made with."""
+    side = LexicalSide(generation(sample_index_dir), field_boosts())
+    monkeypatch.setitem(field_boosts(), "goal", 0.0)
+    changed = LexicalSide(generation(sample_index_dir), field_boosts())
+    expected = summed(side.by_field, field_boosts(), len(side.ids), len(side.column))
+    assert np.allclose(dense(changed.words, len(side.ids)), dense(expected["words"], len(side.ids)))
+    assert not np.allclose(dense(changed.words, len(side.ids)), dense(side.words, len(side.ids)))
