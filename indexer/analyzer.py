@@ -12,7 +12,7 @@ without the sub-words, so ``政务云运维`` means 政务云 AND 运维.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any, Iterator
 
@@ -32,16 +32,33 @@ def stop_words() -> frozenset[str]:
                      if line.strip() and not line.startswith("#"))
 
 
-@lru_cache(maxsize=8)
-def _jieba(extra_words: tuple[str, ...]):
+def _import_jieba():
+    """Import jieba quietly and without ``pkg_resources``.
+
+    jieba 0.42 reads its dictionary through ``pkg_resources`` when it can import it (deprecated,
+    a warning, and 60 ms of a cold search) and opens the file beside its module otherwise; it is
+    hidden while jieba is imported, for jieba only.
+    """
     import logging
-    import warnings
+    import sys
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # jieba imports the deprecated pkg_resources
-        import jieba
+    if "jieba" not in sys.modules:
+        hidden = "pkg_resources" not in sys.modules
+        if hidden:
+            sys.modules["pkg_resources"] = None  # makes `import pkg_resources` raise ImportError
+        try:
+            import jieba
+        finally:
+            if hidden:
+                del sys.modules["pkg_resources"]
+        jieba.setLogLevel(logging.WARNING)
+    return sys.modules["jieba"]
 
-    jieba.setLogLevel(logging.WARNING)
+
+@lru_cache(maxsize=8)
+def whole_jieba(extra_words: tuple[str, ...]):
+    """jieba with its whole dictionary in memory, plus the domain dictionary and ``extra_words``."""
+    jieba = _import_jieba()
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for line in _data("userdict.txt").splitlines() + list(extra_words):
@@ -50,6 +67,20 @@ def _jieba(extra_words: tuple[str, ...]):
             freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
             tokenizer.add_word(parts[0], freq)
     return tokenizer
+
+
+@lru_cache(maxsize=8)
+def _jieba(extra_words: tuple[str, ...]):
+    """The tokenizer every analyzer uses: the same dictionary as ``whole_jieba``, read from a
+    cache in the goalsearch home as words are looked up (``jieba_dict``), so a search does not
+    wait for jieba to load it; the whole dictionary when the cache cannot be used."""
+    from .embedding import goalsearch_home
+    from .jieba_dict import cache_path, stored_tokenizer
+
+    _import_jieba()
+    whole = partial(whole_jieba, extra_words)
+    path = cache_path(goalsearch_home(), extra_words, _data("userdict.txt"))
+    return stored_tokenizer(path, whole) or whole()
 
 
 def read_user_dict(path: str) -> tuple[str, ...]:

@@ -38,9 +38,9 @@ def static_settings() -> dict:
 
 def vocabulary(size: int) -> list[tuple[str, float]]:
     """jieba's ``size`` most frequent words, the domain dictionary and every single character, with probabilities."""
-    from .analyzer import _data, _jieba
+    from .analyzer import _data, whole_jieba
 
-    jieba = _jieba(())
+    jieba = whole_jieba(())
     frequencies = {word: count for word, count in jieba.FREQ.items() if count > 0}
     total = float(jieba.total)
     chosen = dict(sorted(frequencies.items(), key=lambda item: -item[1])[:size])
