@@ -10,7 +10,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from .errors import DocumentError, Unreadable
+from ..errors import DocumentError, Unreadable
 
 ACCEPTED = ("utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "hz", "ascii")
 UTF16 = ("utf_16", "utf_16_le", "utf_16_be")

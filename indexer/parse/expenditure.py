@@ -12,7 +12,7 @@ import re
 
 from .entries import Entry, TableResult
 from .layout import Row, Table, table_rules
-from .records import Skip
+from ..records import Skip
 from .text import clean_cell, is_damaged, is_spaced_number, parse_amount, squash
 
 SECTION = "expenditure"

@@ -11,14 +11,14 @@ from pathlib import Path
 from .categories import classify
 from .decode import decode_bytes, read_text
 from .entries import Entry, TableResult
-from .errors import DocumentError
+from ..errors import DocumentError
 from .expenditure import parse_expenditure
 from .keyprojects import parse_key_projects
 from .layout import find_tables
 from .merge import attach_indicators, merge_entries
 from .metadata import document_meta, place_of
 from .overall import parse_overall
-from .records import IngestReport, Record, Skip, record_id
+from ..records import IngestReport, Record, Skip, record_id
 
 PARSERS = {
     "expenditure": parse_expenditure,
