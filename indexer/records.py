@@ -92,6 +92,10 @@ class IngestReport:
 
     source: str
     encoding: str | None = None
+    kind: str = "text"
+    rendering: str = "tabs"
+    page_count: int | None = None
+    pages: list[dict] = field(default_factory=list)
     tables: list[dict] = field(default_factory=list)
     rows_read: int = 0
     records: int = 0
