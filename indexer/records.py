@@ -116,8 +116,9 @@ class IngestReport:
 
     @property
     def reconciled(self) -> bool:
-        """Every row read is a record or a skip with a reason."""
-        return self.rows_read == self.records + len(self.skips)
+        """Every row read is a record or a skip with a reason (and, for a PDF, on every page)."""
+        pages_add_up = all(p["rows_read"] == p["records"] + p["merged"] + p["skipped"] for p in self.pages)
+        return self.rows_read == self.records + len(self.skips) and pages_add_up
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -45,7 +45,8 @@ def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestRepor
     meta = document_meta(lines)
     tables = find_tables(lines)
     if not any(t.rows for t in tables):
-        where = f" in {document.page_count} pages" if document.page_count else ""
+        count = document.page_count
+        where = f" in {count} page{'s' if count > 1 else ''}" if count else ""
         raise DocumentError(f"{source}: no project table found{where} (is this a 部门预算 document?)")
 
     results: dict[str, list[TableResult]] = {name: [] for name in PARSERS}

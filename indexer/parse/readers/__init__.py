@@ -69,6 +69,8 @@ def _misnamed_pdf(data: bytes, name: str) -> Lines:
     from ...errors import DocumentError
     from .text import read_text_lines
 
+    if not data.strip():
+        raise DocumentError(f"{name}: empty file")
     try:
         decode_bytes(data, name)
     except DocumentError:

@@ -53,7 +53,8 @@ def _open(data: bytes, name: str):
         pdf = pdfplumber.open(io.BytesIO(data))
         pdf.pages  # parses the page tree: a damaged file fails here
     except Exception as exc:  # pdfminer raises many kinds (PSEOF, KeyError, …) on damaged files
-        cause = exc.__cause__ or exc
+        # pdfplumber wraps pdfminer's exception as its first argument
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc.__cause__ or exc
         if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower() or "encrypt" in str(cause).lower():
             raise DocumentError(f"{name}: encrypted PDF that needs a password; save a copy without it "
                                 "(qpdf --decrypt) and parse that") from None
