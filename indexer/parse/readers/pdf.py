@@ -92,6 +92,7 @@ def read_pdf(data: bytes, name: str) -> Lines:
     lines: list[str] = []
     pages: list[int] = []
     chars = 0
+    number = 0
     try:
         if not pdf.pages:
             raise DocumentError(f"{name}: PDF without pages")
@@ -107,9 +108,10 @@ def read_pdf(data: bytes, name: str) -> Lines:
         count = len(pdf.pages)
     except DocumentError:
         raise
-    except Exception as exc:
-        raise DocumentError(f"{name}: PDF could not be read past page {len(set(pages)) + 1} "
-                            f"({type(exc).__name__}); is the file damaged?") from None
+    except Exception as exc:  # pdfplumber wraps pdfminer's exception as its first argument
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        raise DocumentError(f"{name}: PDF page {number} of {len(pdf.pages)} cannot be read "
+                            f"({type(cause).__name__}); is the file damaged?") from None
     finally:
         pdf.close()
     if not chars:
