@@ -199,6 +199,25 @@ def to_html(text: str, title: str = "部门预算") -> str:
 
 # ---------------------------------------------------------------- PDF
 
+def split_goal_row(rows: list[list[str]], header: int) -> tuple[int, list[str], list[str]] | None:
+    """The project row with the longest goal (its last cell, after an amount), cut in two halves as a page
+    break cuts it: ``(index, row with the goal's first half, row with only the second half)``."""
+    best, goal_at = None, 0
+    for index, row in enumerate(rows[header:], start=header):
+        last = max((i for i, c in enumerate(row) if c.strip()), default=0)
+        if not row[0].strip() or not any(_is_amount(c) for c in row[:last]) or len(row[last]) < 60:
+            continue
+        if best is None or len(row[last]) > len(rows[best][goal_at]):
+            best, goal_at = index, last
+    if best is None:
+        return None
+    goal = rows[best][goal_at]
+    cut = len(goal) // 2
+    first = rows[best][:goal_at] + [goal[:cut]] + rows[best][goal_at + 1:]
+    rest = [""] * goal_at + [goal[cut:]] + [""] * (len(rows[best]) - goal_at - 1)
+    return best, first, rest
+
+
 def to_pdf(text: str, path: Path) -> int:
     """A PDF with a text layer: ruled tables in STSong-Light whose header repeats on every page they run
     across, long cells wrapped, amounts right-aligned. Returns the number of pages."""
@@ -208,7 +227,7 @@ def to_pdf(text: str, path: Path) -> int:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import LongTable, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     body = ParagraphStyle("body", fontName="STSong-Light", fontSize=9, leading=12, wordWrap="CJK")
@@ -238,13 +257,22 @@ def to_pdf(text: str, path: Path) -> int:
         left = max(usable - sum(w for w in widths if w), 60 * len(free))
         for i in free:
             widths[i] = left / len(free)
-        data = [[Paragraph(html.escape(c), right if _is_amount(c) else cell) for c in row] for row in rows]
-        table = LongTable(data, colWidths=widths, repeatRows=header)
-        table.setStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ])
-        story.extend([table, Spacer(1, 4)])
+        # A word processor splits a tall row over two pages: its goal goes on below the header on the next
+        # page, in a row whose other cells are empty. reportlab's splitInRow loses the line under the
+        # repeated header, so the split is made here, with a page break between the two halves.
+        parts = [rows]
+        split = split_goal_row(rows, header)
+        if split is not None:
+            index, first, rest = split
+            parts = [rows[:index] + [first], rows[:header] + [rest] + rows[index + 1:]]
+        for number, part in enumerate(parts):
+            data = [[Paragraph(html.escape(c), right if _is_amount(c) else cell) for c in row] for row in part]
+            table = LongTable(data, colWidths=widths, repeatRows=header)
+            table.setStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ])
+            story.extend([table, PageBreak() if number < len(parts) - 1 else Spacer(1, 4)])
 
     def footer(canvas, doc) -> None:
         canvas.setFont("STSong-Light", 8)

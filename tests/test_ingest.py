@@ -73,6 +73,32 @@ def test_pdf_table_runs_over_pages_with_its_header_repeated_and_each_page_reconc
     assert "\n" not in wrapped.name and " " not in wrapped.name.strip()
 
 
+@pytest.mark.parametrize("seed", ["gz_data_2026", "gz_zwfw_2026"])
+def test_a_goal_cut_by_a_page_break_continues_below_the_repeated_header(rendered, seed):
+    expected = {r.id: r for r in parse(SEED[seed])[0]}
+    records, report = parse(rendered[seed, "pdf"])
+    continued = [s for s in report.skips if s.reason.startswith("continuation of the goal")]
+    assert {s.section for s in continued} == {"expenditure", "key_project"}  # one cut in each project table
+    by_id = {r.id: r for r in records}
+    for skip in continued:
+        record = by_id[skip.merged_into]
+        assert skip.text.strip()[:20] in record.goal
+        headers = [h.line for h in report.skips if h.reason == "header row" and record.line < h.line < skip.line]
+        assert headers, "the header is repeated between the two halves of the row"
+        assert _SPACE.sub("", record.goal) == _SPACE.sub("", expected[record.id].goal)
+    assert report.reconciled
+
+
+def test_a_pdf_damaged_inside_names_the_page_it_cannot_read(tmp_path, rendered):
+    data = rendered["gz_data_2026", "pdf"].read_bytes()
+    middle = len(data) // 2
+    (tmp_path / "hole.pdf").write_bytes(data[:middle] + b"\0" * 2000 + data[middle + 2000:])
+    result = CliRunner().invoke(cli, ["parse", str(tmp_path / "hole.pdf")])
+    assert result.exit_code == 1
+    assert re.fullmatch(rf"error: {tmp_path}/hole\.pdf: PDF page \d+ of \d+ cannot be read \(\w+\); "
+                        r"is the file damaged\?\n", result.stderr), result.stderr
+
+
 HTML_SPANS = """<html><body><h1>2026年广州市测试中心部门预算</h1>
 <h2>部门预算项目支出及其他支出预算表</h2>
 <table>
