@@ -228,7 +228,10 @@ _RENDERINGS = {"cells": "one cell per line", "markdown": "markdown rows", "align
 def _input_note(report: IngestReport) -> str:
     """What kind of input a report read, when it is not tab-separated text: `` (PDF, 13 pages)``."""
     if report.kind == "pdf":
-        return f" (PDF, {report.page_count} pages)"
+        textless = report.textless_pages
+        scanned = (f"; no text on page{'s' if len(textless) > 1 else ''} {', '.join(map(str, textless))}"
+                   " (blank, or scanned: run OCR)") if textless else ""
+        return f" (PDF, {report.page_count} pages{scanned})"
     if report.kind == "html":
         return " (HTML)"
     rendering = _RENDERINGS.get(report.rendering)

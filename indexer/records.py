@@ -95,6 +95,7 @@ class IngestReport:
     kind: str = "text"
     rendering: str = "tabs"
     page_count: int | None = None
+    textless_pages: list[int] = field(default_factory=list)
     pages: list[dict] = field(default_factory=list)
     tables: list[dict] = field(default_factory=list)
     rows_read: int = 0

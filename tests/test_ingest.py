@@ -184,6 +184,20 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path, rendered, make, message):
     assert "Traceback" not in result.output
 
 
+def test_pages_without_a_text_layer_are_named_in_the_report(tmp_path, rendered):
+    import pypdfium2
+
+    _scan(tmp_path, rendered)
+    document = pypdfium2.PdfDocument(rendered["gz_data_2026", "pdf"])
+    document.import_pages(pypdfium2.PdfDocument(tmp_path / "scan.pdf"))  # a scanned page at the end
+    document.save(tmp_path / "mixed.pdf")
+    result = CliRunner().invoke(cli, ["parse", str(tmp_path / "mixed.pdf")], catch_exceptions=False)
+    pages = len(document)
+    assert result.stderr.startswith(f"mixed.pdf (PDF, {pages} pages; no text on page {pages} (blank, or scanned: "
+                                    "run OCR)): 2 tables")
+    assert parse(tmp_path / "mixed.pdf")[1].textless_pages == [pages]
+
+
 def test_parse_report_names_the_input_kind(rendered):
     paths = [str(rendered["jm_2021", kind]) for kind in KINDS]
     result = CliRunner().invoke(cli, ["parse", *paths, "--format", "json"], catch_exceptions=False)

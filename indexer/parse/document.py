@@ -41,7 +41,8 @@ def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestRepor
     """Parse a document a reader has turned into lines. Raises DocumentError when it holds no recognisable table."""
     lines, rendering = tab_rows(document.lines)
     report = IngestReport(source=source, encoding=document.encoding, kind=document.kind,
-                          rendering=rendering, page_count=document.page_count)
+                          rendering=rendering, page_count=document.page_count,
+                          textless_pages=document.textless_pages or [])
     meta = document_meta(lines)
     tables = find_tables(lines)
     if not any(t.rows for t in tables):

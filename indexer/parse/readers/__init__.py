@@ -30,6 +30,7 @@ class Lines:
     encoding: str | None = None
     pages: list[int] | None = None
     page_count: int | None = None
+    textless_pages: list[int] | None = None  # pages with no text layer in a PDF that has one elsewhere
 
 
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|table|body)\b", re.IGNORECASE)

@@ -93,11 +93,14 @@ def read_pdf(data: bytes, name: str) -> Lines:
     pages: list[int] = []
     chars = 0
     number = 0
+    textless: list[int] = []
     try:
         if not pdf.pages:
             raise DocumentError(f"{name}: PDF without pages")
         for number, page in enumerate(pdf.pages, start=1):
             chars += len(page.chars)
+            if not page.chars:
+                textless.append(number)
             if number > 1:
                 lines.append("")
                 pages.append(number)
@@ -117,4 +120,4 @@ def read_pdf(data: bytes, name: str) -> Lines:
     if not chars:
         raise DocumentError(f"{name}: PDF has no text layer (a scan?); run OCR on it first, e.g. "
                             "ocrmypdf --language chi_sim, and parse the result")
-    return Lines(lines, "pdf", pages=pages, page_count=count)
+    return Lines(lines, "pdf", pages=pages, page_count=count, textless_pages=textless)
