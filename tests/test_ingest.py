@@ -173,6 +173,8 @@ def _write(name: str, data: bytes):
     (_write("header.pdf", b"%PDF-1.4\n%%EOF\n"), "header.pdf: not a readable PDF (PDFSyntaxError); is the file damaged?"),
     (_write("noise.pdf", bytes(range(256)) * 8),
      "noise.pdf: not a PDF (it does not start with %PDF-) and not text; is the file damaged or only partly downloaded?"),
+    (_write("table.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
+     "table.png: binary file, not a text budget document (PDF and HTML are read too; save a Word or Excel file as PDF)"),
     (_write("page.html", "<html><body><h1>通知</h1><p>本页没有表格。</p></body></html>".encode()),
      "page.html: no project table found (is this a 部门预算 document?)"),
 ])
