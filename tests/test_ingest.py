@@ -123,6 +123,22 @@ def test_html_rowspan_and_colspan_headers_label_the_amounts():
     assert report.kind == "html" and report.reconciled and records[0].year == 2026
 
 
+HTML_MERGED_UNIT = """<html><body><h1>2021年江门市测试局部门预算</h1><h2>部门预算项目支出及其他支出预算表</h2>
+<table>
+<tr><td>单位编码</td><td>单位名称</td><td>支出项目类别（资金使用单位）</td><td>总计</td><td>财政拨款</td></tr>
+<tr><td rowspan="2">404011</td><td rowspan="2">江门市测试中心</td><td>网络运维项目</td><td>10.00</td><td>10.00</td></tr>
+<tr><td>平台建设项目</td><td>20.00</td><td>20.00</td></tr>
+<tr><td>404012</td><td>江门市测试学校</td><td>设备购置项目</td><td>5.00</td><td>5.00</td></tr>
+</table></body></html>"""
+
+
+def test_a_unit_cell_merged_over_several_rows_names_the_unit_of_each():
+    records, report = parse_bytes(HTML_MERGED_UNIT.encode("utf-8"), "units.html")
+    assert [(r.name, r.unit) for r in records] == [
+        ("网络运维项目", "江门市测试中心"), ("平台建设项目", "江门市测试中心"), ("设备购置项目", "江门市测试学校")]
+    assert report.reconciled
+
+
 def test_a_pdf_named_file_that_is_text_is_read_as_text(tmp_path):
     path = tmp_path / "budget.pdf"
     path.write_bytes(SEED["gz_data_2026"].read_bytes())

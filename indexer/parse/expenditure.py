@@ -65,6 +65,7 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
     pending_header: list[str] | None = None
     has_goal_column = False
     goal_column: int | None = None
+    units_above: dict[int, str] = {}  # the last unit cell seen, by the column of the first amount
     rows: list[tuple[Row, Entry]] = []
 
     def skip(row: Row, reason: str) -> None:
@@ -111,6 +112,11 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
         values = [parse_amount(c) for c in cells[first_amount:end]]
         goal = " ".join(c for c in cells[end:] if c)
         unit_cell = cells[first_amount - 2] if first_amount >= 2 and not _CODE.match(cells[first_amount - 2]) else ""
+        if first_amount >= 2 and not cells[first_amount - 2]:
+            # a merged cell (HTML rowspan, a PDF cell spanning rows) names the unit on its first row only
+            unit_cell = units_above.get(first_amount, "")
+        elif unit_cell:
+            units_above[first_amount] = unit_cell
         amount_labels = labels[first_amount:end] if labels else ["总计"]
         entry = Entry(
             section=SECTION, line=row.line, name=name, amount=values[0], goal=goal, unit=unit_cell,
