@@ -216,8 +216,26 @@ def print_report(report: IngestReport) -> None:
     reasons = Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
     detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
     status = "ok" if report.reconciled else "NOT RECONCILED"
-    click.echo(f"{name}: {len(report.tables)} tables, {report.rows_read} rows read = {report.records} records"
+    if report.pages:
+        status += f", on each of {len(report.pages)} pages with table rows"
+    click.echo(f"{name}{_input_note(report)}: {len(report.tables)} tables, {report.rows_read} rows read = {report.records} records"
                f" + {report.merged} merged + {report.skipped} skipped ({detail}) [{status}]", err=True)
+
+
+_RENDERINGS = {"cells": "one cell per line", "markdown": "markdown rows", "aligned": "aligned columns"}
+
+
+def _input_note(report: IngestReport) -> str:
+    """What kind of input a report read, when it is not tab-separated text: `` (PDF, 13 pages)``."""
+    if report.kind == "pdf":
+        textless = report.textless_pages
+        scanned = (f"; no text on page{'s' if len(textless) > 1 else ''} {', '.join(map(str, textless))}"
+                   " (blank, or scanned: run OCR)") if textless else ""
+        return f" (PDF, {report.page_count} pages{scanned})"
+    if report.kind == "html":
+        return " (HTML)"
+    rendering = _RENDERINGS.get(report.rendering)
+    return f" ({rendering})" if rendering else ""
 
 
 def records_table(records: list[Record]) -> None:

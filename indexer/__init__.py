@@ -3,8 +3,8 @@
 Public names only; everything else in this package is internal.
 """
 from .build import BuildResult, build_index, index_paths, load_records, load_reports, remove_paths
-from .categories import categories, classify
-from .document import document_files, parse, parse_bytes, parse_paths, parse_text
+from .parse.categories import categories, classify
+from .parse.document import document_files, parse, parse_bytes, parse_paths, parse_text
 from .errors import (
     AmbiguousRecord,
     DocumentError,
@@ -16,7 +16,7 @@ from .errors import (
     RecordNotFound,
     UsageError,
 )
-from .metadata import city_label
+from .parse.metadata import city_label
 from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip
 from .sources import not_indexed
 

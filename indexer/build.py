@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import store
-from .document import collect_files, parse
+from .parse.document import collect_files, parse
 from .embedding import configured_model, load_embedder
 from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
 from .integrity import damaged, id_order, reading

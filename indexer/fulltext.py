@@ -13,7 +13,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from .analyzer import chinese_analyzer
-from .metadata import city_label
+from .parse.metadata import city_label
 from .records import Record
 from .whoosh_pickle import install as _restrict_whoosh_pickles
 

@@ -92,6 +92,11 @@ class IngestReport:
 
     source: str
     encoding: str | None = None
+    kind: str = "text"
+    rendering: str = "tabs"
+    page_count: int | None = None
+    textless_pages: list[int] = field(default_factory=list)
+    pages: list[dict] = field(default_factory=list)
     tables: list[dict] = field(default_factory=list)
     rows_read: int = 0
     records: int = 0
@@ -112,8 +117,9 @@ class IngestReport:
 
     @property
     def reconciled(self) -> bool:
-        """Every row read is a record or a skip with a reason."""
-        return self.rows_read == self.records + len(self.skips)
+        """Every row read is a record or a skip with a reason (and, for a PDF, on every page)."""
+        pages_add_up = all(p["rows_read"] == p["records"] + p["merged"] + p["skipped"] for p in self.pages)
+        return self.rows_read == self.records + len(self.skips) and pages_add_up
 
     def to_dict(self) -> dict:
         data = asdict(self)

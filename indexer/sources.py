@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import store
 from .build import load_reports
-from .document import document_files
+from .parse.document import document_files
 
 
 def not_indexed(paths: list[str | Path], index_dir: str | Path) -> list[str]:

@@ -1,7 +1,9 @@
 """Parsing one budget document into Records, with an IngestReport that reconciles.
 
-decode → find tables → parse each table kind → merge the same project across
-tables → ids, cities and categories. Every row read ends in a Record or a Skip.
+read (a reader per input kind: text, PDF, HTML) → other table renderings to tab rows →
+find tables → parse each table kind → merge the same project across tables → ids,
+cities and categories. Every row read ends in a Record or a Skip; for a PDF the report
+also reconciles page by page.
 """
 from __future__ import annotations
 
@@ -9,16 +11,17 @@ from collections import Counter
 from pathlib import Path
 
 from .categories import classify
-from .decode import decode_bytes, read_text
 from .entries import Entry, TableResult
-from .errors import DocumentError
+from ..errors import DocumentError, Unreadable
 from .expenditure import parse_expenditure
 from .keyprojects import parse_key_projects
 from .layout import find_tables
 from .merge import attach_indicators, merge_entries
 from .metadata import document_meta, place_of
 from .overall import parse_overall
-from .records import IngestReport, Record, Skip, record_id
+from .readers import Lines, read_bytes
+from .renderings import tab_rows
+from ..records import IngestReport, Record, Skip, record_id
 
 PARSERS = {
     "expenditure": parse_expenditure,
@@ -31,12 +34,21 @@ DOCUMENT_SUFFIXES = (".txt", ".md", ".text")
 
 def parse_text(text: str, source: str, encoding: str | None = None) -> tuple[list[Record], IngestReport]:
     """Parse document text. Raises DocumentError when it holds no recognisable table."""
-    report = IngestReport(source=source, encoding=encoding)
-    lines = text.splitlines()
+    return parse_lines(Lines(text.splitlines(), "text", encoding=encoding), source)
+
+
+def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestReport]:
+    """Parse a document a reader has turned into lines. Raises DocumentError when it holds no recognisable table."""
+    lines, rendering = tab_rows(document.lines)
+    report = IngestReport(source=source, encoding=document.encoding, kind=document.kind,
+                          rendering=rendering, page_count=document.page_count,
+                          textless_pages=document.textless_pages or [])
     meta = document_meta(lines)
     tables = find_tables(lines)
     if not any(t.rows for t in tables):
-        raise DocumentError(f"{source}: no project table found (is this a 部门预算 document?)")
+        count = document.page_count
+        where = f" in {count} page{'s' if count > 1 else ''}" if count else ""
+        raise DocumentError(f"{source}: no project table found{where} (is this a 部门预算 document?)")
 
     results: dict[str, list[TableResult]] = {name: [] for name in PARSERS}
     for table in tables:
@@ -68,7 +80,29 @@ def parse_text(text: str, source: str, encoding: str | None = None) -> tuple[lis
             report.skips.append(skip)
     report.skips.sort(key=lambda s: s.line)
     report.records = len(records)
+    if document.pages:
+        report.pages = _by_page(document.pages, tables, records, report.skips)
     return records, report
+
+
+def _by_page(pages: list[int], tables, records: list[Record], skips: list[Skip]) -> list[dict]:
+    """Rows read, records, merged and skipped rows of each page that has table rows (lines are 1-based)."""
+    def page_of(line: int) -> int:
+        return pages[line - 1] if 0 < line <= len(pages) else 0
+
+    counts: dict[int, dict] = {}
+
+    def page(number: int) -> dict:
+        return counts.setdefault(number, {"page": number, "rows_read": 0, "records": 0, "merged": 0, "skipped": 0})
+
+    for table in tables:
+        for row in table.rows:
+            page(page_of(row.line))["rows_read"] += 1
+    for record in records:
+        page(page_of(record.line))["records"] += 1
+    for skip in skips:
+        page(page_of(skip.line))["merged" if skip.merged_into else "skipped"] += 1
+    return [counts[n] for n in sorted(counts)]
 
 
 def _records(entries: list[Entry], year, department: str, overall_unit: str, overall_goal: str, source: str) -> list[Record]:
@@ -96,9 +130,8 @@ def _records(entries: list[Entry], year, department: str, overall_unit: str, ove
 
 
 def parse_bytes(data: bytes, source: str) -> tuple[list[Record], IngestReport]:
-    """Parse raw document bytes (UTF-8 or GB18030), naming them ``source`` in reports."""
-    text, encoding = decode_bytes(data, source)
-    return parse_text(text, source, encoding)
+    """Parse raw document bytes (text in UTF-8 or GB18030, a PDF, an HTML page), naming them ``source`` in reports."""
+    return parse_lines(read_bytes(data, source), source)
 
 
 def parse(path: str | Path) -> tuple[list[Record], IngestReport]:
@@ -109,8 +142,11 @@ def parse(path: str | Path) -> tuple[list[Record], IngestReport]:
     (20, True)
     """
     path = Path(path)
-    text, encoding = read_text(path)
-    return parse_text(text, str(path), encoding)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_bytes(data, str(path))
 
 
 def document_files(paths: list[str | Path]) -> list[Path]:
@@ -205,4 +241,4 @@ def skip_summary(report: IngestReport) -> Counter:
     return Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
 
 
-__all__ = ["parse", "parse_bytes", "parse_text", "parse_paths", "document_files", "collect_files", "skip_summary", "Skip"]
+__all__ = ["parse", "parse_bytes", "parse_lines", "parse_text", "parse_paths", "document_files", "collect_files", "skip_summary", "Skip"]

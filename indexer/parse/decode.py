@@ -10,7 +10,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from .errors import DocumentError, Unreadable
+from ..errors import DocumentError, Unreadable
 
 ACCEPTED = ("utf_8", "utf_8_sig", "gb18030", "gbk", "gb2312", "big5", "hz", "ascii")
 UTF16 = ("utf_16", "utf_16_le", "utf_16_be")
@@ -35,7 +35,8 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
             encoding = best.encoding if best.encoding != "utf_16" else "utf_16_le"
             if _reads_as_text(data[:65536].decode(encoding, errors="replace")):
                 return _utf16(data, encoding, name)
-        raise DocumentError(f"{name}: binary file, not a text budget document")
+        raise DocumentError(f"{name}: binary file, not a text budget document "
+                            "(PDF and HTML are read too; save a Word or Excel file as PDF)")
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf_8_sig"
     try:

@@ -4,7 +4,9 @@ Rows are units (资金使用单位, no goal, amount = the sum of the projects be
 projects (name, amounts, 绩效目标), 合计 rows and header rows repeated on every
 page. Some documents (江门 2021) lose the header and prefix each row with a unit
 code and unit name, mark sub-projects with ``--`` and append a table whose digits
-are split by spaces; those rows are reported as skips, never guessed at.
+are split by spaces; those rows are reported as skips, never guessed at. A goal that
+runs past a page break (a PDF row split over two pages) continues on a row whose cells
+before the goal column are empty; it is joined to the project above.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import re
 
 from .entries import Entry, TableResult
 from .layout import Row, Table, table_rules
-from .records import Skip
+from ..records import Skip
 from .text import clean_cell, is_damaged, is_spaced_number, parse_amount, squash
 
 SECTION = "expenditure"
@@ -41,6 +43,12 @@ def _is_header(cells: list[str]) -> bool:
     return not first and bool(rest) and all(parse_amount(c) is None for c in rest) and "合计" in rest
 
 
+def _continues_goal(cells: list[str], goal_column: int | None) -> bool:
+    """A row with text only in the goal column and after it: the rest of a goal from the page before."""
+    return (goal_column is not None and len(cells) > goal_column and not any(cells[:goal_column])
+            and any(cells[goal_column:]))
+
+
 def _is_total(name: str) -> bool:
     squashed = squash(name)
     return squashed in table_rules()["total_names"] or squashed.endswith("-小计")
@@ -56,6 +64,8 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
     labels: list[str] = []
     pending_header: list[str] | None = None
     has_goal_column = False
+    goal_column: int | None = None
+    units_above: dict[int, str] = {}  # the last unit cell seen, by the column of the first amount
     rows: list[tuple[Row, Entry]] = []
 
     def skip(row: Row, reason: str) -> None:
@@ -70,7 +80,8 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
             else:
                 labels = _header_labels(pending_header, cells)
                 pending_header = None
-            has_goal_column = has_goal_column or "绩效目标" in cells
+            if "绩效目标" in cells:
+                has_goal_column, goal_column = True, cells.index("绩效目标")
             skip(row, "header row")
             continue
         pending_header = None
@@ -78,6 +89,13 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
             skip(row, "garbled row: digits split by spaces, amounts unreliable")
             continue
         first_amount = next((i for i, c in enumerate(cells) if i > 0 and parse_amount(c) is not None), None)
+        if first_amount is None and _continues_goal(cells, goal_column) and rows and rows[-1][1].goal:
+            previous = rows[-1][1]
+            previous.goal += " ".join(c for c in cells[goal_column:] if c)
+            previous.lines.append(row.line)
+            previous.absorbed.append(Skip(source, row.line, SECTION, f"continuation of the goal on line {previous.line}",
+                                          row.raw[:120]))
+            continue
         if first_amount is None:
             skip(row, "no amount in row")
             continue
@@ -94,6 +112,11 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
         values = [parse_amount(c) for c in cells[first_amount:end]]
         goal = " ".join(c for c in cells[end:] if c)
         unit_cell = cells[first_amount - 2] if first_amount >= 2 and not _CODE.match(cells[first_amount - 2]) else ""
+        if first_amount >= 2 and not cells[first_amount - 2]:
+            # a merged cell (HTML rowspan, a PDF cell spanning rows) names the unit on its first row only
+            unit_cell = units_above.get(first_amount, "")
+        elif unit_cell:
+            units_above[first_amount] = unit_cell
         amount_labels = labels[first_amount:end] if labels else ["总计"]
         entry = Entry(
             section=SECTION, line=row.line, name=name, amount=values[0], goal=goal, unit=unit_cell,
@@ -139,6 +162,7 @@ def _assign_units(rows, has_goal_column: bool, department: str, result: TableRes
                 unit = entry.name
                 note = "" if _close(entry.amount, below) else f" (amount {entry.amount} ≠ projects below {below:.2f})"
                 result.skips.append(Skip(source, row.line, SECTION, f"unit row: {entry.name}{note}", row.raw[:120]))
+                result.skips.extend(entry.absorbed)
                 continue
         if not entry.sub_project and index + 1 < len(rows) and rows[index + 1][1].sub_project:
             children = 0.0
@@ -148,6 +172,7 @@ def _assign_units(rows, has_goal_column: bool, department: str, result: TableRes
                 children += child.amount or 0.0
             if _close(entry.amount, children):
                 result.skips.append(Skip(source, row.line, SECTION, "parent row of the sub-projects (--) below", row.raw[:120]))
+                result.skips.extend(entry.absorbed)
                 continue
         entry.unit = unit or entry.unit or department
         result.entries.append(entry)

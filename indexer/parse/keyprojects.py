@@ -10,7 +10,7 @@ import re
 
 from .entries import Entry, TableResult
 from .layout import Table, table_rules
-from .records import Skip
+from ..records import Skip
 from .text import clean_cell, is_damaged, parse_amount
 
 SECTION = "key_project"

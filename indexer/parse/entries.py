@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import Indicator, Skip
+from ..records import Indicator, Skip
 
 
 @dataclass

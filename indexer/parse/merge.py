@@ -12,7 +12,7 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 
 from .entries import Entry
-from .records import Indicator, Skip
+from ..records import Indicator, Skip
 
 NAME_SIMILARITY = 0.6
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .entries import Entry, TableResult
 from .layout import Table, table_rules
-from .records import Indicator, Skip
+from ..records import Indicator, Skip
 from .text import clean_cell, parse_amount
 
 SECTION = "overall"

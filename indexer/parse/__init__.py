@@ -1,0 +1,15 @@
+"""indexer.parse: budget documents → project records.
+
+A reader per input kind turns a file into lines of text; the layout step finds the
+tables in those lines (cells separated by tabs); a parser per table kind turns their
+rows into Entries and Skips; ``document`` merges the Entries into Records and keeps
+the IngestReport that accounts for every row.
+"""
+from .categories import categories, classify
+from .document import collect_files, document_files, parse, parse_bytes, parse_paths, parse_text, skip_summary
+from .metadata import city_label
+
+__all__ = [
+    "categories", "city_label", "classify", "collect_files", "document_files", "parse", "parse_bytes",
+    "parse_paths", "parse_text", "skip_summary",
+]
