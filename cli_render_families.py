@@ -216,7 +216,7 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
                      f"{amount(record.amount)} 万元" if record.amount is not None else "", record.unit, record.id]
             body.append("\n" + " · ".join(f for f in facts if f), style="dim")
         shared = pair.shared if len(pair.shared) <= 120 else pair.shared[:119] + "…"
-        body.append("\nshared: ", style="bold")
+        body.append("\nshared：", style="bold")  # no blank after the colon: the passage starts on this line
         body.append(shared, style="yellow")
         _indented(out, str(number), body, indent)
     big = [c for c in found.clusters if len(c.records) > 2]
@@ -224,5 +224,6 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
         out.print()
         for cluster in big:
             units = sorted({r.unit for r in cluster.records})
-            out.print(f"cluster of {len(cluster.records)} projects in {len(units)} units: " + "、".join(units),
-                      soft_wrap=False, overflow="fold")
+            body = Text(f"{len(cluster.records)} projects in {len(units)} units share a goal", style="cyan")
+            body.append("\n" + "、".join(units))
+            _indented(out, "*", body, indent)

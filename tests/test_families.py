@@ -155,7 +155,7 @@ def test_duplicates_command(sample_index_dir):
     data = json.loads(run("duplicates", "--format", "json", "-n", "50", index_dir=sample_index_dir).stdout)
     assert frozenset(EXPECTED["duplicate_pair"]) in [frozenset((p["a"]["name"], p["b"]["name"])) for p in data["pairs"]]
     table = run("duplicates", "--threshold", "0.8", index_dir=sample_index_dir)
-    assert table.exit_code == 0 and "shared: " in table.stdout and "of the shorter goal shared" in table.stdout
+    assert table.exit_code == 0 and "shared：" in table.stdout and "of the shorter goal shared" in table.stdout
     none = run("duplicates", "--year", "1999", index_dir=sample_index_dir)
     assert none.exit_code == 0 and "no near-duplicate goals at threshold 0.6 (0 goals compared)" in none.stderr
 
