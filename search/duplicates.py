@@ -239,11 +239,14 @@ def _clusters(pool: list[Record], pairs: list[tuple[int, int]]) -> list[Duplicat
 
     def find(x: int) -> int:
         while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])  # path halving: chains stay short at a million pairs
             x = parent[x]
         return x
 
     for i, j in pairs:
-        parent[find(i)] = find(j)
+        a, b = find(i), find(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
     members: dict[int, set[int]] = defaultdict(set)
     counts: dict[int, int] = defaultdict(int)
     for i, j in pairs:
