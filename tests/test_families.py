@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
+from conftest import SEED
 from indexer import Record
 from indexer.families import find_families, name_key
 from search import GoalSearch, UsageError, check_index
@@ -207,6 +208,23 @@ def test_check_finds_a_damaged_families_file(sample_index_dir, tmp_path):
     assert problems and any("families.json" in p for p in problems)
     result = run("check", index_dir=damaged)
     assert result.exit_code == 1 and "families.json" in result.stderr
+
+
+@pytest.mark.slow
+def test_families_follow_documents_added_and_removed(tmp_path):
+    from indexer import index_paths, remove_paths
+
+    def members(index_dir):
+        with GoalSearch.open(index_dir) as index:
+            return [m.year for m in index.family("市人社数据服务中心业务运行工作经费").members]
+
+    index_paths([SEED["gz_hrss_2024"]], tmp_path / "index")
+    assert members(tmp_path / "index") == [2024]
+    index_paths([SEED["gz_data_2026"]], tmp_path / "index")
+    assert members(tmp_path / "index") == [2024, 2026]
+    remove_paths([SEED["gz_hrss_2024"]], tmp_path / "index")
+    assert members(tmp_path / "index") == [2026]
+    assert check_index(tmp_path / "index") == []
 
 
 def test_empty_index_has_no_families(tmp_path):
