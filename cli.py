@@ -289,6 +289,8 @@ def search_command(query, mode, city, year, years, department, unit, category, m
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
         if group:
+            if explain:
+                raise click.UsageError("--explain shows each project's ranks; leave out --group family to see them")
             rows = index.search(" ".join(query), mode=mode, limit=limit, fusion=fusion, group=group, **filters)
             render_families.family_hits_out(rows, output_format, index.problems)
             return

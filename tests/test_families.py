@@ -168,6 +168,8 @@ def test_duplicates_command(sample_index_dir):
     (["families", "--sort", "size"], 2, "Error: Invalid value for '--sort': 'size' is not one of 'total', 'growth', 'years'"),
     (["duplicates", "--threshold", "0"], 2, "Error: Invalid value for '--threshold': 0.0 is not in the range 0.0<x<=1.0"),
     (["search", "运维", "--group", "city"], 2, "Error: Invalid value for '--group': 'city' is not 'family'"),
+    (["search", "运维", "--group", "family", "--explain"], 2,
+     "Error: --explain shows each project's ranks; leave out --group family to see them"),
 ])
 def test_family_errors_are_one_line(sample_index_dir, args, code, message):
     result = run(*args, index_dir=sample_index_dir)
