@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 import cli_render as render
+import cli_render_families as render_families
 from indexer import (
     DocumentError,
     GoalsearchError,
@@ -32,7 +33,7 @@ from indexer.embedding import (
     build_fast_model,
     default_model_dir,
 )
-from search import AmbiguousRecord, FusionMethod, GoalSearch, check_index, parse_years
+from search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = ["expenditure", "key_project", "overall"]
@@ -265,11 +266,13 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many results.")
 @format_option()
 @click.option("--explain", is_flag=True, help="Show each hit's BM25 and semantic ranks and scores, and the synonyms used.")
+@click.option("--group", type=click.Choice([g.value for g in GroupBy]),
+              help="One row per project family: its newest project, the years it covers, its amounts.")
 @fusion_option
 @index_dir_option
 @handle_errors
 def search_command(query, mode, city, year, years, department, unit, category, min_amount, max_amount, section,
-                   limit, output_format, explain, fusion, index_dir):
+                   limit, output_format, explain, group, fusion, index_dir):
     """Search projects by words and meaning; an empty QUERY lists the filtered projects by amount.
 
     QUERY may be several words, quoted or not (quote syntax with brackets or double quotes).
@@ -281,9 +284,16 @@ def search_command(query, mode, city, year, years, department, unit, category, m
         goalsearch search 社保卡 --city 深圳 --format json
         goalsearch search '"信息化运维"' --mode bm25 --years 2024-2026
         goalsearch search --category 运维 --min-amount 1000
+        goalsearch search 信息化运维 --group family -n 5
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
+        if group:
+            if explain:
+                raise click.UsageError("--explain shows each project's ranks; leave out --group family to see them")
+            rows = index.search(" ".join(query), mode=mode, limit=limit, fusion=fusion, group=group, **filters)
+            render_families.family_hits_out(rows, output_format, index.problems)
+            return
         hits = index.search(" ".join(query), mode=mode, limit=limit, fusion=fusion, **filters)
         render.hits(hits, output_format, explain, index.problems)
         if explain:
@@ -295,6 +305,8 @@ def search_command(query, mode, city, year, years, department, unit, category, m
 @click.option("--text", help="Find projects like this description instead of a stored project.")
 @click.option("--other-cities", is_flag=True, help="Only projects of other cities.")
 @click.option("--other-years", is_flag=True, help="Only projects of other years.")
+@click.option("--include-family", is_flag=True, help="With --other-cities/--other-years, keep the project's own family "
+                                                     "(the same project in other years), which is left out by default.")
 @click.option("--mode", type=click.Choice(["hybrid", "bm25", "semantic"]), default="hybrid", show_default=True)
 @filter_options
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
@@ -303,11 +315,12 @@ def search_command(query, mode, city, year, years, department, unit, category, m
 @fusion_option
 @index_dir_option
 @handle_errors
-def similar_command(id_or_name, text, other_cities, other_years, mode, city, year, years, department, unit, category,
+def similar_command(id_or_name, text, other_cities, other_years, include_family, mode, city, year, years, department, unit, category,
                     min_amount, max_amount, section, limit, output_format, explain, fusion, index_dir):
     """Projects most like a given one (id or exact name), or like --text; never the project itself.
 
     A name that several projects share (the same project in two budget years) lists their ids: give one.
+    With --other-cities or --other-years the project's own family (see `goalsearch family`) is left out.
 
     \b
     Examples:
@@ -318,7 +331,7 @@ def similar_command(id_or_name, text, other_cities, other_years, mode, city, yea
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
     with _open(index_dir) as index:
         hits = index.similar(id_or_name, text=text, limit=limit, other_cities=other_cities, other_years=other_years,
-                             mode=mode, fusion=fusion, **filters)
+                             mode=mode, fusion=fusion, include_family=include_family, **filters)
         render.hits(hits, output_format, explain, index.problems)
 
 
@@ -341,6 +354,82 @@ def show_command(id_or_name, output_format, index_dir):
         render.json_out(record.to_dict())
         return
     render.record_table(record)
+
+
+@cli.command(name="family")
+@click.argument("id_or_name")
+@format_option()
+@index_dir_option
+@handle_errors
+def family_command(id_or_name, output_format, index_dir):
+    """The family of a project: the same project in every budget year, its amounts and their change.
+
+    ID_OR_NAME is a project id, an exact name, or a family id (fam-…). Goals that changed from one
+    year to the next are shown side by side, the changed text marked.
+
+    \b
+    Examples:
+        goalsearch family 市人社数据服务中心社保卡制发管理服务经费
+        goalsearch family 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --format json
+    """
+    with _open(index_dir) as index:
+        family = index.family(id_or_name)
+    render_families.family_out(family, output_format)
+
+
+@cli.command(name="families")
+@filter_options
+@click.option("--sort", type=click.Choice([s.value for s in FamilySort]), default="total", show_default=True,
+              help="total: amount over all years; growth: first to last year, in %; years: most budget years.")
+@click.option("--min-members", type=click.IntRange(1, None), default=2, show_default=True,
+              help="Only families of at least this many projects (1 lists every project).")
+@click.option("-n", "--limit", type=click.IntRange(1, None), default=20, show_default=True)
+@format_option()
+@index_dir_option
+@handle_errors
+def families_command(city, year, years, department, unit, category, min_amount, max_amount, section, sort, min_members,
+                     limit, output_format, index_dir):
+    """Project families: projects that recur across budget years, with their amounts year by year.
+
+    A family qualifies when one of its projects passes the filters.
+
+    \b
+    Examples:
+        goalsearch families
+        goalsearch families --sort growth --city 广州
+        goalsearch families --unit 数据服务中心 --format csv
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    with _open(index_dir) as index:
+        found = index.families(sort=sort, min_members=min_members, limit=limit, **filters)
+    render_families.families_out(found, output_format)
+
+
+@cli.command(name="duplicates")
+@filter_options
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), default=None,
+              help="Least share of the shorter goal found in the other (default 0.6).")
+@click.option("-n", "--limit", type=click.IntRange(1, None), default=50, show_default=True, help="Most pairs shown.")
+@format_option()
+@index_dir_option
+@handle_errors
+def duplicates_command(city, year, years, department, unit, category, min_amount, max_amount, section, threshold,
+                       limit, output_format, index_dir):
+    """Near-duplicate goals: projects of different units, departments or cities whose 绩效目标 are (nearly) the same.
+
+    Each pair shows both projects, their amounts and the longest passage they share; projects of
+    one family (the same project in other years) are never paired.
+
+    \b
+    Examples:
+        goalsearch duplicates
+        goalsearch duplicates --threshold 0.8 --year 2024
+        goalsearch duplicates --format json -n 5
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    with _open(index_dir) as index:
+        found = index.duplicates(threshold=threshold, limit=limit, **filters)
+    render_families.duplicates_out(found, output_format)
 
 
 @cli.command(name="stats")

@@ -17,6 +17,7 @@ from . import store
 from .parse.document import collect_files, parse
 from .embedding import configured_model, load_embedder
 from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
+from .family_store import write_families
 from .integrity import damaged, id_order, reading
 from .fulltext import write_fulltext
 from .lock import write_lock
@@ -163,6 +164,9 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 progress("term matrices", len(all_records), len(all_records))
             embedded = write_vectors(work, all_records, embedder, previous,
                                      (lambda done, total: progress("embed", done, total)) if progress else None)
+            families = write_families(work, all_records, embedder.info.dimension, list(vector_settings()["views"]))
+            if progress:
+                progress("families", len(all_records), len(all_records))
             with open(work / RECORDS, "w", encoding="utf-8") as handle:
                 for record in all_records:
                     handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
@@ -172,7 +176,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 "user_words": list(extra_words),
                 "user_synonyms": list(synonyms),
                 "vectors": {"views": vector_settings()["views"], "embed_goal_chars": vector_settings()["embed_goal_chars"]},
-                "counts": {"records": len(all_records), "files": len(old_reports)},
+                "counts": {"records": len(all_records), "files": len(old_reports),
+                           "families": sum(1 for f in families if len(f.members) > 1)},
                 "id_order": id_order(r.id for r in all_records),
                 "versions": _versions(),
             }

@@ -14,6 +14,8 @@ from indexer import (
 )
 
 from .api import GoalSearch, Hit, SearchMode, sample_corpus
+from .duplicates import DuplicateCluster, DuplicatePair, Duplicates
+from .families import FamilyHit, FamilySort, FamilyView, GroupBy, YearAmount
 from .evaluate import EvalReport, evaluate, load_queries
 from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
@@ -24,4 +26,5 @@ __all__ = [
     "AmbiguousRecord", "EvalReport", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
     "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
     "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
+    "DuplicateCluster", "DuplicatePair", "Duplicates", "FamilyHit", "FamilySort", "FamilyView", "GroupBy", "YearAmount",
 ]

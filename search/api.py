@@ -31,6 +31,8 @@ from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.terms import TERMS
 from indexer.vectors import IVF, KEYS, VECTORS, vector_settings
 
+from .families import FamilyHit, FamilyIndex, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
+from .families import looks_like_family_id, view
 from .filters import Filters
 from .fusion import FusionMethod, fuse, fusion_settings
 from .highlight import Snippet, highlight_ranges, snippet
@@ -41,6 +43,7 @@ from .lexical.synonyms import Expansion, load_synonyms
 from .semantic import VectorSide
 
 if TYPE_CHECKING:
+    from .duplicates import Duplicates
     from .stats import Stats
 
 DEFAULT_RRF_K = 60
@@ -77,10 +80,11 @@ class Hit:
     highlights: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     snippet: Snippet | None = None
     synonyms: list[str] = field(default_factory=list)  # synonym alternatives of the query that this record contains
+    family_id: str | None = None  # the project family (indexer.families) the record is in
 
     def to_dict(self) -> dict:
         data = self.record.to_dict()
-        data.update(score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
+        data.update(family_id=self.family_id, score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
                     semantic_rank=self.semantic_rank, semantic_score=self.semantic_score,
                     highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
                     snippet=self.snippet.to_dict() if self.snippet else None, synonyms=self.synonyms)
@@ -116,6 +120,7 @@ class GoalSearch:
                               verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records,
                               synonyms=self.synonyms, open_terms=self._open_terms)
         self._vectors: VectorSide | None = None
+        self._families: FamilyIndex | None = None
         self._model = model
         self.problems: list[str] = []
         self.expansions: list[Expansion] = []  # the synonyms the last search used
@@ -288,7 +293,7 @@ class GoalSearch:
                department: str | None = None, unit: str | None = None, category: list[str] | str | None = None,
                min_amount: float | None = None, max_amount: float | None = None, section: list[str] | str | None = None,
                limit: int = 10, fusion: str | FusionMethod | None = None, rrf_k: int = DEFAULT_RRF_K,
-               depth: int | None = None, highlight: bool = True) -> list[Hit]:
+               depth: int | None = None, highlight: bool = True, group: str | GroupBy | None = None) -> list[Hit] | list[FamilyHit]:
         """Search by words and meaning, filtered, best first.
 
         Args:
@@ -300,7 +305,15 @@ class GoalSearch:
             rrf_k: the RRF constant.
             depth: candidates taken from each side before fusion (default ``max(100, 5 × limit)``).
             highlight: compute highlights and snippets (re-tokenizes each hit's goal; off for bulk use).
+            group: ``"family"`` returns one ``FamilyHit`` per project family instead, in the order of each
+                family's best hit, showing its newest member, years and amounts.
         """
+        if group is not None:
+            GroupBy.parse(group)
+            wanted = min(len(self.records), max(limit * 10, _depth(limit))) or 1
+            hits = self.search(query, mode, city, years, year, department, unit, category, min_amount, max_amount,
+                               section, wanted, fusion, rrf_k, depth, highlight)
+            return group_hits(hits, self.family_index, self.by_id, limit)
         mode = SearchMode.parse(mode)
         fusion = FusionMethod.parse(fusion or fusion_settings()["method"])
         if limit < 1:
@@ -375,21 +388,25 @@ class GoalSearch:
             b_rank, b_score = bm25_at.get(doc_id, (None, None))
             s_rank, s_score = semantic_at.get(doc_id, (None, None))
             if not highlight:
-                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score))
+                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, family_id=self.family_id_of(doc_id)))
                 continue
             highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
             text = f"{record.name} {' '.join(record.aliases)} {record.goal}".lower()
             synonyms = [a for e in self.expansions for a in e.alternatives if a.lower() in text]
             hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
-                            snippet(record.goal, highlights["goal"]), synonyms))
+                            snippet(record.goal, highlights["goal"]), synonyms, self.family_id_of(doc_id)))
         return hits
 
     def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,
                 other_cities: bool = False, other_years: bool = False, mode: str | SearchMode = SearchMode.HYBRID,
                 city=None, years=None, year=None, department=None, unit=None, category=None,
                 min_amount=None, max_amount=None, section=None, fusion: str | FusionMethod | None = None,
-                rrf_k: int = DEFAULT_RRF_K) -> list[Hit]:
-        """Projects most like a given one (by id or name) or like a pasted description; never the project itself."""
+                rrf_k: int = DEFAULT_RRF_K, include_family: bool = False) -> list[Hit]:
+        """Projects most like a given one (by id or name) or like a pasted description; never the project itself.
+
+        With ``other_cities`` or ``other_years``, members of the project's own family (the same
+        project in other budget years) are left out too, unless ``include_family``.
+        """
         if (id_or_name is None) == (text is None):
             raise UsageError("give a project id or name, or --text with a description (not both)")
         mode = SearchMode.parse(mode)
@@ -409,13 +426,85 @@ class GoalSearch:
         check_contradictions(record, filters, other_cities, other_years)
         exclude = None
         if other_cities or other_years:
-            exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year)  # noqa: E731
+            own = None if include_family else self.family_id_of(record.id)
+            exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year) \
+                or (own is not None and self.family_id_of(r.id) == own)  # noqa: E731
         allowed = self._allowed(filters, exclude)
         vector = self.vectors.vector_of(record.id) if mode is not SearchMode.BM25 else None
         probe = f"{record.name} {record.goal[:200]}"
         hits = self._ranked(probe, vector, mode, allowed, limit, _depth(limit), fused_by, {record.id})
         self.problems = []  # the probe is ours, not the user's: its word count is no news
         return hits
+
+    # -- families ------------------------------------------------------------------
+    @property
+    def family_index(self) -> FamilyIndex:
+        """Every project family of the index (``families.json``, read on first use)."""
+        if self._families is None:
+            self._families = FamilyIndex.load(self.generation, self.manifest, self.records, lambda: self.vectors)
+        return self._families
+
+    def family_id_of(self, record_id: str) -> str | None:
+        """The id of the family a record is in."""
+        family = self.family_index.of_record.get(record_id)
+        return family.id if family else None
+
+    def family(self, id_or_name: str) -> FamilyView:
+        """The family of a project (record id, exact name) or a family id: members by year, amounts and changes.
+
+        A name several records share (the same project in two budget years) is no ambiguity when they
+        are all one family.
+
+            >>> gs.family("市人社数据服务中心社保卡制发管理服务经费").years
+            [YearAmount(year=2024, amount=1339.99, ...), YearAmount(year=2026, amount=384.95, change=-955.04, change_pct=-71.3)]
+        """
+        index = self.family_index
+        if looks_like_family_id(id_or_name):
+            return view(family_by_id(index, id_or_name), self.by_id)
+        try:
+            record = self.find(id_or_name)
+        except AmbiguousRecord as exc:
+            found = {index.of_record[r.id].id for r in exc.candidates if r.id in index.of_record}
+            if len(found) != 1:
+                raise
+            record = exc.candidates[0]
+        return view(index.of_record[record.id], self.by_id)
+
+    def families(self, sort: str | FamilySort = FamilySort.TOTAL, min_members: int = 2, limit: int | None = None,
+                 city=None, years=None, year=None, department=None, unit=None, category=None,
+                 min_amount=None, max_amount=None, section=None) -> list[FamilyView]:
+        """The project families with at least ``min_members`` members, one of which passes the filters.
+
+        Args:
+            sort: ``total`` (amount over all years, largest first), ``growth`` (first to last budget
+                year, in %, largest first) or ``years`` (most budget years first).
+            min_members: leave out smaller families (1 lists every project).
+            limit: at most this many.
+        """
+        sort = FamilySort.parse(sort)
+        if min_members < 1:
+            raise UsageError(f"min_members must be at least 1, got {min_members}")
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        return list_families(self.family_index, self.by_id, self._allowed(filters), sort, min_members, limit)
+
+    def duplicates(self, threshold: float | None = None, limit: int | None = 50, city=None, years=None, year=None,
+                   department=None, unit=None, category=None, min_amount=None, max_amount=None,
+                   section=None) -> "Duplicates":
+        """Pairs and clusters of projects of different units, departments or cities whose goals are nearly the
+        same text (``search.duplicates``), members of one family left out.
+
+        Args:
+            threshold: least share of the shorter goal found in the other (0–1; default 0.6).
+            limit: most pairs, most similar first.
+            city, years/year, …: both projects of a pair pass these filters.
+        """
+        from .duplicates import find_duplicates
+
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        allowed = self._allowed(filters)
+        records = [r for r in self.records if allowed is None or r.id in allowed]
+        family_of = {m: f.id for f in self.family_index.families if len(f.members) > 1 for m in f.members}
+        return find_duplicates(records, family_of, threshold, limit)
 
     # -- about the index -----------------------------------------------------------
     def stats(self) -> "Stats":

@@ -106,6 +106,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
                 side(name, read())
             except GoalsearchError as exc:
                 problems.append(str(exc))
+        problems += _family_problems(index, fix)
         wanted = model or index.manifest.get("model", {}).get("requested")
         if wanted != index.manifest.get("model", {}).get("requested"):
             problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
@@ -116,3 +117,19 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
             except GoalsearchError as exc:
                 problems.append(str(exc))
     return list(dict.fromkeys(problems))
+
+
+def _family_problems(index, fix: str) -> list[str]:
+    """The families file must hold every record exactly once, as many families as the manifest counts."""
+    from indexer.family_store import check_families
+
+    try:
+        families = index.family_index.families
+    except GoalsearchError as exc:
+        return [str(exc)]
+    problems = [f"families: {problem}; {fix}" for problem in check_families(families, [r.id for r in index.records])]
+    counted = index.manifest.get("counts", {}).get("families")
+    found = sum(1 for f in families if len(f.members) > 1)
+    if counted is not None and counted != found:
+        problems.append(f"families: {found} families of two or more, the manifest says {counted}; {fix}")
+    return problems
