@@ -105,7 +105,8 @@ def load_vectors(generation: Path) -> tuple[np.ndarray, list[dict]]:
 def write_vectors(directory: Path, records: list[Record], embedder, previous: Path | None,
                   progress: Callable[[int, int], None] | None = None, batch_size: int = 32) -> int:
     """Write vectors for ``records``; returns how many texts had to be embedded (views of changed records)."""
-    model_name = embedder.info.name
+    backend = getattr(embedder.info, "backend", "torch")  # another backend's vectors are not reused
+    model_name = embedder.info.name if backend == "torch" else f"{embedder.info.name}+{backend}"
     known: dict[str, np.ndarray] = {}
     if previous is not None and (previous / KEYS).exists():
         old_vectors, old_keys = load_vectors(previous)
