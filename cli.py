@@ -429,7 +429,7 @@ def model_group():
 @click.option("--fast", is_flag=True, help="Distil the fast static model (for `index --model fast`) instead.")
 @handle_errors
 def model_build_command(force, fast):
-    """Prepare a model folder (done on first use anyway): the default model, or the fast one with --fast.
+    """Prepare a model folder (done on first use anyway): the default model and its ONNX export, or the fast one with --fast.
 
     \b
     Examples:
@@ -438,6 +438,11 @@ def model_build_command(force, fast):
     """
     with render.progress_bars() as progress:
         folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
+        if not fast:
+            from indexer.onnx_embedder import Backend, build_onnx_model, configured_backend
+
+            if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
+                folder = build_onnx_model(configured_backend(), progress=progress)
     click.echo(f"model ready: {folder}")
 
 
