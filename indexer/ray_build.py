@@ -130,15 +130,15 @@ def index_paths_ray(paths: list[str | Path], index_dir: str | Path, address: str
     ``address``: a Ray cluster (``ray://host:10001`` or ``host:6379``); default ``RAY_ADDRESS``, else
     a local Ray for this run, stopped at the end. ``workers``: embedding actors (default: the cluster's CPUs).
     """
-    import ray
-
     from .analyzer import read_user_dict
     from .synonym_file import read_synonym_lines
 
     files, unreadable = collect_files(paths)
     if unreadable and not keep_going:
         _refuse(unreadable)
-    started = start_ray(address)
+    started = start_ray(address)  # UsageError naming the extra when Ray is not installed
+    import ray
+
     try:
         rows = [{"number": n, "source": str(path.resolve())} for n, path in enumerate(files)]
         parsed = sorted(ray.data.from_items(rows).map(parse_row).take_all(), key=lambda row: row["number"]) if rows else []

@@ -97,3 +97,15 @@ def test_ray_option_that_swallowed_a_path_is_explained():
 def test_manifest_json_is_plain(plain_and_ray):
     manifest = json.loads(next(plain_and_ray[1].glob("gen-*/manifest.json")).read_text("utf-8"))
     assert manifest["model"]["backend"] == "onnx-int8"
+
+
+def test_ray_not_installed_is_one_line_and_builds_nothing(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the [cluster] extra were not installed
+    result = CliRunner().invoke(cli, ["index", str(SAMPLES), "--ray", "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --ray needs Ray: pip install -e '.[cluster]' (see 'goalsearch index -h')\n"
+    assert not (tmp_path / "ix").exists()
