@@ -24,6 +24,7 @@ from indexer import (
     city_label,
     document_files,
     index_paths,
+    index_paths_ray,
     not_indexed,
     parse,
     remove_paths,
@@ -222,8 +223,11 @@ def parse_command(paths, output_format):
               help="Extra synonym groups, one per line: 等保 = 等级保护 (kept in the index; searched as alternatives).")
 @click.option("--keep-going", is_flag=True, help="Skip paths, files and folders that cannot be read (and say so) "
                                                 "instead of publishing nothing.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Parse and embed on Ray (pip install -e '.[cluster]'): a local Ray for this run, or the cluster at "
+                   "ADDRESS or RAY_ADDRESS. Put it after the paths, or write --ray=ADDRESS.")
 @handle_errors
-def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_file, keep_going):
+def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_file, keep_going, ray_address):
     """Index budget documents (files or folders); re-indexing a file replaces its records.
 
     \b
@@ -232,7 +236,12 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
         goalsearch index new_budget.txt            # add or replace one file
         goalsearch index --remove new_budget.txt   # take it out again
         goalsearch index --rebuild indexer/samples # from scratch
+        goalsearch index indexer/samples --ray     # parse and embed on a local Ray
     """
+    if ray_address and Path(ray_address).exists():
+        raise UsageError(f"--ray took {ray_address!r} as the cluster address; put --ray after the paths, or write --ray=ADDRESS")
+    if ray_address is not None and remove:
+        raise UsageError("--ray builds; --remove needs no Ray: drop --ray")
     if not paths:
         raise UsageError("give the files or folders to index, e.g. goalsearch index indexer/samples")
     with render.progress_bars() as progress:
@@ -240,8 +249,9 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
         if remove:
             result = remove_paths(list(paths), index_dir, progress=progress)
         else:
-            result = index_paths(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict,
-                                 synonyms=synonyms_file, progress=progress, keep_going=keep_going)
+            build, where = (index_paths, {}) if ray_address is None else (index_paths_ray, {"address": ray_address})
+            result = build(list(paths), index_dir, model=model, rebuild=rebuild, user_dict=user_dict,
+                           synonyms=synonyms_file, progress=progress, keep_going=keep_going, **where)
     failed = [r for r in result.reports if r.error] + missing
     for source in missing:
         click.echo(f"note: {source} is not in the index; nothing removed for it", err=True)
@@ -508,7 +518,7 @@ def model_group():
 @click.option("--fast", is_flag=True, help="Distil the fast static model (for `index --model fast`) instead.")
 @handle_errors
 def model_build_command(force, fast):
-    """Prepare a model folder (done on first use anyway): the default model, or the fast one with --fast.
+    """Prepare a model folder (done on first use anyway): the default model and its ONNX export, or the fast one with --fast.
 
     \b
     Examples:
@@ -517,6 +527,11 @@ def model_build_command(force, fast):
     """
     with render.progress_bars() as progress:
         folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
+        if not fast:
+            from indexer.onnx_embedder import Backend, build_onnx_model, configured_backend
+
+            if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
+                folder = build_onnx_model(configured_backend(), progress=progress)
     click.echo(f"model ready: {folder}")
 
 

@@ -28,3 +28,6 @@ __all__ = [
     "document_files", "parse", "parse_bytes", "parse_paths", "parse_text",
 ]
 __all__ += ["not_indexed"]
+from .ray_build import index_paths_ray  # noqa: E402  (Ray itself is imported only when it runs)
+
+__all__ += ["index_paths_ray"]

@@ -21,6 +21,7 @@ from .family_store import write_families
 from .integrity import damaged, id_order, reading
 from .fulltext import write_fulltext
 from .lock import write_lock
+from .onnx_embedder import backend_for
 from .records import IngestReport, Record
 from .terms import write_terms
 from .vectors import vector_settings, write_vectors
@@ -149,7 +150,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in reports})
 
-        embedder = embedder or load_embedder(model)
+        embedder = embedder or load_embedder(model, backend_for(model, old_manifest.get("model", {})))
         work = store.new_generation(index_dir)
         try:
             same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words)

@@ -36,10 +36,13 @@ class ModelInfo:
     dimension: int
     query_prompt: str
     document_prompt: str
+    backend: str = "torch"  # what ran the documents: torch (sentence-transformers), onnx, onnx-int8
+    quantization: str = "none"
 
     def to_dict(self) -> dict:
         return {"name": self.name, "dimension": self.dimension,
-                "query_prompt": self.query_prompt, "document_prompt": self.document_prompt}
+                "query_prompt": self.query_prompt, "document_prompt": self.document_prompt,
+                "backend": self.backend, "quantization": self.quantization}
 
 
 def goalsearch_home() -> Path:
@@ -232,10 +235,17 @@ def build_fast_model(force: bool = False, progress=None) -> Path:
 
 
 @lru_cache(maxsize=4)
-def load_embedder(model: str = DEFAULT_MODEL):
-    """The embedder for a model name (``multilingual-e5-small``, ``fast``) or folder, loaded once per process."""
+def load_embedder(model: str = DEFAULT_MODEL, backend: str | None = None):
+    """The embedder for a model name (``multilingual-e5-small``, ``fast``) or folder, loaded once per process.
+
+    ``backend`` runs the default model's documents: ``onnx-int8`` (default, or ``GOALSEARCH_BACKEND``),
+    ``onnx`` or ``torch`` (``indexer.onnx_embedder``); other models run on sentence-transformers.
+    """
     if model in (DEFAULT_MODEL, "", None):
-        return DefaultEmbedder()
+        from .onnx_embedder import Backend, OnnxEmbedder, configured_backend
+
+        chosen = Backend.parse(backend) if backend else configured_backend()
+        return DefaultEmbedder() if chosen is Backend.TORCH else OnnxEmbedder(chosen)
     if model == FAST_MODEL:
         folder = build_fast_model()
         return SentenceTransformerEmbedder(str(folder), name=folder.name)

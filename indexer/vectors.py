@@ -105,7 +105,8 @@ def load_vectors(generation: Path) -> tuple[np.ndarray, list[dict]]:
 def write_vectors(directory: Path, records: list[Record], embedder, previous: Path | None,
                   progress: Callable[[int, int], None] | None = None, batch_size: int = 32) -> int:
     """Write vectors for ``records``; returns how many texts had to be embedded (views of changed records)."""
-    model_name = embedder.info.name
+    backend = getattr(embedder.info, "backend", "torch")  # another backend's vectors are not reused
+    model_name = embedder.info.name if backend == "torch" else f"{embedder.info.name}+{backend}"
     known: dict[str, np.ndarray] = {}
     if previous is not None and (previous / KEYS).exists():
         old_vectors, old_keys = load_vectors(previous)
@@ -113,9 +114,11 @@ def write_vectors(directory: Path, records: list[Record], embedder, previous: Pa
     views = [record_views(r) for r in records]
     hashes = [content_hash("\x1f".join(texts), model_name) for texts in views]
     wanted = {h: texts for h, texts in zip(hashes, views) if h not in known}
-    # One text per view of every record to embed, shortest first so batches pad little.
-    to_embed = sorted({text for texts in wanted.values() for text in texts}, key=len)
+    # One text per view of every record to embed, shortest first so batches pad little; ties by text, so that
+    # every build batches alike (int8 activations are quantized per batch: a neighbour changes a vector).
+    to_embed = sorted({text for texts in wanted.values() for text in texts}, key=lambda text: (len(text), text))
     vector_of: dict[str, np.ndarray] = {}
+    batch_size = getattr(embedder, "texts_per_call", batch_size)  # a Ray pool takes them all and batches itself
     for start in range(0, len(to_embed), batch_size):
         batch = to_embed[start:start + batch_size]
         vector_of.update(zip(batch, embedder.encode_documents(batch)))

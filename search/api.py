@@ -28,6 +28,7 @@ from indexer import (
 from indexer import integrity, store
 from indexer.build import FULLTEXT, RECORDS
 from indexer.embedding import DEFAULT_MODEL, load_embedder
+from indexer.onnx_embedder import refuse_other_backend
 from indexer.terms import TERMS
 from indexer.vectors import IVF, KEYS, VECTORS, vector_settings
 
@@ -151,6 +152,7 @@ class GoalSearch:
                 if model is not None and model != built_with.get("requested"):
                     raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
                                             f"run `goalsearch index --rebuild --model {model}` or drop --model")
+                refuse_other_backend(index_dir, built_with)
                 return cls(index_dir, generation, manifest, built_with.get("requested"), pinned)
             except (IndexCorrupt, FileNotFoundError):
                 store.unpin(pinned)

@@ -75,12 +75,13 @@ class EmbeddedOnce:
         import numpy as np
 
         texts = list(texts)
-        missing = [t for t in dict.fromkeys(texts) if (self.info.name, t) not in self.vectors]
+        model = (self.info.name, getattr(self.info, "backend", "torch"))
+        missing = [t for t in dict.fromkeys(texts) if (model, t) not in self.vectors]
         if missing:
-            self.vectors.update(((self.info.name, t), v) for t, v in zip(missing, self.embedder.encode_documents(missing)))
+            self.vectors.update(((model, t), v) for t, v in zip(missing, self.embedder.encode_documents(missing)))
         if not texts:
             return self.embedder.encode_documents(texts)
-        return np.stack([self.vectors[(self.info.name, t)] for t in texts])
+        return np.stack([self.vectors[(model, t)] for t in texts])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -93,7 +94,7 @@ def each_text_embedded_once():
     import indexer.build
 
     original = indexer.build.load_embedder
-    indexer.build.load_embedder = lambda model: EmbeddedOnce(original(model))
+    indexer.build.load_embedder = lambda model, backend=None: EmbeddedOnce(original(model, backend))
     yield
     indexer.build.load_embedder = original
 

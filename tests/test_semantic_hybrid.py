@@ -95,7 +95,9 @@ def test_stored_vectors_match_the_engine(sample_index):
     record = max(sample_index.records, key=lambda r: len(r.goal))
     assert embedded_texts([record]) == [record.embedding_text(), record.goal]  # two views, whole goals (data/vectors.json)
     fresh = np.concatenate(sample_index._embedder().encode_documents(embedded_texts([record])))
-    assert float(np.dot(fresh, sample_index.vectors.vector_of(record.id))) > 2 * 0.9999
+    # int8 activations are quantized per batch, and the index embedded these texts among 30 others.
+    same = 0.995 if sample_index.manifest["model"]["backend"] == "onnx-int8" else 0.9999
+    assert float(np.dot(fresh, sample_index.vectors.vector_of(record.id))) > 2 * same
 
 
 def test_index_built_with_one_model_refuses_another(sample_index_dir):

@@ -243,6 +243,7 @@ def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
         return tmp_path
 
     monkeypatch.setattr(cli_module, builder, fake)
+    monkeypatch.setattr("indexer.onnx_embedder.build_onnx_model", lambda backend, progress=None: tmp_path)
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0 and callable(seen["progress"])
 
