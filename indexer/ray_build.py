@@ -28,7 +28,7 @@ import numpy as np
 
 from . import store
 from .build import BuildResult, Progress, _refuse, build_index
-from .document import collect_files, parse
+from .parse.document import collect_files, parse
 from .embedding import configured_model, load_embedder
 from .errors import DocumentError, InputUnreadable, Unreadable, UsageError
 from .onnx_embedder import Backend, OnnxEmbedder, backend_for
