@@ -1,7 +1,5 @@
 """The default model with int8 weights: exported to ONNX, quantized by onnxruntime (benchmark only).
 
-    pip install onnxruntime onnx    # not goalsearch dependencies
-
 ``Int8Embedder(default_embedder)`` exports the converted sentence-transformers folder's
 BERT to ONNX (``torch.onnx.export``), applies onnxruntime's dynamic quantization
 (``quantize_dynamic``, int8 weights, activations quantized per batch), and encodes with
@@ -17,28 +15,15 @@ import numpy as np
 
 
 def export_int8(folder: Path, out_dir: Path) -> Path:
-    """Write ``model.onnx`` and its int8 twin for the transformer in ``folder``; returns the int8 file."""
-    import torch
+    """Write ``model.onnx`` (goalsearch's own export, ``indexer.onnx_embedder``) and its int8 twin
+    quantized per tensor, as measured in 2026-11-23's table; returns the int8 file. goalsearch's
+    default backend quantizes per output channel instead (``onnx-int8``)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel
 
-    class Encoder(torch.nn.Module):
-        """Keyword arguments in, last hidden state out: what the exporter can trace."""
+    from indexer.onnx_embedder import _export
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.bert = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
-
-        def forward(self, input_ids, attention_mask):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    example = (torch.ones(1, 8, dtype=torch.long), torch.ones(1, 8, dtype=torch.long))
     fp32 = out_dir / "model.onnx"
-    torch.onnx.export(Encoder().eval(), example, str(fp32),
-                      input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                                    "last_hidden_state": {0: "batch", 1: "tokens"}},
-                      opset_version=17, dynamo=False)
+    _export(folder, fp32)
     int8 = out_dir / "model.int8.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
     return int8
