@@ -34,6 +34,7 @@ class _Stored:
     def __init__(self, stored) -> None:
         self.indptr, self.indices, self.data = stored["indptr"], stored["indices"], stored["data"]
 
+
 class LexicalSide:
     """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
