@@ -385,6 +385,23 @@ def test_9_same_file_under_two_names_gives_no_duplicate_ids(tmp_path):
     assert check_index(tmp_path / "ix") == []
 
 
+def test_9_an_index_inside_the_documents_folder_is_not_read_as_documents(sample_index_dir, tmp_path):
+    """``goalsearch index docs`` after ``cd docs && goalsearch search`` made ``docs/index``."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED["jm_2021"], docs / "jm.txt")
+    shutil.copytree(sample_index_dir, docs / "index")
+    result = run("index", docs, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0 and "error" not in result.stderr.lower(), result.output
+    assert "5 records from 1 file" in result.stderr
+    parsed = run("parse", docs, "--format", "jsonl")
+    assert parsed.exit_code == 0 and len(parsed.stdout.splitlines()) == 5, parsed.output
+    given = run("index", docs / "index", "--index-dir", tmp_path / "ix")
+    assert given.exit_code == 1
+    assert one_line(given).startswith(f"Error: {docs / 'index'}: is a goalsearch index, not documents; "
+                                      "name the folders of the budget files; nothing was indexed")
+
+
 def test_9_file_name_that_is_not_utf8_is_one_line(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -22,6 +22,7 @@ from .overall import parse_overall
 from .readers import Lines, read_bytes
 from .renderings import tab_rows
 from ..records import IngestReport, Record, Skip, record_id
+from ..store import CURRENT
 
 PARSERS = {
     "expenditure": parse_expenditure,
@@ -149,15 +150,32 @@ def parse(path: str | Path) -> tuple[list[Record], IngestReport]:
     return parse_bytes(data, str(path))
 
 
+def is_index_folder(folder: Path) -> bool:
+    """Is ``folder`` a goalsearch index (a ``CURRENT`` pointer beside ``gen-*`` generations)?
+    Its files are the index's own, never documents to read."""
+    return (folder / CURRENT).is_file() and any(folder.glob("gen-*"))
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[OSError]]:
+    """The files below ``folder``, sorted, without hidden files or folders, and without
+    goalsearch index folders inside it (``index DOCS`` when DOCS holds ``DOCS/index``)."""
+    import os
+
+    failed: list[OSError] = []
+    inside = []
+    for parent, dirs, names in os.walk(folder, onerror=failed.append):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not is_index_folder(Path(parent) / d)]
+        inside.extend(Path(parent) / name for name in names
+                      if not name.startswith(".") and (Path(parent) / name).is_file())
+    return sorted(inside), failed
+
+
 def document_files(paths: list[str | Path]) -> list[Path]:
-    """The files a list of paths names: files as given, directories walked (sorted)."""
+    """The files a list of paths names: files as given, directories walked (sorted, ``_walk``)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
-        else:
-            found.append(path)
+        found.extend(_walk(path)[0] if path.is_dir() else [path])
     return found
 
 
@@ -167,8 +185,9 @@ def collect_files(paths: list[str | Path], missing_ok: bool = False) -> tuple[li
     Like ``document_files``, but a folder that cannot be listed is reported instead of
     skipped silently (``os.walk``'s ``onerror``), a path that does not exist is reported
     (unless ``missing_ok``: removing a deleted file from the index), a file name that is not
-    valid UTF-8 is reported (it could not be stored or shown), and the same file reached under
-    two names (a hard link, or a folder given twice) is listed once.
+    valid UTF-8 is reported (it could not be stored or shown), a goalsearch index given as a
+    path is reported (one inside a given folder is passed over, ``_walk``), and the same file
+    reached under two names (a hard link, or a folder given twice) is listed once.
     """
     import os
 
@@ -204,13 +223,11 @@ def collect_files(paths: list[str | Path], missing_ok: bool = False) -> tuple[li
         if not path.is_dir():
             add(path)
             continue
-        failed: list[OSError] = []
-        inside = []
-        for folder, dirs, names in os.walk(path, onerror=failed.append):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            inside.extend(Path(folder) / name for name in names
-                          if not name.startswith(".") and (Path(folder) / name).is_file())
-        for file in sorted(inside):  # the order document_files gives: record order, hence tie order
+        if is_index_folder(path):
+            problems.append(f"{path}: is a goalsearch index, not documents; name the folders of the budget files")
+            continue
+        inside, failed = _walk(path)
+        for file in inside:  # the order document_files gives: record order, hence tie order
             add(file)
         for exc in failed:
             shown = os.fsencode(exc.filename or path).decode("utf-8", "replace")
