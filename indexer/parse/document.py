@@ -153,7 +153,10 @@ def parse(path: str | Path) -> tuple[list[Record], IngestReport]:
 def is_index_folder(folder: Path) -> bool:
     """Is ``folder`` a goalsearch index (a ``CURRENT`` pointer beside ``gen-*`` generations)?
     Its files are the index's own, never documents to read."""
-    return (folder / CURRENT).is_file() and any(folder.glob("gen-*"))
+    try:
+        return (folder / CURRENT).is_file() and any(folder.glob("gen-*"))
+    except OSError:  # a folder that cannot be listed is reported when it is walked
+        return False
 
 
 def _walk(folder: Path) -> tuple[list[Path], list[OSError]]:
