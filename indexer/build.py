@@ -241,17 +241,23 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
         reports.append(report)
         if progress:
             progress("parse", number, len(files))
-    if unreadable and not keep_going:
-        _refuse(unreadable)
-    if rebuild and not records:
-        raise InputUnreadable(f"no records found in {', '.join(str(p) for p in paths)}; a rebuild would leave "
-                              "an empty index, so the index is unchanged")
+    refuse_what_cannot_be_indexed(unreadable, keep_going, rebuild, records, paths)
     extra = read_user_dict(user_dict) if user_dict else None
     groups = read_synonym_lines(synonyms) if synonyms else None
     result = build_index(records, index_dir, reports, model=model, rebuild=rebuild, extra_words=extra, progress=progress,
                          synonyms=groups)
     result.notes[:0] = [f"skipped: {problem}" for problem in unreadable]
     return result
+
+
+def refuse_what_cannot_be_indexed(unreadable: list[str], keep_going: bool, rebuild: bool, records: list[Record],
+                                   paths: list[str | Path]) -> None:
+    """Publish nothing when a file could not be read (unless ``keep_going``) or a rebuild found no records."""
+    if unreadable and not keep_going:
+        _refuse(unreadable)
+    if rebuild and not records:
+        raise InputUnreadable(f"no records found in {', '.join(str(p) for p in paths)}; a rebuild would leave "
+                              "an empty index, so the index is unchanged")
 
 
 def _refuse(unreadable: list[str]) -> None:

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .build import BuildResult, Progress, _refuse, build_index
+from .build import BuildResult, Progress, _refuse, build_index, refuse_what_cannot_be_indexed
 from .parse.document import collect_files, parse
 from .embedding import configured_model, load_embedder
-from .errors import DocumentError, InputUnreadable, Unreadable, UsageError
+from .errors import DocumentError, Unreadable, UsageError
 from .onnx_embedder import Backend, OnnxEmbedder, backend_for
 from .records import IngestReport, Record
 
@@ -152,11 +152,7 @@ def index_paths_ray(paths: list[str | Path], index_dir: str | Path, address: str
             reports.append(IngestReport.from_dict(json.loads(row["report"])))
             if progress:
                 progress("parse", number, len(parsed))
-        if unreadable and not keep_going:
-            _refuse(unreadable)
-        if rebuild and not records:
-            raise InputUnreadable(f"no records found in {', '.join(str(p) for p in paths)}; a rebuild would leave "
-                                  "an empty index, so the index is unchanged")
+        refuse_what_cannot_be_indexed(unreadable, keep_going, rebuild, records, paths)
         # The backend build_index would choose, read before it takes the lock (it records what was used).
         previous = None if rebuild else store.current_generation(Path(index_dir))
         built_with = store.read_manifest(previous, verify=False).get("model", {}) if previous else {}
