@@ -130,10 +130,9 @@ class Baseline:
         import bm25s
 
         analyzer = chinese_analyzer(index.extra_words)
-        self.ids = index.vectors.ids
-        self.matrix = index.vectors.vectors
-        by_id = index.by_id
-        corpus = [[t.text for t in analyzer(f"{by_id[i].name} {by_id[i].goal}", mode="index")] for i in self.ids]
+        self.ids = index.ids
+        self.matrix = np.array(index.vectors.vectors)  # in memory: the baseline is brute force over RAM
+        corpus = [[t.text for t in analyzer(f"{r.name} {r.goal}", mode="index")] for r in index.records]
         self.retriever = bm25s.BM25()
         self.retriever.index(corpus, show_progress=False)
         self.analyzer = analyzer
@@ -185,6 +184,33 @@ def cold_start(index_dir: Path, query: str) -> dict[str, float]:
             runs.append(time.perf_counter() - started)
         out[mode] = round(sorted(runs)[1], 2)
     return out
+
+
+FILTERS = {
+    "city": {"city": ["深圳"]},
+    "years": {"years": (2024, 2026)},
+    "min amount": {"min_amount": 100},
+    "city+year": {"city": ["江门"], "year": 2025},
+    "department": {"department": "人力资源"},
+    "category+section": {"category": ["运维"], "section": ["key_project"]},
+}
+
+
+def filter_costs(index: GoalSearch) -> dict:
+    """Per filter: the rows it allows, and p50 ms of finding them (``GoalSearch._allowed``, what every
+    filtered search pays) and of a filtered listing (the empty query: allowed rows by amount, 10 records read)."""
+    from search.api import _filters
+
+    costs = {}
+    for label, given in FILTERS.items():
+        filters = _filters(given.get("city"), given.get("years"), given.get("year"), given.get("department"), None,
+                           given.get("category"), given.get("min_amount"), None, given.get("section"))
+        allowed = index._allowed(filters)
+        mask_times = timed(lambda _: index._allowed(filters), [""] * 20, 1)
+        list_times = timed(lambda _: index.search("", limit=10, **given), [""] * 20, 1)
+        costs[label] = {"rows": int(allowed.sum()), "mask_p50": percentiles(mask_times)["p50"],
+                        "listing_p50": percentiles(list_times)["p50"]}
+    return costs
 
 
 def search_memory(index_dir: Path, queries: list[str]) -> float:
@@ -327,6 +353,10 @@ def main() -> None:
         constraining = [q for q in syntax if index.bm25.meaning(q) is not None]  # fields, AND, NOT
         latency["hybrid syntax, constrained"] = percentiles(timed(
             lambda q: index.search(q, mode="hybrid", limit=10, highlight=False), constraining, max(args.rounds, 3)))
+        result["filters_ms"] = filter_costs(index)
+        started = time.perf_counter()
+        index.stats()
+        result["stats_s"] = round(time.perf_counter() - started, 3)
         baseline = Baseline(index)
 
         def baseline_hybrid(q: str) -> None:
@@ -350,8 +380,8 @@ def main() -> None:
         if args.faiss:
             width = index.vectors.vectors.shape[1]
             qv = np.stack([per_view(index.encode_query(q), width) for q in queries])
-            sample = index.vectors.vectors[np.random.default_rng(0).choice(len(index.records), size=min(500, len(index.records)), replace=False)]
-            result["duplicate_vector_share"] = round(1 - len(np.unique(index.vectors.vectors, axis=0)) / len(index.records), 3)
+            sample = index.vectors.vectors[np.random.default_rng(0).choice(len(index.ids), size=min(500, len(index.records)), replace=False)]
+            result["duplicate_vector_share"] = round(1 - len(np.unique(index.vectors.vectors, axis=0)) / len(index.ids), 3)
             result["faiss"] = faiss_comparison(np.ascontiguousarray(index.vectors.vectors), np.vstack([qv, sample]).astype(np.float32))
         index.close()
     text = json.dumps(result, ensure_ascii=False, indent=1)

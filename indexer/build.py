@@ -17,16 +17,17 @@ from . import store
 from .parse.document import collect_files, parse
 from .embedding import configured_model, load_embedder
 from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
-from .family_store import write_families
-from .integrity import damaged, id_order, reading
+from .family_store import compute_families
+from .integrity import damaged, id_order, reading, verify_file
 from .fulltext import write_fulltext
 from .lock import write_lock
 from .onnx_embedder import backend_for
+from .record_store import RECORD_DB, RecordStore, write_store
 from .records import IngestReport, Record
 from .terms import write_terms
 from .vectors import vector_settings, write_vectors
 
-RECORDS = "records.jsonl"
+LEGACY_RECORDS = "records.jsonl"  # the record store before records.db
 REPORTS = "reports.json"
 FULLTEXT = "fulltext"
 
@@ -55,14 +56,27 @@ class BuildResult:
 
 
 def load_records(generation: Path, manifest: dict | None = None) -> list[Record]:
-    """The record store of a generation, in index order; IndexCorrupt naming the file when damaged.
+    """Every record of a generation, in index order; IndexCorrupt naming the file when damaged.
 
-    With the generation's ``manifest``, the bytes are checked against its checksum as they are
-    read: a flipped byte inside a name is still valid JSON, and hashing costs little beside parsing.
+    With the generation's ``manifest``, the store is first checked against its checksum.
+    Generations written before ``records.db`` existed are read from their ``records.jsonl``.
     """
-    with reading(generation, RECORDS):
-        data = (generation / RECORDS).read_bytes()
-    _check_digest(generation, RECORDS, data, manifest)
+    if not (generation / RECORD_DB).exists() and (generation / LEGACY_RECORDS).exists():
+        return _legacy_records(generation, manifest)
+    if manifest is not None:
+        verify_file(generation, manifest, RECORD_DB)
+    store = RecordStore.open(generation)
+    try:
+        return list(store)
+    finally:
+        store.close()
+
+
+def _legacy_records(generation: Path, manifest: dict | None) -> list[Record]:
+    """The records of a ``records.jsonl`` (one JSON object per line), checked against its checksum."""
+    with reading(generation, LEGACY_RECORDS):
+        data = (generation / LEGACY_RECORDS).read_bytes()
+    _check_digest(generation, LEGACY_RECORDS, data, manifest)
     records = []
     for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
         if not line.strip():
@@ -70,7 +84,7 @@ def load_records(generation: Path, manifest: dict | None = None) -> list[Record]
         try:
             records.append(Record.from_dict(json.loads(line)))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise damaged(generation, RECORDS, f"line {number}: {type(exc).__name__}") from None
+            raise damaged(generation, LEGACY_RECORDS, f"line {number}: {type(exc).__name__}") from None
     return records
 
 
@@ -165,12 +179,10 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 progress("term matrices", len(all_records), len(all_records))
             embedded = write_vectors(work, all_records, embedder, previous,
                                      (lambda done, total: progress("embed", done, total)) if progress else None)
-            families = write_families(work, all_records, embedder.info.dimension, list(vector_settings()["views"]))
+            families = compute_families(work, all_records, embedder.info.dimension, list(vector_settings()["views"]))
             if progress:
                 progress("families", len(all_records), len(all_records))
-            with open(work / RECORDS, "w", encoding="utf-8") as handle:
-                for record in all_records:
-                    handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            write_store(work / RECORD_DB, all_records, families)
             (work / REPORTS).write_text(json.dumps([r.to_dict() for r in old_reports.values()], ensure_ascii=False), "utf-8")
             manifest = {
                 "model": dict(embedder.info.to_dict(), requested=model),

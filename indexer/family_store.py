@@ -1,18 +1,17 @@
-"""Where a generation keeps its project families: ``families.json``, read and written only here.
+"""A generation's project families: computed when it is written, kept in its record store.
 
-The file holds the rule's settings and every family (families of one included), each with its
-members' record ids ordered by year. It is part of the generation, so it is published, checksummed
-and replaced with everything else; ``check_families`` is what ``goalsearch check`` asks of it.
-When the record store moves (issue #18), this module is the one to move with it.
+Every family (families of one included) with its members' record ids ordered by year goes into
+``records.db`` (``record_store``), so a hit's family is one column of its row. Generations written
+before that kept them in ``families.json``, which ``load_families`` still reads;
+``check_families`` is what ``goalsearch check`` asks of them.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from .families import Family, family_settings, find_families, goal_vectors
+from .families import Family, find_families, goal_vectors
 from .integrity import damaged, load_json, reading
 from .records import Record
 
@@ -20,26 +19,22 @@ FAMILIES = "families.json"
 FORMAT = 1
 
 
-def write_families(directory: Path, records: list[Record], dimension: int, views: list[str]) -> list[Family]:
-    """Compute the families of ``records`` from the vectors already written in ``directory`` and store them."""
+def compute_families(directory: Path, records: list[Record], dimension: int, views: list[str]) -> list[Family]:
+    """The families of ``records``, from the vectors already written in ``directory``."""
     from .vectors import VECTORS
 
     matrix = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
     goals = goal_vectors(np.asarray(matrix), views, dimension) if len(records) else np.zeros((0, dimension), np.float32)
-    families = find_families(records, goals)
-    settings = {k: v for k, v in family_settings().items() if not k.startswith("_") and k != "duplicates"}
-    data = {"format": FORMAT, "settings": settings, "families": [f.to_dict() for f in families]}
-    (directory / FAMILIES).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
-    return families
+    return find_families(records, goals)
 
 
-def has_families(generation: Path, manifest: dict) -> bool:
-    """Was this generation built with families (older indexes were not)?"""
+def has_family_file(generation: Path, manifest: dict) -> bool:
+    """Does this generation keep its families in ``families.json`` (written before ``records.db``)?"""
     return FAMILIES in manifest.get("checksums", {}) or (generation / FAMILIES).exists()
 
 
 def load_families(generation: Path, manifest: dict) -> list[Family]:
-    """The families of a generation, checked against the manifest checksum; IndexCorrupt naming the file when damaged."""
+    """The families of a generation's ``families.json``, checked against the manifest checksum; IndexCorrupt naming the file when damaged."""
     data = load_json(generation, manifest, FAMILIES)
     with reading(generation, FAMILIES):
         if data.get("format") != FORMAT:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
+import sqlite3
+import zipfile  # the .npz term matrices of older generations
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -29,7 +30,8 @@ import numpy as np
 from .errors import IndexCorrupt
 from .store import sha256_file
 
-READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile)
+READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
+               sqlite3.Error)
 
 
 def id_order(ids) -> str:
@@ -77,17 +79,21 @@ def check_ids(generation: Path, manifest: dict, name: str, ids: list[str]) -> No
         raise damaged(generation, name, "its rows are not the records' ids in order")
 
 
-def check_vectors(generation: Path, manifest: dict, name: str, vectors: np.ndarray, ids: list[str]) -> None:
-    """Vectors: one finite float row per id, one unit-length (or zero) vector of the model's dimension per view
-    (``indexer.vectors``: a row is its views' vectors side by side)."""
+def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray, count: int, whole: bool = False) -> None:
+    """Rows of the vectors (a sample, or those a search read): finite floats, one unit-length vector of the
+    model's dimension per view (``indexer.vectors``: a row is its views' vectors side by side).
+    ``whole``: ``rows`` is the whole (memory-mapped) array, whose shape must be ``count`` rows; only
+    its shape is checked."""
     dimension = manifest.get("model", {}).get("dimension")
     views = len(manifest.get("vectors", {}).get("views", ("name_goal",)))  # indexes before views had one
     width = dimension * views if dimension else None
-    if vectors.ndim != 2 or vectors.shape[0] != len(ids) or (width and len(ids) and vectors.shape[1] != width):
-        raise damaged(generation, name, f"shape {vectors.shape}, expected ({len(ids)}, {width})")
-    if not len(ids):
+    if rows.ndim != 2 or (width and len(rows) and rows.shape[1] != width) or (whole and len(rows) != count):
+        raise damaged(generation, name, f"shape {rows.shape}, expected ({count}, {width})")
+    if whole:
         return
-    parts = vectors.reshape(len(ids), views, -1) if width else vectors[:, None, :]
+    if not len(rows):
+        return
+    parts = np.asarray(rows, dtype=np.float32).reshape(len(rows), views, -1) if width else np.asarray(rows)[:, None, :]
     norms = np.linalg.norm(parts, axis=2)
     if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-3).all():
         raise damaged(generation, name, "rows that are not unit vectors")
@@ -112,14 +118,6 @@ def check_pointers(generation: Path, name: str, postings, n_columns: int) -> Non
     if (len(indptr) != n_columns + 1 or len(postings.df) != n_columns or len(postings.rows) != len(postings.weights)
             or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(postings.rows) or (np.diff(indptr) < 0).any()))):
         raise damaged(generation, name, "its column pointers do not match its rows")
-
-
-def check_npz(generation: Path, name: str) -> None:
-    """An ``.npz`` must open as a zip holding a sparse matrix's arrays (reads only its directory)."""
-    with reading(generation, name), np.load(generation / name, allow_pickle=False) as stored:
-        missing = {"indptr", "indices", "data", "shape"} - set(stored.files)
-        if missing:
-            raise damaged(generation, name, f"no {', '.join(sorted(missing))} array")
 
 
 def load_json(generation: Path, manifest: dict, name: str):

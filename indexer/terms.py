@@ -13,9 +13,10 @@ in the query and in the document.
 
 Files in ``terms/`` of a generation, none pickled: ``vocabulary.json`` (the term of each
 column, shared by all fields), ``keys.json`` (record id and content hash of each row, in
-record-store order), ``<field>.npz`` (a scipy CSC matrix of counts, so one term's
-postings are one slice) and the fields' BM25 weights summed with their boosts
-(``term_weights``), which plain queries are ranked with.
+record-store order), ``<field>.{indptr,indices,data}.npy`` (a CSC matrix of counts, so one
+term's postings are one slice; plain ``.npy`` so that searching memory-maps them, where the
+``.npz`` of older generations had to be inflated) and the fields' BM25 weights summed with
+their boosts (``term_weights``), which plain queries are ranked with.
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
 """
@@ -38,6 +39,7 @@ TERMS = "terms"
 VOCABULARY = "vocabulary.json"
 KEYS = "keys.json"
 TERM_FIELDS = TEXT_FIELDS + NGRAM_FIELDS
+COUNT_ARRAYS = ("indptr", "indices", "data")
 
 
 def ngram_texts(record: Record) -> dict[str, str]:
@@ -51,6 +53,37 @@ def terms_hash(record: Record, extra_words: tuple[str, ...]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 
 
+def count_file(field: str, part: str) -> str:
+    """The file of one array (``COUNT_ARRAYS``) of a field's count matrix, in ``terms/``."""
+    return f"{field}.{part}.npy"
+
+
+def read_counts(folder: Path, field: str, generation: Path | None = None):
+    """A field's CSC count matrix as its three arrays (attributes ``indptr``, ``indices``, ``data``),
+    memory-mapped; from the ``.npz`` of a generation written before the ``.npy`` files; None if absent.
+
+    Given the ``generation``, an unreadable file is ``IndexCorrupt`` naming it.
+    """
+    from contextlib import nullcontext
+    from types import SimpleNamespace
+
+    from .integrity import reading
+
+    def named(name: str):
+        return reading(generation, f"{TERMS}/{name}") if generation is not None else nullcontext()
+
+    if (folder / count_file(field, "indptr")).exists():
+        arrays = {}
+        for part in COUNT_ARRAYS:
+            with named(count_file(field, part)):
+                arrays[part] = np.load(folder / count_file(field, part), mmap_mode="r", allow_pickle=False)
+        return SimpleNamespace(**arrays)
+    if (folder / f"{field}.npz").exists():
+        with named(f"{field}.npz"), np.load(folder / f"{field}.npz", allow_pickle=False) as stored:
+            return SimpleNamespace(**{part: stored[part] for part in COUNT_ARRAYS})
+    return None
+
+
 def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
     """The vocabulary, row keys and per-field count matrices (CSC) of a generation; None if it has none."""
     from scipy import sparse
@@ -60,8 +93,12 @@ def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
         return None
     vocabulary = json.loads((folder / VOCABULARY).read_text("utf-8"))
     keys = json.loads((folder / KEYS).read_text("utf-8"))
-    matrices = {field: sparse.load_npz(folder / f"{field}.npz").tocsc() for field in TERM_FIELDS
-                if (folder / f"{field}.npz").exists()}
+    matrices = {}
+    for field in TERM_FIELDS:
+        counts = read_counts(folder, field)
+        if counts is not None:
+            matrices[field] = sparse.csc_matrix((np.asarray(counts.data), np.asarray(counts.indices), np.asarray(counts.indptr)),
+                                                shape=(len(keys), len(vocabulary)))
     return vocabulary, keys, matrices
 
 
@@ -114,7 +151,9 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     folder = directory / TERMS
     folder.mkdir()
     for field, matrix in matrices.items():
-        sparse.save_npz(folder / f"{field}.npz", matrix, compressed=False)
+        matrix.sort_indices()
+        for part in COUNT_ARRAYS:
+            np.save(folder / count_file(field, part), getattr(matrix, part), allow_pickle=False)
     weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
     write_summed(folder, summed(weights, field_boosts(), len(records), len(vocabulary)), field_boosts())
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")

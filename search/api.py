@@ -8,10 +8,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
+
+import numpy as np
 
 from indexer import (
     AmbiguousRecord,
@@ -23,10 +27,10 @@ from indexer import (
     RecordNotFound,
     UsageError,
     index_paths,
-    load_records,
 )
 from indexer import integrity, store
-from indexer.build import FULLTEXT, RECORDS
+from indexer.build import FULLTEXT
+from indexer.record_store import RecordStore
 from indexer.embedding import DEFAULT_MODEL, load_embedder
 from indexer.onnx_embedder import refuse_other_backend
 from indexer.terms import TERMS
@@ -41,6 +45,7 @@ from .inputs import clean_query
 from .lexical import BM25Side
 from .lexical.plain import query_settings
 from .lexical.synonyms import Expansion, load_synonyms
+from .records import open_records
 from .semantic import VectorSide
 
 if TYPE_CHECKING:
@@ -112,13 +117,13 @@ class GoalSearch:
         self.generation = generation
         self.manifest = manifest
         self._pinned = pinned
-        self.records: list[Record] = load_records(generation, manifest)
-        integrity.check_ids(generation, manifest, RECORDS, [r.id for r in self.records])
-        self.by_id = {r.id: r for r in self.records}
+        self.store: RecordStore = open_records(generation, manifest)
+        self.ids: list[str] = self.store.ids  # row → record id, the order of term matrices and vectors
+        self.by_id = RecordsById(self.store)
         self.extra_words = tuple(manifest.get("user_words", ()))
         self.synonyms = load_synonyms(tuple(manifest.get("user_synonyms", ())))
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
-                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.records,
+                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.store,
                               synonyms=self.synonyms, open_terms=self._open_terms)
         self._vectors: VectorSide | None = None
         self._families: FamilyIndex | None = None
@@ -195,8 +200,14 @@ class GoalSearch:
             index_paths([sample_corpus()], index_dir, model=model, progress=progress)
         return cls.open(index_dir, model=model)
 
+    @cached_property
+    def records(self) -> list[Record]:
+        """Every record, in row order: read from the store on first use (searching never needs them all)."""
+        return list(self.store)
+
     def close(self) -> None:
         self.bm25.close()
+        self.store.close()
         store.unpin(self._pinned)
         self._pinned = None
 
@@ -211,26 +222,26 @@ class GoalSearch:
     def vectors(self) -> VectorSide:
         if self._vectors is None:
             generation, manifest = self.generation, self.manifest
-            keys = integrity.load_json(generation, manifest, KEYS)  # small, and every byte names a row's record
+            # Its rows are the record store's (the build wrote both from one list); its hash proves it unchanged.
+            integrity.verify_file(generation, manifest, KEYS)
             with integrity.reading(generation, VECTORS):
-                side = VectorSide(generation, verify=lambda: store.read_manifest(generation, verify=IVF),
-                                  views=len(self.manifest.get("vectors", {}).get("views", ("name_goal",))))
-            integrity.check_ids(generation, manifest, KEYS, side.ids)
-            if side.ids != [k.get("id") for k in keys]:
-                raise integrity.damaged(generation, KEYS, "it changed while being read")
-            integrity.check_vectors(generation, manifest, VECTORS, side.vectors, side.ids)
+                side = VectorSide(generation, self.ids, verify=lambda: store.read_manifest(generation, verify=IVF),
+                                  views=len(self.manifest.get("vectors", {}).get("views", ("name_goal",))),
+                                  check=lambda rows, whole=False: integrity.check_vectors(
+                                      generation, manifest, VECTORS, rows, len(self.ids), whole))
             self._vectors = side
         return self._vectors
 
     def _open_terms(self, make):
-        """Open the term matrices through ``make``, checking them against the manifest (see ``indexer.integrity``)."""
+        """Open the term matrices through ``make(ids)``, checking them against the manifest (see ``indexer.integrity``).
+
+        Their rows are the record store's: ``keys.json`` is only hashed, never parsed.
+        """
         generation, manifest = self.generation, self.manifest
         for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
             integrity.verify_file(generation, manifest, name)
         with integrity.reading(generation, TERMS):
-            side = make()
-        integrity.check_ids(generation, manifest, f"{TERMS}/keys.json", side.ids)
-        return side
+            return make(self.ids)
 
     def _embedder(self):
         embedder = load_embedder(self._model or DEFAULT_MODEL)
@@ -257,13 +268,13 @@ class GoalSearch:
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:
         """The record with this id (or a unique id prefix of at least 6 characters)."""
-        record = self.by_id.get(record_id)
+        record = self.store.get(record_id)
         if record:
             return record
         if len(record_id) >= 6:
-            found = [r for r in self.records if r.id.startswith(record_id)]
+            found = self.store.with_prefix(record_id)
             if len(found) == 1:
-                return found[0]
+                return self.store.get(found[0])
         raise RecordNotFound(f"no record with id {record_id!r}; find ids with `goalsearch search`")
 
     def find(self, id_or_name: str) -> Record:
@@ -273,21 +284,25 @@ class GoalSearch:
         except RecordNotFound:
             pass
         wanted = re.sub(r"\s+", "", id_or_name)
-        found = [r for r in self.records if wanted == r.name or wanted in r.aliases] or \
-                [r for r in self.records if wanted and wanted in r.name]
+        found = self.store.named(wanted)
         if len(found) == 1:
             return found[0]
         if found:
             raise AmbiguousRecord(f"{len(found)} projects match {id_or_name!r}; give one of their ids", found)
         raise RecordNotFound(f"no project with id or name {id_or_name!r}; find it with `goalsearch search`")
 
-    def _allowed(self, filters: Filters, exclude: Callable[[Record], bool] | None = None) -> set[str] | None:
+    def _allowed(self, filters: Filters, exclude: np.ndarray | None = None) -> np.ndarray | None:
+        """The rows a search may return (a mask over the store's rows; None: all)."""
         if not filters.active and exclude is None:
             return None
         from .filters import check_known
 
-        check_known(filters, self.records)
-        return {r.id for r in self.records if filters.matches(r) and not (exclude and exclude(r))}
+        check_known(filters, self.store)
+        allowed = filters.mask(self.store) if filters.active else np.ones(len(self.store), dtype=bool)
+        return allowed & ~exclude if exclude is not None else allowed
+
+    def _allowed_ids(self, allowed: np.ndarray | None) -> set[str] | None:
+        return None if allowed is None else {self.ids[row] for row in np.flatnonzero(allowed)}
 
     # -- searching -----------------------------------------------------------------
     def search(self, query: str = "", mode: str | SearchMode = SearchMode.HYBRID, city: list[str] | str | None = None,
@@ -312,7 +327,7 @@ class GoalSearch:
         """
         if group is not None:
             GroupBy.parse(group)
-            wanted = min(len(self.records), max(limit * 10, _depth(limit))) or 1
+            wanted = min(len(self.store), max(limit * 10, _depth(limit))) or 1
             hits = self.search(query, mode, city, years, year, department, unit, category, min_amount, max_amount,
                                section, wanted, fusion, rrf_k, depth, highlight)
             return group_hits(hits, self.family_index, self.by_id, limit)
@@ -327,9 +342,7 @@ class GoalSearch:
         self.expansions = []
         allowed = self._allowed(filters)
         if not query.strip():
-            pool = [r for r in self.records if allowed is None or r.id in allowed]
-            pool.sort(key=lambda r: -(r.amount or 0.0))
-            return [Hit(r, r.amount or 0.0, i) for i, r in enumerate(pool[:limit], start=1)]
+            return [Hit(r, r.amount or 0.0, i) for i, r in enumerate(self.store.by_amount(allowed, limit), start=1)]
         if not _WORDLIKE.search(query):
             self.problems.append("the query has no words or numbers to search for")
             return []
@@ -353,19 +366,20 @@ class GoalSearch:
                                  + ("" if found else "; nothing found (try other words, or --mode semantic)"))
         return not found
 
-    def _ranked(self, text: str, vector, mode: SearchMode, allowed: set[str] | None, limit: int, depth: int,
+    def _ranked(self, text: str, vector, mode: SearchMode, allowed: np.ndarray | None, limit: int, depth: int,
                 fusion: tuple[FusionMethod, int], exclude: set[str], highlight: bool = True) -> list[Hit]:
         bm25_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         terms: set[str] = set()
         meaning = self.bm25.meaning(text) if vector is None and mode is not SearchMode.BM25 else None
         if mode in (SearchMode.HYBRID, SearchMode.BM25) or meaning is not None:
-            wanted = len(self.records) if meaning is not None else limit if mode is SearchMode.BM25 else depth
+            wanted = len(self.store) if meaning is not None else limit if mode is SearchMode.BM25 else depth
             bm25_hits, terms, problems = self.bm25.search(text, allowed, wanted, exclude)
             self.problems.extend(problems)
             self.expansions = self.bm25.expansions(text)
         if meaning is not None:  # fields, AND and NOT say which projects qualify; meaning only ranks them
-            allowed = {doc_id for doc_id, _ in bm25_hits}
+            allowed = np.zeros(len(self.store), dtype=bool)
+            allowed[[self.store.row[doc_id] for doc_id, _ in bm25_hits]] = True
             bm25_hits = bm25_hits[:depth]
             text = meaning
         if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC) and text:
@@ -385,18 +399,21 @@ class GoalSearch:
 
             terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
         hits = []
-        for rank, (doc_id, score) in enumerate(fused[:limit], start=1):
-            record = self.by_id[doc_id]
+        shown = fused[:limit]
+        records = self.store.many(doc_id for doc_id, _ in shown)
+        family_of = self.store.families_of(self.store.row[doc_id] for doc_id, _ in shown)
+        for rank, ((doc_id, score), record) in enumerate(zip(shown, records), start=1):
+            family_id = family_of.get(self.store.row[doc_id])
             b_rank, b_score = bm25_at.get(doc_id, (None, None))
             s_rank, s_score = semantic_at.get(doc_id, (None, None))
             if not highlight:
-                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, family_id=self.family_id_of(doc_id)))
+                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, family_id=family_id))
                 continue
             highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
             text = f"{record.name} {' '.join(record.aliases)} {record.goal}".lower()
             synonyms = [a for e in self.expansions for a in e.alternatives if a.lower() in text]
             hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
-                            snippet(record.goal, highlights["goal"]), synonyms, self.family_id_of(doc_id)))
+                            snippet(record.goal, highlights["goal"]), synonyms, family_id))
         return hits
 
     def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,
@@ -428,9 +445,7 @@ class GoalSearch:
         check_contradictions(record, filters, other_cities, other_years)
         exclude = None
         if other_cities or other_years:
-            own = None if include_family else self.family_id_of(record.id)
-            exclude = lambda r: (other_cities and r.city == record.city) or (other_years and r.year == record.year) \
-                or (own is not None and self.family_id_of(r.id) == own)  # noqa: E731
+            exclude = self._same_as(record, other_cities, other_years, include_family)
         allowed = self._allowed(filters, exclude)
         vector = self.vectors.vector_of(record.id) if mode is not SearchMode.BM25 else None
         probe = f"{record.name} {record.goal[:200]}"
@@ -438,18 +453,37 @@ class GoalSearch:
         self.problems = []  # the probe is ours, not the user's: its word count is no news
         return hits
 
+    def _same_as(self, record: Record, city: bool, year: bool, include_family: bool) -> np.ndarray:
+        """The rows in ``record``'s city (``city``) or budget year (``year``), and, unless
+        ``include_family``, the members of its family: what ``similar --other-cities/--other-years`` leaves out."""
+        row = self.store.row[record.id]
+        same = np.zeros(len(self.store), dtype=bool)
+        for wanted, column in ((city, "city"), (year, "year")):
+            if wanted:
+                values = self.store.array(column)
+                same |= values == values[row]
+        own = None if include_family else self.family_id_of(record.id)
+        if own is not None:
+            same[self.store.rows_of_family(own)] = True
+        return same
+
     # -- families ------------------------------------------------------------------
     @property
     def family_index(self) -> FamilyIndex:
-        """Every project family of the index (``families.json``, read on first use)."""
+        """Every project family of the index (from the record store, read on first use)."""
         if self._families is None:
-            self._families = FamilyIndex.load(self.generation, self.manifest, self.records, lambda: self.vectors)
+            vectors = self.manifest.get("vectors", {})
+            self._families = FamilyIndex.load(self.store, lambda: self.vectors, list(vectors.get("views", ("name_goal",))),
+                                              self.manifest.get("model", {}).get("dimension"))
         return self._families
 
     def family_id_of(self, record_id: str) -> str | None:
         """The id of the family a record is in."""
-        family = self.family_index.of_record.get(record_id)
-        return family.id if family else None
+        if not self.store.family_count:
+            family = self.family_index.of_record.get(record_id)
+            return family.id if family else None
+        row = self.store.row.get(record_id)
+        return None if row is None else self.store.families_of([row]).get(row)
 
     def family(self, id_or_name: str) -> FamilyView:
         """The family of a project (record id, exact name) or a family id: members by year, amounts and changes.
@@ -487,7 +521,8 @@ class GoalSearch:
         if min_members < 1:
             raise UsageError(f"min_members must be at least 1, got {min_members}")
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
-        return list_families(self.family_index, self.by_id, self._allowed(filters), sort, min_members, limit)
+        return list_families(self.family_index, self.by_id, self._allowed_ids(self._allowed(filters)), sort, min_members,
+                             limit)
 
     def duplicates(self, threshold: float | None = None, limit: int | None = 50, city=None, years=None, year=None,
                    department=None, unit=None, category=None, min_amount=None, max_amount=None,
@@ -504,7 +539,7 @@ class GoalSearch:
 
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
         allowed = self._allowed(filters)
-        records = [r for r in self.records if allowed is None or r.id in allowed]
+        records = self.records if allowed is None else self.store.at_rows(np.flatnonzero(allowed))
         family_of = {m: f.id for f in self.family_index.families if len(f.members) > 1 for m in f.members}
         return find_duplicates(records, family_of, threshold, limit)
 
@@ -514,6 +549,28 @@ class GoalSearch:
         from .stats import index_stats
 
         return index_stats(self)
+
+
+class RecordsById(Mapping):
+    """Records by id, read from the store when asked for (the families code looks members up by id)."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    def __getitem__(self, record_id: str) -> Record:
+        record = self._store.get(record_id)
+        if record is None:
+            raise KeyError(record_id)
+        return record
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._store.row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.ids)
+
+    def __len__(self) -> int:
+        return len(self._store)
 
 
 def _depth(limit: int) -> int:

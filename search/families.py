@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 
 import numpy as np
 
 from indexer import Record, RecordNotFound, UsageError
 from indexer.families import Family, find_families, goal_vectors
-from indexer.family_store import has_families, load_families
 
 _FAMILY_ID = re.compile(r"fam-[0-9a-f]{1,12}(?:-\d+)?")
 
@@ -128,16 +126,15 @@ class FamilyIndex:
         self.of_record = {m: f for f in self.families for m in f.members}
 
     @classmethod
-    def load(cls, generation: Path, manifest: dict, records: list[Record], vectors) -> "FamilyIndex":
-        """Read the generation's families; an index built before families existed gets them computed in memory."""
-        if has_families(generation, manifest):
-            return cls(load_families(generation, manifest))
+    def load(cls, store, vectors, views: list[str], dimension: int | None) -> "FamilyIndex":
+        """The families of an open record store (``indexer.record_store``); a generation built before
+        families existed gets them computed in memory from its records and vectors."""
+        if store.family_count or not len(store):
+            return cls([Family.from_dict(f) for f in store.families()])
         side = vectors()
-        dimension = manifest.get("model", {}).get("dimension") or side.vectors.shape[1]
-        views = list(manifest.get("vectors", {}).get("views", ("name_goal",)))
-        row = {doc_id: i for i, doc_id in enumerate(side.ids)}
+        dimension = dimension or side.dimension
         goals = goal_vectors(np.asarray(side.vectors), views, dimension)
-        return cls(find_families(records, goals[[row[r.id] for r in records]] if records else goals))
+        return cls(find_families(list(store), goals))
 
 
 def view(family: Family, by_id: dict[str, Record]) -> FamilyView:

@@ -5,8 +5,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from indexer import GoalsearchError, city_label, load_reports
+from indexer import GoalsearchError, load_reports
 from indexer.build import FULLTEXT
+from indexer.terms import KEYS, TERMS
+from indexer.vectors import KEYS as VECTOR_KEYS
 
 
 @dataclass
@@ -34,11 +36,12 @@ class Stats:
 
 
 def index_stats(index) -> Stats:
-    """Records by city, year, department and category; files and rows accounted for; sizes."""
+    """Records by city, year, department and category; files and rows accounted for; sizes.
+
+    Counted and summed by SQL in the record store: nothing is loaded record by record.
+    """
     reports = load_reports(index.generation, index.manifest)
-    amount_by_category: Counter = Counter()
-    for r in index.records:
-        amount_by_category[r.category] += r.amount or 0.0
+    records = index.store
     sizes: dict[str, int] = Counter()
     for path in index.generation.rglob("*"):
         if path.is_file():
@@ -47,20 +50,19 @@ def index_stats(index) -> Stats:
     files = [{"source": r.source, "status": "failed" if r.error else "indexed", "error": r.error,
               "rows_read": r.rows_read, "records": r.records, "skipped": r.skipped, "merged": r.merged,
               "reconciled": r.reconciled} for r in reports]
+    by_category = records.counts("category")
     return Stats(
-        index_dir=str(index.index_dir), generation=index.generation.name, records=len(index.records),
-        total_amount=round(sum(r.amount or 0.0 for r in index.records), 2),
-        by_city=dict(Counter(city_label(r.city) or "?" for r in index.records).most_common()),
-        by_year=dict(sorted(Counter(str(r.year) for r in index.records).items())),
-        by_department=dict(Counter(r.department for r in index.records).most_common()),
-        by_category=dict(Counter(r.category for r in index.records).most_common()),
-        amount_by_category={k: round(v, 2) for k, v in amount_by_category.most_common()},
+        index_dir=str(index.index_dir), generation=index.generation.name, records=len(records),
+        total_amount=round(records.total_amount(), 2),
+        by_city={(city or "?"): count for city, count, _ in records.counts("city")},
+        by_year=dict(sorted((str(year), count) for year, count, _ in records.counts("year"))),
+        by_department={department: count for department, count, _ in records.counts("department")},
+        by_category={category: count for category, count, _ in by_category},
+        amount_by_category={category: round(total, 2) for category, _, total in sorted(by_category, key=lambda c: (-c[2], c[0]))},
         files=files, rows_read=sum(r.rows_read for r in reports),
         rows_skipped=sum(r.skipped for r in reports), rows_merged=sum(r.merged for r in reports),
         model=index.manifest.get("model", {}), size_bytes=dict(sizes),
     )
-
-
 
 
 def check_index(index_dir: str | Path = "index", model: str | None = None) -> list[str]:
@@ -90,17 +92,22 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
     except GoalsearchError as exc:
         return problems + [str(exc)]
     with index:
-        record_ids = set(index.by_id)
-        if len(record_ids) != len(index.records):
+        record_ids = set(index.ids)
+        if len(record_ids) != len(index.store):
             problems.append(f"record store has duplicate ids; {fix}")
+        problems += index.store.integrity_problems()
 
         def side(name: str, ids) -> None:
-            if ids is not None and (set(ids) != record_ids or len(ids) != len(index.records)):
+            if ids is not None and (set(ids) != record_ids or len(ids) != len(index.store)):
                 problems.append(f"{name} and record store disagree on {len(set(ids) ^ record_ids)} ids; {fix}")
+            elif isinstance(ids, list) and ids != index.ids:
+                problems.append(f"{name} holds the records in another order than the record store; {fix}")
 
         for name, read in (("full-text index", lambda: index.bm25.ids()),
-                           ("term matrices", lambda: index.bm25.lexical.ids if index.bm25.lexical else None),
-                           ("vector index", lambda: index.vectors.ids),
+                           ("term matrices", lambda: _row_ids(index, f"{TERMS}/{KEYS}")),
+                           ("vector index", lambda: _row_ids(index, VECTOR_KEYS)),
+                           ("records", lambda: [r.id for r in index.records]),
+                           ("vectors", lambda: _check_every_vector(index)),
                            ("stats", lambda: (index.stats(), None)[1])):
             try:
                 side(name, read())
@@ -119,6 +126,27 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
     return list(dict.fromkeys(problems))
 
 
+def _check_every_vector(index) -> None:
+    """Every row of the vectors must be unit vectors (searching checks a sample and the rows it returns)."""
+    from indexer import integrity
+    from indexer.vectors import VECTORS
+
+    vectors = index.vectors.vectors
+    for start in range(0, len(vectors), 8192):
+        integrity.check_vectors(index.generation, index.manifest, VECTORS, vectors[start:start + 8192], len(index.ids))
+
+
+def _row_ids(index, name: str) -> list[str] | None:
+    """The record id of each row of a per-row keys file (term matrices, vectors); None when it has none."""
+    from indexer import integrity
+
+    if not (index.generation / name).exists():
+        return None
+    keys = integrity.load_json(index.generation, index.manifest, name)
+    with integrity.reading(index.generation, name):
+        return [key["id"] for key in keys]
+
+
 def _family_problems(index, fix: str) -> list[str]:
     """The families file must hold every record exactly once, as many families as the manifest counts."""
     from indexer.family_store import check_families
@@ -127,7 +155,7 @@ def _family_problems(index, fix: str) -> list[str]:
         families = index.family_index.families
     except GoalsearchError as exc:
         return [str(exc)]
-    problems = [f"families: {problem}; {fix}" for problem in check_families(families, [r.id for r in index.records])]
+    problems = [f"families: {problem}; {fix}" for problem in check_families(families, index.ids)]
     counted = index.manifest.get("counts", {}).get("families")
     found = sum(1 for f in families if len(f.members) > 1)
     if counted is not None and counted != found:

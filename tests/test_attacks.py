@@ -94,7 +94,7 @@ def test_2_index_whose_current_was_removed_is_refused_and_its_generation_kept(in
     (index_copy / "CURRENT").unlink()
     result = run("search", "社保卡", "--index-dir", index_copy)
     assert result.exit_code == 1 and "no index at" in one_line(result)
-    assert live.is_dir() and (live / "records.jsonl").exists()
+    assert live.is_dir() and (live / "records.db").exists()
 
 
 def test_2_default_location_is_built_from_the_sample_only_when_new(tmp_path, monkeypatch):
@@ -122,7 +122,7 @@ def test_2_clean_up_never_removes_a_generation_it_did_not_create(index_copy):
     first = generation(index_copy)
     for _ in range(3):
         index_paths([SEED["jm_2021"]], index_copy)
-    assert stranger.is_dir() and (stranger / "records.jsonl").exists()
+    assert stranger.is_dir() and (stranger / "records.db").exists()
     assert not first.exists()  # what this index made and no longer needs does go
     gens = sorted(p.name for p in index_copy.glob("gen-*"))
     assert len(gens) == 3  # the stranger, the live one and the one it replaced
@@ -264,17 +264,26 @@ def _row_out_of_range(path: Path) -> None:
     _flip(path, 128 + 4 * start + 3)
 
 
+def _flip_in_record(path: Path) -> None:
+    """Flip a byte inside the stored JSON of the project that ``search 社保卡`` finds first."""
+    data = path.read_bytes()
+    at = data.index('"name":"市人社数据服务中心社保卡制发管理服务经费"'.encode("utf-8")) + 12
+    _flip(path, at)
+
+
 DAMAGE = [
-    ("records.jsonl", _flip, ["search", "社保卡"]),
-    ("records.jsonl", _truncate, ["show", "x"]),
+    ("records.db", _flip_in_record, ["search", "社保卡"]),
+    ("records.db", _truncate, ["show", "x"]),
+    ("records.db", _empty, ["search", "社保卡"]),
+    ("records.db", lambda p: _flip(p, 0), ["stats"]),  # the SQLite header
     ("reports.json", _truncate, ["stats"]),
     ("terms/words.rows.npy", _truncate, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/grams.weights.npy", _empty, ["search", "社保卡", "--mode", "bm25"]),
     # out of range, so met only by a search that reads it (row numbers are not scanned at open)
     ("terms/words.rows.npy", _row_out_of_range, ["search", "社保卡", "--mode", "bm25"]),
     # a single field's counts are read only for syntax that names the field
-    ("terms/name.npz", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
-    ("terms/goal.npz", _empty, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/name.indices.npy", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/goal.data.npy", _empty, ["search", "name:社保卡", "--mode", "bm25"]),
     ("terms/keys.json", _flip_id, ["search", "社保卡"]),
     ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
@@ -298,11 +307,11 @@ def test_7_damaged_file_is_one_line_naming_it(index_copy, name, damage, command)
 
 def test_7_check_reports_every_damaged_file_without_crashing(index_copy):
     gen = generation(index_copy)
-    for name, damage in (("records.jsonl", _truncate), ("vectors.npy", _empty), ("terms/vocabulary.json", _flip)):
+    for name, damage in (("records.db", _truncate), ("vectors.npy", _empty), ("terms/vocabulary.json", _flip)):
         damage(gen / name)
     result = run("check", "--index-dir", index_copy)
     assert result.exit_code == 1 and "Traceback" not in result.output
-    for name in ("records.jsonl", "vectors.npy", "terms/vocabulary.json"):
+    for name in ("records.db", "vectors.npy", "terms/vocabulary.json"):
         assert f"file {name} does not match the manifest" in result.stderr
 
 

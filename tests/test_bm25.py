@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -242,7 +243,7 @@ def test_syntax_queries_rank_like_whoosh(sample_index, query, on_matrices):
     assert fast[0][0] == reference[0][0]
     assert len({i for i, _ in fast[:10]} & {i for i, _ in reference[:10]}) >= 0.8 * min(10, len(fast))
     guangzhou = {r.id for r in sample_index.records if r.city == "广州市"}
-    filtered, _, _ = bm25.search(query, guangzhou, 500)
+    filtered, _, _ = bm25.search(query, np.array([r.city == "广州市" for r in sample_index.records]), 500)
     assert {i for i, _ in filtered} == {i for i, _ in reference if i in guangzhou}
 
 

@@ -183,13 +183,18 @@ def _generation(index_dir: Path) -> Path:
     return index_dir / (index_dir / "CURRENT").read_text("utf-8").strip()
 
 
-def test_index_without_families_file_computes_them(sample_index_dir, sample_index, tmp_path):
+def test_index_written_before_families_computes_them(sample_index_dir, sample_index, tmp_path):
+    """A generation from before families (records.jsonl, no families.json) gets them computed when opened."""
+    from indexer import store
+
     old = tmp_path / "old"
     shutil.copytree(sample_index_dir, old)
     generation = _generation(old)
-    (generation / "families.json").unlink()
+    (generation / "records.jsonl").write_text("".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
+                                                      for r in sample_index.records), "utf-8")
+    (generation / "records.db").unlink()
     manifest = json.loads((generation / "manifest.json").read_text("utf-8"))
-    manifest["checksums"].pop("families.json")
+    manifest["checksums"] = store.checksums(generation)
     manifest["counts"].pop("families")
     (generation / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
     with GoalSearch.open(old) as index:
@@ -199,17 +204,18 @@ def test_index_without_families_file_computes_them(sample_index_dir, sample_inde
     assert result.exit_code == 0 and len(json.loads(result.stdout)["members"]) == 2
 
 
-def test_check_finds_a_damaged_families_file(sample_index_dir, tmp_path):
+def test_check_finds_a_lost_family(sample_index_dir, tmp_path):
+    import sqlite3
+
     damaged = tmp_path / "damaged"
     shutil.copytree(sample_index_dir, damaged)
-    path = _generation(damaged) / "families.json"
-    data = json.loads(path.read_text("utf-8"))
-    data["families"] = data["families"][1:]  # a family lost
-    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    with sqlite3.connect(_generation(damaged) / "records.db") as db:
+        db.execute("DELETE FROM families WHERE rowid = (SELECT min(rowid) FROM families)")  # a family lost
     problems = check_index(damaged)
-    assert problems and any("families.json" in p for p in problems)
+    assert any("file records.db does not match the manifest" in p for p in problems)
+    assert any(p.startswith("families: ") and "in no family" in p for p in problems)
     result = run("check", index_dir=damaged)
-    assert result.exit_code == 1 and "families.json" in result.stderr
+    assert result.exit_code == 1 and "in no family" in result.stderr
 
 
 @pytest.mark.slow

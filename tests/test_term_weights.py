@@ -19,6 +19,11 @@ def generation(index_dir: Path) -> Path:
     return index_dir / (index_dir / "CURRENT").read_text().strip()
 
 
+def _ids(index_dir: Path) -> list[str]:
+    with GoalSearch.open(index_dir) as index:
+        return index.ids
+
+
 def dense(postings, n_rows: int) -> np.ndarray:
     """A kind's weights as a dense (records × terms) array, to compare sums exactly."""
     matrix = np.zeros((n_rows, len(postings.indptr) - 1), dtype=np.float64)
@@ -29,7 +34,7 @@ def dense(postings, n_rows: int) -> np.ndarray:
 
 
 def test_stored_sums_equal_the_boosted_sum_of_each_fields_weights(sample_index_dir):
-    side = LexicalSide(generation(sample_index_dir), field_boosts())
+    side = LexicalSide(generation(sample_index_dir), field_boosts(), _ids(sample_index_dir))
     stored = read_summed(side.folder, field_boosts())
     assert stored is not None, "a fresh index stores the summed weights"
     fields = side.by_field
@@ -60,9 +65,9 @@ def test_an_index_summed_with_other_boosts_is_summed_again_and_ranks_the_same(sa
 
 def test_changed_boosts_change_the_ranking(sample_index_dir, monkeypatch):
     """The stored sums are used only with the boosts they were made with."""
-    side = LexicalSide(generation(sample_index_dir), field_boosts())
+    side = LexicalSide(generation(sample_index_dir), field_boosts(), _ids(sample_index_dir))
     monkeypatch.setitem(field_boosts(), "goal", 0.0)
-    changed = LexicalSide(generation(sample_index_dir), field_boosts())
+    changed = LexicalSide(generation(sample_index_dir), field_boosts(), _ids(sample_index_dir))
     expected = summed(side.by_field, field_boosts(), len(side.ids), len(side.column))
     assert np.allclose(dense(changed.words, len(side.ids)), dense(expected["words"], len(side.ids)))
     assert not np.allclose(dense(changed.words, len(side.ids)), dense(side.words, len(side.ids)))

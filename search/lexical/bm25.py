@@ -16,14 +16,14 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from indexer.fulltext import open_fulltext
-from indexer.records import Record
 from indexer.term_weights import field_boosts
 
 from .matrices import LexicalSide
@@ -32,6 +32,9 @@ from .record_columns import RecordColumns
 from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
 from .synonyms import Expansion, Synonyms, load_synonyms
 from .syntax import Scored, score_query
+
+if TYPE_CHECKING:
+    from indexer.record_store import RecordStore
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
@@ -76,16 +79,18 @@ class BM25Side:
     """
 
     def __init__(self, generation: Path, fulltext: Path, extra_words: tuple[str, ...],
-                 verify: Callable[[], object] = lambda: None, records: Sequence[Record] = (),
+                 verify: Callable[[], object] = lambda: None, records: RecordStore | None = None,
                  synonyms: Synonyms | None = None,
-                 open_terms: Callable[[Callable[[], LexicalSide]], LexicalSide] = lambda make: make()) -> None:
+                 open_terms: Callable[[Callable[[list[str]], LexicalSide]], LexicalSide] | None = None) -> None:
+        """``records``: the generation's record store (row order, and the keyword columns of syntax queries);
+        ``open_terms(make)`` opens the term matrices with ``make(ids)`` after checking their files."""
         self.generation = generation
         self.synonyms = synonyms if synonyms is not None else load_synonyms()
         self.records = records
         self.fulltext = fulltext
         self.extra_words = extra_words
         self._verify = verify
-        self._open_terms = open_terms  # the caller checks the matrices against its manifest
+        self._open_terms = open_terms or (lambda make: make(records.ids))  # the caller checks the matrices
         self._index = None
         self._searcher = None
         self._docnum: dict[str, int] | None = None
@@ -113,14 +118,14 @@ class BM25Side:
     def lexical(self) -> LexicalSide | None:
         """The term matrices, loaded on the first plain query; None for indexes without them."""
         if self._lexical is None and LexicalSide.available(self.generation):
-            self._lexical = self._open_terms(lambda: LexicalSide(self.generation, field_boosts()))
+            self._lexical = self._open_terms(lambda ids: LexicalSide(self.generation, field_boosts(), ids))
         return self._lexical
 
     def on_matrices(self, query: Query) -> Scored | None:
         """Score and match flags of a parsed query over the term matrices; None if it needs Whoosh."""
         if self.lexical is None:
             return None
-        if self._columns is None and self.records:
+        if self._columns is None and self.records is not None and len(self.records):
             self._columns = RecordColumns(self.records, self.lexical.ids)
         return score_query(query, self.lexical, self._columns)
 
@@ -218,9 +223,9 @@ class BM25Side:
             return None
         return " ".join(wanted_words(parsed.query, TEXT_FIELDS))
 
-    def search(self, text: str, allowed: set[str] | None, limit: int, exclude: set[str] = frozenset(),
+    def search(self, text: str, allowed: np.ndarray | None, limit: int, exclude: set[str] = frozenset(),
                whoosh: bool = False) -> tuple[list[tuple[str, float]], set[str], list[str]]:
-        """Ranked (id, score) pairs for ``text`` among ``allowed`` ids (None: all).
+        """Ranked (id, score) pairs for ``text`` among ``allowed`` rows (a mask over the record store's rows; None: all).
 
         ``whoosh=True`` ranks plain queries with Whoosh too: the reference the term
         matrices are tested against.
@@ -240,11 +245,12 @@ class BM25Side:
         queries = [parsed.query] if parsed.query is not None else self._plain(parsed.groups)
         return self._whoosh(queries, allowed, limit, exclude), parsed.terms, parsed.problems
 
-    def _whoosh(self, queries: list[Query], allowed: set[str] | None, limit: int,
+    def _whoosh(self, queries: list[Query], allowed: np.ndarray | None, limit: int,
                 exclude: set[str]) -> list[tuple[str, float]]:
         """Ask Whoosh each query in turn until ``limit`` distinct hits are found."""
         if allowed is not None:
-            allowed_docs = {self.docnum[i] for i in allowed if i in self.docnum and i not in exclude}
+            ids = (self.records.ids[row] for row in np.flatnonzero(allowed))
+            allowed_docs = {self.docnum[i] for i in ids if i in self.docnum and i not in exclude}
             if not allowed_docs:
                 return []
         else:

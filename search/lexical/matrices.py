@@ -23,26 +23,20 @@ import numpy as np
 
 from indexer import integrity
 from indexer.term_weights import Postings, field_postings, read_summed, summed
-from indexer.terms import KEYS, TERMS, VOCABULARY
+from indexer.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
 
 from .plain import PlainQuery
-
-
-class _Stored:
-    """A stored ``.npz`` count matrix seen through scipy's attribute names (no scipy import)."""
-
-    def __init__(self, stored) -> None:
-        self.indptr, self.indices, self.data = stored["indptr"], stored["indices"], stored["data"]
 
 
 class LexicalSide:
     """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
-    def __init__(self, generation: Path, boosts: dict[str, float]) -> None:
+    def __init__(self, generation: Path, boosts: dict[str, float], ids: list[str]) -> None:
+        """``ids``: the record id of each row, the record store's order (the build wrote both from one list)."""
         self.generation = generation
         self.folder = generation / TERMS
         vocabulary = json.loads((self.folder / VOCABULARY).read_text("utf-8"))
-        self.ids = [key["id"] for key in json.loads((self.folder / KEYS).read_text("utf-8"))]
+        self.ids = ids
         self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
@@ -58,14 +52,13 @@ class LexicalSide:
         if self._by_field is None:
             fields = {}
             for field in self.boosts:
-                name = f"{TERMS}/{field}.npz"
-                if not (self.generation / name).exists():
+                counts = read_counts(self.folder, field, self.generation)
+                if counts is None:
                     continue
-                integrity.check_npz(self.generation, name)
-                with integrity.reading(self.generation, name), np.load(self.generation / name, allow_pickle=False) as stored:
-                    fields[field] = field_postings(_Stored(stored), len(self.ids))
-                integrity.check_csc(self.generation, name, fields[field].indptr, fields[field].rows,
-                                    len(self.ids), len(self.column))
+                name = f"{TERMS}/{count_file(field, 'indices')}"
+                with integrity.reading(self.generation, name):
+                    integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column))
+                    fields[field] = field_postings(counts, len(self.ids))
             self._by_field = fields
         return self._by_field
 
@@ -175,14 +168,10 @@ class LexicalSide:
         order = np.lexsort((rows, -key))
         return [(self.ids[r], float(score[r])) for r in rows[order]]
 
-    def mask(self, allowed: set[str] | None, exclude: set[str]) -> np.ndarray | None:
-        """A row mask from allowed and excluded ids (None when nothing is restricted)."""
+    def mask(self, allowed: np.ndarray | None, exclude: set[str]) -> np.ndarray | None:
+        """A row mask from allowed rows (a mask) and excluded ids (None when nothing is restricted)."""
         if allowed is None and not exclude:
             return None
-        if allowed is None:
-            mask = np.ones(len(self.ids), dtype=bool)
-        else:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            mask[[self.row[i] for i in allowed if i in self.row]] = True
+        mask = np.ones(len(self.ids), dtype=bool) if allowed is None else allowed.copy()
         mask[[self.row[i] for i in exclude if i in self.row]] = False
         return mask

@@ -1,0 +1,325 @@
+"""The record store of a generation: one SQLite database, read, never loaded.
+
+At 100k records, reading ``records.jsonl`` and making 100k ``Record`` objects took 2.5 s
+before the first query. ``records.db`` (stdlib ``sqlite3``) is opened read-only instead, and a
+search materialises only its hits' records. It is written into the working folder before the
+atomic publish, like every file of a generation, and checksummed in the manifest.
+
+What is in it:
+
+- ``records``: one row per record, ``row`` being its position in the id order shared with the
+  term matrices and the vectors; the record as JSON (``data``) with the SHA-256 of that JSON
+  (``digest``, checked whenever a record is read, so a flipped byte is an error, not a changed
+  project), and the columns SQL looks up or sums: id, name, city, year, department, unit,
+  category, amount, source, family. Indexed: id, name, family.
+- ``aliases``: each record's other names (``find`` by alias).
+- ``families``: every project family as JSON (``indexer.families``), members ordered by year.
+- ``arrays``: the filter columns as numpy arrays, one blob each (city, department and unit
+  as codes into ``facets``, year, amount, category codes, section bits). A filter is a few
+  numpy comparisons over 100k values (< 1 ms); the same filters as SQL over indexed columns
+  cost 1–20 ms, the broad ones most (``benchmarks/README.md``).
+- ``meta``: the ids in row order (one blob), the record count, the store format.
+
+Opening reads ``meta`` only: the count and the ids' hash are compared with the manifest
+(``integrity.check_ids``). ``goalsearch check`` runs SQLite's ``integrity_check`` and
+hashes the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .integrity import damaged, reading
+from .parse.metadata import city_label
+from .records import SECTION_LABELS, Record
+
+RECORD_DB = "records.db"
+FORMAT = 1
+FACETS = ("city", "department", "unit", "category")
+SECTIONS = tuple(SECTION_LABELS)  # bit i of the ``sections`` array: the record is in SECTIONS[i]
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value);
+CREATE TABLE records(row INTEGER PRIMARY KEY, id TEXT NOT NULL, name TEXT NOT NULL, city TEXT, year INTEGER,
+                     department TEXT NOT NULL, unit TEXT NOT NULL, category TEXT NOT NULL, amount REAL,
+                     source TEXT NOT NULL, family TEXT, data TEXT NOT NULL, digest TEXT NOT NULL);
+CREATE TABLE aliases(alias TEXT NOT NULL, row INTEGER NOT NULL);
+CREATE TABLE families(id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE facets(kind TEXT NOT NULL, code INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, code));
+CREATE TABLE arrays(name TEXT PRIMARY KEY, dtype TEXT NOT NULL, data BLOB NOT NULL);
+"""
+_INDEXES = """
+CREATE UNIQUE INDEX records_id ON records(id);
+CREATE INDEX records_name ON records(name);
+CREATE INDEX records_family ON records(family);
+CREATE INDEX aliases_alias ON aliases(alias);
+"""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def write_store(path: Path | str, records: list[Record], families: Iterable | None = None) -> None:
+    """Write ``records`` (in id order) and their ``families`` (``indexer.families.Family``) to a new database.
+
+    ``path`` may be ``":memory:"``-like only through ``RecordStore.from_records``.
+    """
+    connection = sqlite3.connect(str(path))
+    try:
+        _fill(connection, records, families)
+    finally:
+        connection.close()
+
+
+def _fill(connection: sqlite3.Connection, records: list[Record], families: Iterable | None) -> None:
+    connection.execute("PRAGMA journal_mode=OFF")  # a new file in an unpublished folder: nothing to roll back
+    connection.execute("PRAGMA synchronous=OFF")  # publish fsyncs every file of the generation
+    connection.executescript(_SCHEMA)
+    family_of = {}
+    family_rows = []
+    for family in families or ():
+        family_rows.append((family.id, json.dumps(family.to_dict(), ensure_ascii=False, separators=(",", ":"))))
+        family_of.update((member, family.id) for member in family.members)
+    rows = []
+    for row, record in enumerate(records):
+        data = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        rows.append((row, record.id, record.name, city_label(record.city), record.year, record.department, record.unit,
+                     record.category, record.amount, record.source, family_of.get(record.id), data, _digest(data)))
+    with connection:
+        connection.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        connection.executemany("INSERT INTO aliases VALUES (?,?)",
+                               ((alias, row) for row, record in enumerate(records) for alias in record.aliases))
+        connection.executemany("INSERT INTO families VALUES (?,?)", family_rows)
+        for kind, values in _facets(records).items():
+            connection.executemany("INSERT INTO facets VALUES (?,?,?)", ((kind, code, v) for code, v in enumerate(values)))
+        for name, array in _arrays(records).items():
+            connection.execute("INSERT INTO arrays VALUES (?,?,?)", (name, array.dtype.str, array.tobytes()))
+        connection.executemany("INSERT INTO meta VALUES (?,?)", [
+            ("format", FORMAT), ("count", len(records)), ("families", len(family_rows)),
+            ("ids", "\n".join(r.id for r in records).encode("utf-8", "surrogatepass"))])
+        connection.executescript(_INDEXES)
+
+
+def _facet_value(record: Record, kind: str) -> str:
+    return (city_label(record.city) or "") if kind == "city" else getattr(record, kind) or ""
+
+
+def _facets(records: list[Record]) -> dict[str, list[str]]:
+    """Each facet's distinct values, most frequent first (ties by value): the codes of the arrays."""
+    from collections import Counter
+
+    found = {}
+    for kind in FACETS:
+        counts = Counter(_facet_value(r, kind) for r in records)
+        found[kind] = sorted(counts, key=lambda v: (-counts[v], v))
+    return found
+
+
+def _arrays(records: list[Record]) -> dict[str, np.ndarray]:
+    """The filter columns, row-aligned: facet codes, year (-1: none), amount (NaN: none), section bits."""
+    arrays = {}
+    for kind, values in _facets(records).items():
+        code = {v: i for i, v in enumerate(values)}
+        arrays[kind] = np.array([code[_facet_value(r, kind)] for r in records], dtype=np.int32)
+    arrays["year"] = np.array([r.year if r.year is not None else -1 for r in records], dtype=np.int32)
+    arrays["amount"] = np.array([r.amount if r.amount is not None else np.nan for r in records], dtype=np.float64)
+    bit = {name: 1 << i for i, name in enumerate(SECTIONS)}
+    arrays["sections"] = np.array([sum(bit.get(s, 0) for s in set(r.sections)) for r in records], dtype=np.uint8)
+    return arrays
+
+
+class RecordStore:
+    """A read-only view of one generation's ``records.db``: records by row or id, filter columns, families.
+
+    Every read error becomes ``IndexCorrupt`` naming the file.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, generation: Path, name: str = RECORD_DB) -> None:
+        self._db = connection
+        self.generation = generation
+        self.name = name
+        with self.reading():
+            meta = dict(self._db.execute("SELECT key, value FROM meta"))
+            if meta.get("format") != FORMAT:
+                raise damaged(generation, name, f"store format {meta.get('format')!r}, expected {FORMAT}")
+            ids = meta["ids"]
+            self.ids: list[str] = ids.decode("utf-8", "surrogatepass").split("\n") if ids else []
+            self.count = int(meta["count"])
+            self.family_count = int(meta.get("families", 0))
+        if len(self.ids) != self.count:
+            raise damaged(generation, name, f"{len(self.ids)} ids for {self.count} records")
+        self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
+        self._arrays: dict[str, np.ndarray] = {}
+        self._facets: dict[str, list[str]] = {}
+
+    @classmethod
+    def open(cls, generation: Path, name: str = RECORD_DB) -> "RecordStore":
+        """Open ``generation/name`` read-only (``immutable``: a published generation never changes,
+        so SQLite takes no locks and writes no journal, even on a read-only disk)."""
+        path = generation / name
+        if not path.is_file():
+            raise damaged(generation, name, "missing")
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+        with reading(generation, name):
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            connection.execute("PRAGMA query_only=1")
+        return cls(connection, generation, name)
+
+    @classmethod
+    def from_records(cls, records: list[Record], families: Iterable | None, generation: Path,
+                     name: str) -> "RecordStore":
+        """A store in memory, for a generation written before ``records.db`` existed."""
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        _fill(connection, records, families)
+        return cls(connection, generation, name)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def reading(self):
+        return reading(self.generation, self.name)
+
+    def _query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        with self.reading():
+            return self._db.execute(sql, parameters).fetchall()
+
+    # -- records -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.count
+
+    def _record(self, row: int, data: str, digest: str, family: str | None = None) -> Record:
+        """A stored record, checked: its JSON must hash to its digest and hold the id of its row."""
+        if _digest(data) != digest:
+            raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
+        with self.reading():
+            record = Record.from_dict(json.loads(data))
+        if not (0 <= row < self.count) or record.id != self.ids[row]:
+            raise damaged(self.generation, self.name, f"row {row} holds another record")
+        return record
+
+    def at_rows(self, rows: Iterable[int]) -> list[Record]:
+        """The records of these rows, in the order given."""
+        rows = [int(r) for r in rows]
+        found: dict[int, Record] = {}
+        for start in range(0, len(rows), 500):  # SQLite's limit on parameters
+            part = rows[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row, data, digest in self._query(f"SELECT row, data, digest FROM records WHERE row IN ({marks})", tuple(part)):
+                found[row] = self._record(row, data, digest)
+        missing = [r for r in rows if r not in found]
+        if missing:
+            raise damaged(self.generation, self.name, f"no record at row {missing[0]}")
+        return [found[r] for r in rows]
+
+    def get(self, record_id: str) -> Record | None:
+        """The record with this id, or None."""
+        row = self.row.get(record_id)
+        return self.at_rows([row])[0] if row is not None else None
+
+    def many(self, ids: Iterable[str]) -> list[Record]:
+        """The records with these ids (all must exist), in the order given."""
+        return self.at_rows(self.row[i] for i in ids)
+
+    def __iter__(self) -> Iterator[Record]:
+        """Every record in row order (reads them all: for building, duplicates and tests, not searching)."""
+        with self.reading():
+            cursor = self._db.execute("SELECT row, data, digest FROM records ORDER BY row")
+            rows = cursor.fetchall()
+        if len(rows) != self.count:
+            raise damaged(self.generation, self.name, f"{len(rows)} records, its index says {self.count}")
+        return (self._record(row, data, digest) for row, data, digest in rows)
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        """The ids starting with ``prefix``."""
+        return [i for i in self.ids if i.startswith(prefix)]
+
+    def named(self, name: str) -> list[Record]:
+        """Records whose name or an alias is exactly ``name``, else whose name contains it."""
+        rows = [r for (r,) in self._query("SELECT row FROM records WHERE name = ? UNION SELECT row FROM aliases "
+                                          "WHERE alias = ? ORDER BY 1", (name, name))]
+        if not rows and name:
+            rows = [r for (r,) in self._query("SELECT row FROM records WHERE instr(name, ?) > 0 ORDER BY row", (name,))]
+        return self.at_rows(rows)
+
+    def by_amount(self, allowed: np.ndarray | None, limit: int) -> list[Record]:
+        """The ``limit`` records of the largest amounts among ``allowed`` rows (ties in row order)."""
+        amount = np.nan_to_num(self.array("amount"), nan=0.0)
+        rows = np.arange(self.count) if allowed is None else np.flatnonzero(allowed)
+        order = np.lexsort((rows, -amount[rows]))[:limit]
+        return self.at_rows(rows[order])
+
+    def families_of(self, rows: Iterable[int]) -> dict[int, str | None]:
+        """The family id of each row."""
+        rows = [int(r) for r in rows]
+        found: dict[int, str | None] = {}
+        for start in range(0, len(rows), 500):
+            part = rows[start:start + 500]
+            found.update(self._query(f"SELECT row, family FROM records WHERE row IN ({','.join('?' * len(part))})",
+                                     tuple(part)))
+        return found
+
+    def rows_of_family(self, family_id: str) -> list[int]:
+        return [r for (r,) in self._query("SELECT row FROM records WHERE family = ?", (family_id,))]
+
+    def families(self) -> list[dict]:
+        """Every stored family as a dict (``Family.from_dict``)."""
+        with self.reading():
+            return [json.loads(data) for (data,) in self._db.execute("SELECT data FROM families ORDER BY rowid")]
+
+    def family(self, family_id: str) -> dict | None:
+        found = self._query("SELECT data FROM families WHERE id = ?", (family_id,))
+        with self.reading():
+            return json.loads(found[0][0]) if found else None
+
+    def family_ids(self, prefix: str) -> list[str]:
+        return [i for (i,) in self._query("SELECT id FROM families WHERE id >= ? AND id < ? ORDER BY id",
+                                          (prefix, prefix + "\U0010ffff"))]
+
+    # -- filter columns and aggregates -----------------------------------------------
+    def array(self, name: str) -> np.ndarray:
+        """A filter column (``_arrays``), read on first use."""
+        if name not in self._arrays:
+            found = self._query("SELECT dtype, data FROM arrays WHERE name = ?", (name,))
+            if not found:
+                raise damaged(self.generation, self.name, f"no {name} column")
+            with self.reading():
+                array = np.frombuffer(found[0][1], dtype=np.dtype(found[0][0]))
+            if len(array) != self.count:
+                raise damaged(self.generation, self.name, f"its {name} column has {len(array)} rows, not {self.count}")
+            self._arrays[name] = array
+        return self._arrays[name]
+
+    def facet(self, kind: str) -> list[str]:
+        """The distinct values of a facet (city, department, unit, category), most frequent first."""
+        if kind not in self._facets:
+            values = [v for (v,) in self._query("SELECT value FROM facets WHERE kind = ? ORDER BY code", (kind,))]
+            codes = self.array(kind)
+            if len(codes) and (codes.min() < 0 or codes.max() >= len(values)):
+                raise damaged(self.generation, self.name, f"its {kind} codes are out of range")
+            self._facets[kind] = values
+        return self._facets[kind]
+
+    def counts(self, column: str) -> list[tuple[object, int, float]]:
+        """(value, records, sum of amounts) per value of a column, most records first, then by value."""
+        if column not in ("city", "year", "department", "unit", "category", "source"):
+            raise ValueError(column)
+        return [(value, count, total or 0.0) for value, count, total in self._query(
+            f"SELECT {column}, count(*), sum(amount) FROM records GROUP BY {column} ORDER BY 2 DESC, 1")]
+
+    def total_amount(self) -> float:
+        return self._query("SELECT total(amount) FROM records")[0][0]
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own check of the file (reads every page: ``goalsearch check``)."""
+        try:
+            found = [message for (message,) in self._db.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as exc:
+            return [f"file {self.name} is damaged ({exc})"]
+        return [] if found == ["ok"] else [f"file {self.name} is damaged ({'; '.join(found[:3])})"]
+
