@@ -251,7 +251,11 @@ class RecordStore:
         """The ``limit`` records of the largest amounts among ``allowed`` rows (ties in row order)."""
         amount = np.nan_to_num(self.array("amount"), nan=0.0)
         rows = np.arange(self.count) if allowed is None else np.flatnonzero(allowed)
-        order = np.lexsort((rows, -amount[rows]))[:limit]
+        negated = -amount[rows]
+        if limit < len(rows):  # sort only the rows at least as large as the limit-th (ties included)
+            near = negated <= np.partition(negated, limit - 1)[limit - 1]
+            rows, negated = rows[near], negated[near]
+        order = np.lexsort((rows, negated))[:limit]
         return self.at_rows(rows[order])
 
     def families_of(self, rows: Iterable[int]) -> dict[int, str | None]:

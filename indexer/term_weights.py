@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import integrity
+from .file_reads import read_span
 from .fulltext import TEXT_FIELDS
 
 K1 = 1.2
@@ -83,7 +84,7 @@ class Postings:
 
     def column(self, col: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = int(self.indptr[col]), int(self.indptr[col + 1])
-        return self.rows[start:end], self.weights[start:end]
+        return read_span(self.rows, start, end), read_span(self.weights, start, end)
 
 
 def field_postings(matrix, n_records: int) -> Postings:

@@ -228,7 +228,8 @@ class GoalSearch:
                 side = VectorSide(generation, self.ids, verify=lambda: store.read_manifest(generation, verify=IVF),
                                   views=len(self.manifest.get("vectors", {}).get("views", ("name_goal",))),
                                   check=lambda rows, whole=False: integrity.check_vectors(
-                                      generation, manifest, VECTORS, rows, len(self.ids), whole))
+                                      generation, manifest, VECTORS, rows, len(self.ids), whole),
+                                  row=self.store.row)
             self._vectors = side
         return self._vectors
 

@@ -1,15 +1,19 @@
-"""The semantic side: faiss inner product over normalized vectors, filtered by allowed ids.
+"""The semantic side: inner product over normalized vectors, filtered by allowed rows.
 
 A record's row holds one L2-normalized vector per view (``indexer.vectors``); the query
-vector is repeated once per view, so the inner product is the sum of the views' cosines. Small indexes are
-searched exactly; large ones (``data/vectors.json``) through the IVF index written at
-build time, except when a filter allows only a small share of the records, where the
-exact search over those rows is both faster and complete (and whenever the probed lists
-hold fewer allowed rows than asked for). Filters become a faiss
-``IDSelectorBatch`` so a filtered search still fills its N results.
+vector is repeated once per view, so the inner product is the sum of the views' cosines.
 
-Both files are memory-mapped (``vectors.npy`` by numpy, ``vectors.ivf`` by faiss's
-``IO_FLAG_MMAP_IFC``): opening copies nothing, and a search reads the pages it touches.
+Small indexes are searched exactly, with numpy over the memory-mapped ``vectors.npy``. Large ones
+(``data/vectors.json``) go through the IVF index written at build time, memory-mapped by faiss
+(``IO_FLAG_MMAP_IFC``): its codes are 8-bit (a quarter of the floats, so a process that searches
+all day keeps at most that much of it resident), and the candidates it returns, ``rerank`` times as
+many as asked for, are re-scored with their float32 rows: the order is exact among them
+(``benchmarks/README.md``: recall as with float IVF lists). A filter becomes a faiss bitmap selector;
+when it allows only a small share of the records, or the probed lists hold too few allowed rows,
+every list is probed, so a filtered search is complete and still fills its N results.
+
+The few rows a search reads (candidates to re-score, rows to check) are read from the file,
+not through the mapping (``indexer.file_reads``), so they do not stay resident in the search process.
 """
 from __future__ import annotations
 
@@ -18,28 +22,32 @@ from typing import Callable
 
 import numpy as np
 
+from indexer import integrity
+from indexer.file_reads import read_rows
 from indexer.vectors import IVF, VECTORS, vector_settings
 
 
 class VectorSide:
     """Inner-product search over one generation's vectors: exact (numpy over the memory-mapped rows),
-    or through its IVF index (memory-mapped by faiss)."""
+    or through its IVF index (memory-mapped by faiss), re-scored exactly."""
 
     def __init__(self, generation: Path, ids: list[str], verify: Callable[[], object] | None = None, views: int = 1,
-                 check: Callable[..., None] | None = None) -> None:
-        """``ids``: the record id of each row (the record store's order, which the build wrote the vectors in);
-        ``verify`` runs before faiss reads the IVF file (its C++ reader trusts the bytes); ``views`` is how
-        many vectors a row holds (the manifest's ``vectors.views``); ``check`` raises for rows that
-        cannot be the build's (``integrity.check_vectors``): it sees the array's shape and, at open, all
-        rows of a small index or a sample of a large one, and the rows each search returns."""
+                 check: Callable[..., None] | None = None, row: dict[str, int] | None = None) -> None:
+        """``ids``: the record id of each row (the record store's order, which the build wrote the vectors in),
+        ``row`` their positions if the caller has them; ``verify`` runs before faiss reads the IVF file (its
+        C++ reader trusts the bytes); ``views`` is how many vectors a row holds (the manifest's
+        ``vectors.views``); ``check`` raises for rows that cannot be the build's (``integrity.check_vectors``):
+        it sees the array's shape and, at open, all rows of a small index or a sample of a large one,
+        and the rows each search returns."""
+        self.generation = generation
         self.vectors = np.load(generation / VECTORS, mmap_mode="r", allow_pickle=False)
         self.ids = ids
-        self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
+        self.row = row if row is not None else {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.dimension = int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
         self.views = views
         self._check = check or (lambda rows, whole=False: None)
         self._check(self.vectors, whole=True)
-        self._check(self.vectors[_sample(len(self.vectors))])
+        self._check(self._read(_sample(len(self.vectors))))
         self.approximate = None
         if (generation / IVF).exists():
             import faiss
@@ -50,13 +58,13 @@ class VectorSide:
             self.approximate = faiss.read_index(str(generation / IVF), faiss.IO_FLAG_MMAP_IFC)
         settings = vector_settings()
         self.nprobe = settings["nprobe"]
-        self.exact_below = settings["exact_when_allowed_below"]
+        self.all_lists_below = settings["all_lists_when_allowed_below"]
+        self.rerank = settings["rerank"]
 
     def vector_of(self, doc_id: str) -> np.ndarray:
-        row = self.row[doc_id]
-        vector = np.array(self.vectors[row:row + 1])
+        vector = self._read(np.array([self.row[doc_id]]))
         self._check(vector)
-        return vector[0]
+        return vector[0].copy()
 
     def search(self, vector: np.ndarray, allowed: np.ndarray | None, limit: int,
                exclude: set[str] = frozenset()) -> list[tuple[str, float]]:
@@ -65,7 +73,7 @@ class VectorSide:
         The similarity is the mean of the views' cosines: a cosine, for a reader of ``--explain``."""
         if not self.ids or limit <= 0:
             return []
-        rows = None
+        keep = rows = None
         if allowed is not None or exclude:
             keep = np.ones(len(self.ids), dtype=bool) if allowed is None else allowed.copy()
             keep[[self.row[i] for i in exclude if i in self.row]] = False
@@ -76,18 +84,46 @@ class VectorSide:
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         if len(query) * self.views == self.dimension and self.views > 1:
             query = np.tile(query, self.views)  # one copy per view
-        found = None
-        if self.approximate is not None and (rows is None or len(rows) >= self.exact_below * len(self.ids)):
-            selector = self._faiss.IDSelectorBatch(rows) if rows is not None else None
-            params = self._faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
-            scores, found = self.approximate.search(np.ascontiguousarray(query.reshape(1, -1)), k, params=params)
-            scores, found = scores[0], found[0]
-            if (found < 0).any():  # the probed lists held fewer allowed rows than k
-                found = None
-        if found is None:
+        if self.approximate is None:
             scores, found = self._exact(query, rows, k)
-        self._check(self.vectors[np.sort(found)])
+            self._check(self._read(np.sort(found)))
+        else:
+            scores, found = self._rescored(query, self._candidates(query, keep, k), k)
         return [(self.ids[r], float(s) / self.views) for r, s in zip(found, scores)]
+
+    def _candidates(self, query: np.ndarray, keep: np.ndarray | None, k: int) -> np.ndarray:
+        """Rows the IVF index finds nearest to ``query`` among the ``keep`` rows, ``rerank`` × ``k`` of them
+        (fewer if fewer are allowed): from ``nprobe`` lists, or from all of them when the filter is
+        narrow or the probed lists held too few."""
+        faiss = self._faiss
+        allowed = len(self.ids) if keep is None else int(keep.sum())
+        wanted = min(self.rerank * k, allowed)
+        bits = np.packbits(keep, bitorder="little") if keep is not None else None
+        selector = faiss.IDSelectorBitmap(len(keep), faiss.swig_ptr(bits)) if keep is not None else None
+        probes = [self.approximate.nlist]
+        if allowed >= self.all_lists_below * len(self.ids):
+            probes.insert(0, self.nprobe)
+        for nprobe in probes:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            found = self.approximate.search(np.ascontiguousarray(query.reshape(1, -1)), wanted, params=params)[1][0]
+            found = found[found >= 0]
+            if len(found) >= wanted:
+                break
+        return found
+
+    def _rescored(self, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best of ``rows`` by their exact inner product with ``query`` (ties: lower row first)."""
+        rows = np.sort(rows)
+        matrix = self._read(rows)
+        self._check(matrix)
+        scores = matrix @ query
+        best = np.lexsort((rows, -scores))[:k]
+        return scores[best], rows[best]
+
+    def _read(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of ``rows`` (ascending), read from the file into a new array."""
+        with integrity.reading(self.generation, VECTORS):
+            return read_rows(self.vectors, rows)
 
     def _exact(self, query: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best rows by inner product (ties: lower row first), reading the rows in chunks."""

@@ -137,14 +137,18 @@ def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index, 
     queries = ("客服电话接听中心", "摄像头联网感知", "给机关干部做年度体检")
     with GoalSearch.open(tmp_path / "ivf") as approximate:
         assert approximate.vectors.approximate.nlist == 8  # 314 records: at least 39 rows per list
+        assert approximate.vectors.approximate.code_size == 2 * 384  # 8-bit codes: a byte per dimension
         one_list = [names(approximate.search(q, mode="semantic", limit=10)) for q in queries]
         approximate.vectors.nprobe = 8  # every list probed: exactly the exact answers
         all_lists = [names(approximate.search(q, mode="semantic", limit=10)) for q in queries]
         assert all_lists == [names(sample_index.search(q, mode="semantic", limit=10)) for q in queries]
         assert one_list != all_lists  # one probed list really is approximate
         approximate.vectors.nprobe = 1
-        filtered = approximate.search("运维", mode="semantic", city=["深圳"], limit=3)  # few allowed: exact
+        filtered = approximate.search("运维", mode="semantic", city=["深圳"], limit=3)  # few allowed: every list
         assert filtered and {h.record.city for h in filtered} == {"深圳市"}
+        few = [names(index.search("系统运维", mode="semantic", city=["深圳", "江门"], limit=1000))
+               for index in (approximate, sample_index)]
+        assert few[0] == few[1] and len(few[0]) == 10  # complete, in the exact order
         wide = approximate.search("运维", mode="semantic", city=["广州"], limit=10)  # most allowed: IVF
         assert len(wide) == 10 and {h.record.city for h in wide} == {"广州市"}
         everything = sample_index.search("运维", mode="semantic", city=["广州"], limit=1000)

@@ -211,3 +211,14 @@ def test_an_index_written_before_the_store_is_still_searched_alike(index_copy_di
     from search.stats import check_index
 
     assert check_index(index_copy_dir) == []
+
+
+@pytest.mark.parametrize("limit", [1, 2, 7, 50, 1000])
+@pytest.mark.parametrize("cities", [None, ["广州"], ["深圳", "江门"]])
+def test_listing_by_amount_is_a_full_sort_cut_at_the_limit(sample_index, limit, cities):
+    """The empty query lists by amount, largest first, ties in row order, whatever the limit."""
+    hits = sample_index.search("", city=cities, limit=limit)
+    allowed = [(r.amount or 0.0, row, r.id) for row, r in enumerate(sample_index.records)
+               if cities is None or any(r.city.startswith(c) for c in cities)]
+    expected = [doc_id for _, _, doc_id in sorted(allowed, key=lambda item: (-item[0], item[1]))][:limit]
+    assert [h.record.id for h in hits] == expected
