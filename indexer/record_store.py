@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -112,8 +113,6 @@ def _facet_value(record: Record, kind: str) -> str:
 
 def _facets(records: list[Record]) -> dict[str, list[str]]:
     """Each facet's distinct values, most frequent first (ties by value): the codes of the arrays."""
-    from collections import Counter
-
     found = {}
     for kind in FACETS:
         counts = Counter(_facet_value(r, kind) for r in records)
@@ -193,7 +192,7 @@ class RecordStore:
     def __len__(self) -> int:
         return self.count
 
-    def _record(self, row: int, data: str, digest: str, family: str | None = None) -> Record:
+    def _record(self, row: int, data: str, digest: str) -> Record:
         """A stored record, checked: its JSON must hash to its digest and hold the id of its row."""
         if _digest(data) != digest:
             raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
@@ -203,28 +202,33 @@ class RecordStore:
             raise damaged(self.generation, self.name, f"row {row} holds another record")
         return record
 
-    def at_rows(self, rows: Iterable[int]) -> list[Record]:
-        """The records of these rows, in the order given."""
-        rows = [int(r) for r in rows]
-        found: dict[int, Record] = {}
-        for start in range(0, len(rows), 500):  # SQLite's limit on parameters
+    def _columns_of(self, columns: str, rows: list[int]) -> dict[int, list]:
+        """``columns`` of ``records`` by row, for these rows (SQLite takes 500 parameters a statement here)."""
+        found: dict[int, list] = {}
+        for start in range(0, len(rows), 500):
             part = rows[start:start + 500]
             marks = ",".join("?" * len(part))
-            for row, data, digest in self._query(f"SELECT row, data, digest FROM records WHERE row IN ({marks})", tuple(part)):
-                found[row] = self._record(row, data, digest)
+            for row, *values in self._query(f"SELECT row, {columns} FROM records WHERE row IN ({marks})", tuple(part)):
+                found[row] = values
+        return found
+
+    def at_rows(self, rows: Iterable[int]) -> list[Record]:
+        """The records of these rows, in the order given."""
+        return [record for record, _ in self.with_families(rows)]
+
+    def with_families(self, rows: Iterable[int]) -> list[tuple[Record, str | None]]:
+        """The records of these rows and their family ids, in the order given (one query: a page of hits)."""
+        rows = [int(r) for r in rows]
+        found = self._columns_of("data, digest, family", rows)
         missing = [r for r in rows if r not in found]
         if missing:
             raise damaged(self.generation, self.name, f"no record at row {missing[0]}")
-        return [found[r] for r in rows]
+        return [(self._record(r, found[r][0], found[r][1]), found[r][2]) for r in rows]
 
     def get(self, record_id: str) -> Record | None:
         """The record with this id, or None."""
         row = self.row.get(record_id)
         return self.at_rows([row])[0] if row is not None else None
-
-    def many(self, ids: Iterable[str]) -> list[Record]:
-        """The records with these ids (all must exist), in the order given."""
-        return self.at_rows(self.row[i] for i in ids)
 
     def __iter__(self) -> Iterator[Record]:
         """Every record in row order (reads them all: for building, duplicates and tests, not searching)."""
@@ -260,13 +264,7 @@ class RecordStore:
 
     def families_of(self, rows: Iterable[int]) -> dict[int, str | None]:
         """The family id of each row."""
-        rows = [int(r) for r in rows]
-        found: dict[int, str | None] = {}
-        for start in range(0, len(rows), 500):
-            part = rows[start:start + 500]
-            found.update(self._query(f"SELECT row, family FROM records WHERE row IN ({','.join('?' * len(part))})",
-                                     tuple(part)))
-        return found
+        return {row: values[0] for row, values in self._columns_of("family", [int(r) for r in rows]).items()}
 
     def rows_of_family(self, family_id: str) -> list[int]:
         return [r for (r,) in self._query("SELECT row FROM records WHERE family = ?", (family_id,))]

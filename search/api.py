@@ -401,10 +401,8 @@ class GoalSearch:
             terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
         hits = []
         shown = fused[:limit]
-        records = self.store.many(doc_id for doc_id, _ in shown)
-        family_of = self.store.families_of(self.store.row[doc_id] for doc_id, _ in shown)
-        for rank, ((doc_id, score), record) in enumerate(zip(shown, records), start=1):
-            family_id = family_of.get(self.store.row[doc_id])
+        found = self.store.with_families(self.store.row[doc_id] for doc_id, _ in shown)
+        for rank, ((doc_id, score), (record, family_id)) in enumerate(zip(shown, found), start=1):
             b_rank, b_score = bm25_at.get(doc_id, (None, None))
             s_rank, s_score = semantic_at.get(doc_id, (None, None))
             if not highlight:

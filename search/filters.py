@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from indexer import Record, UsageError, city_label
+from indexer.record_store import SECTIONS
 
 
 @dataclass
@@ -67,8 +68,6 @@ class Filters:
         if self.max_amount is not None:
             keep &= ~np.isnan(amount) & (amount <= self.max_amount)
         if self.section:
-            from indexer.record_store import SECTIONS
-
             bits = sum(1 << i for i, name in enumerate(SECTIONS) if name in self.section)
             keep &= (store.array("sections") & bits) != 0
         return keep

@@ -118,7 +118,8 @@ class BM25Side:
     def lexical(self) -> LexicalSide | None:
         """The term matrices, loaded on the first plain query; None for indexes without them."""
         if self._lexical is None and LexicalSide.available(self.generation):
-            self._lexical = self._open_terms(lambda ids: LexicalSide(self.generation, field_boosts(), ids))
+            row = self.records.row if self.records is not None else None  # the positions of the ids given
+            self._lexical = self._open_terms(lambda ids: LexicalSide(self.generation, field_boosts(), ids, row))
         return self._lexical
 
     def on_matrices(self, query: Query) -> Scored | None:

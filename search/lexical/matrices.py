@@ -31,13 +31,15 @@ from .plain import PlainQuery
 class LexicalSide:
     """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
-    def __init__(self, generation: Path, boosts: dict[str, float], ids: list[str]) -> None:
-        """``ids``: the record id of each row, the record store's order (the build wrote both from one list)."""
+    def __init__(self, generation: Path, boosts: dict[str, float], ids: list[str],
+                 row: dict[str, int] | None = None) -> None:
+        """``ids``: the record id of each row, the record store's order (the build wrote both from one list);
+        ``row`` their positions if the caller has them."""
         self.generation = generation
         self.folder = generation / TERMS
         vocabulary = json.loads((self.folder / VOCABULARY).read_text("utf-8"))
         self.ids = ids
-        self.row = {doc_id: i for i, doc_id in enumerate(self.ids)}
+        self.row = row if row is not None else {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
         self._by_field: dict[str, Postings] | None = None
