@@ -25,11 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from .analyzer import chinese_analyzer
+from .integrity import reading
 from .fulltext import TEXT_FIELDS, field_texts
 from .ngrams import char_grams
 from .records import Record
@@ -64,11 +67,6 @@ def read_counts(folder: Path, field: str, generation: Path | None = None):
 
     Given the ``generation``, an unreadable file is ``IndexCorrupt`` naming it.
     """
-    from contextlib import nullcontext
-    from types import SimpleNamespace
-
-    from .integrity import reading
-
     def named(name: str):
         return reading(generation, f"{TERMS}/{name}") if generation is not None else nullcontext()
 
