@@ -18,9 +18,14 @@ import numpy as np
 _descriptors: dict[int, int] = {}  # id of a mapped array -> a descriptor of its file, closed with the array
 
 
+SMALL_SPAN = 64 * 1024  # bytes: a span this small is read through the file, a larger one through the map
+
+
 def read_span(array: np.ndarray, start: int, end: int) -> np.ndarray:
-    """``array[start:end]`` (along the first axis), as a new array."""
-    if not _mapped(array):
+    """``array[start:end]`` (along the first axis): through the file when it is small (the fault-around
+    would map more than it reads), through the map when it is larger (its pages are really used, and
+    copying them would cost more than the mapping saves: bm25 p95 +20 % at 100k records)."""
+    if not _mapped(array) or (end - start) * array[:1].nbytes > SMALL_SPAN:
         return array[start:end]
     start, end = min(start, len(array)), min(max(start, end), len(array))
     return _read(array, [(start, end)])
