@@ -222,3 +222,29 @@ def test_listing_by_amount_is_a_full_sort_cut_at_the_limit(sample_index, limit, 
                if cities is None or any(r.city.startswith(c) for c in cities)]
     expected = [doc_id for _, _, doc_id in sorted(allowed, key=lambda item: (-item[0], item[1]))][:limit]
     assert [h.record.id for h in hits] == expected
+
+
+def test_reads_through_the_file_equal_the_arrays_sliced(tmp_path):
+    """``indexer.file_reads`` answers what slicing the array would, through the file or the map, at any span."""
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.file_reads import SMALL_SPAN, read_rows, read_span
+
+    rows = SMALL_SPAN // 12 + 500  # spans of either kind fit
+    np.save(tmp_path / "m.npy", np.arange(rows * 3, dtype=np.float32).reshape(rows, 3))
+    np.save(tmp_path / "v.npy", np.arange(rows, dtype=np.int32))
+    arrays = [np.load(tmp_path / name, mmap_mode="r") for name in ("m.npy", "v.npy")]
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(-5, rows + 10), st.integers(-5, rows + 10), st.lists(st.integers(0, rows - 1), max_size=20))
+    def same(start, end, picked):
+        for array in arrays:
+            start_, end_ = max(start, 0), max(end, 0)
+            assert np.array_equal(read_span(array, start_, end_), np.asarray(array[start_:end_]))
+            wanted = np.array(sorted(picked), dtype=np.int64)
+            assert np.array_equal(read_rows(array, wanted), np.asarray(array[wanted]))
+            assert np.array_equal(read_span(array[1:], start_, end_), np.asarray(array[1:][start_:end_]))  # a view
+
+    same()
