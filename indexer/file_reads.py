@@ -24,8 +24,8 @@ SMALL_SPAN = 64 * 1024  # bytes: a span this small is read through the file, a l
 def read_span(array: np.ndarray, start: int, end: int) -> np.ndarray:
     """``array[start:end]`` (along the first axis): through the file when it is small (the fault-around
     would map more than it reads), through the map when it is larger (its pages are really used, and
-    copying them would cost more than the mapping saves: bm25 p95 +20 % at 100k records)."""
-    if not _mapped(array) or (end - start) * array[:1].nbytes > SMALL_SPAN:
+    copying them costs more than mapping them: bm25 p50 +0.6 ms at 100k records when every span was copied)."""
+    if not _mapped(array) or (end - start) * array.strides[0] > SMALL_SPAN:
         return array[start:end]
     start, end = min(start, len(array)), min(max(start, end), len(array))
     return _read(array, [(start, end)])
@@ -48,7 +48,7 @@ def _read(array: np.memmap, spans: list[tuple[int, int]]) -> np.ndarray:
     out = np.empty((sum(end - start for start, end in spans), *array.shape[1:]), dtype=array.dtype)
     if not out.size:
         return out
-    row_bytes = out.nbytes // len(out)
+    row_bytes = array.strides[0]  # a whole mapped file is C-contiguous
     buffer, descriptor, at = memoryview(out).cast("B"), _descriptor(array), 0
     for start, end in spans:
         size = (end - start) * row_bytes
