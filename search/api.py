@@ -42,6 +42,7 @@ from .filters import Filters
 from .fusion import FusionMethod, fuse, fusion_settings
 from .highlight import Snippet, highlight_ranges, snippet
 from .inputs import clean_query
+from .allocator import keep_freed_memory
 from .lexical import BM25Side
 from .lexical.plain import query_settings
 from .lexical.synonyms import Expansion, load_synonyms
@@ -114,6 +115,7 @@ class GoalSearch:
     def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None,
                  pinned: int | None = None) -> None:
         self.index_dir = index_dir
+        keep_freed_memory()
         self.generation = generation
         self.manifest = manifest
         self._pinned = pinned
