@@ -15,17 +15,20 @@ from dev_rankings import dev_queries, rankings
 
 ROOT = Path(__file__).resolve().parent.parent
 TIE = 2e-3  # int8 document vectors move by up to ~1e-3 with their batch mates (tests embed in other batches)
+# Fused scores mix min–max normalised cosines: a 1e-3 move of a cosine over a candidate range of ~0.1 moves the
+# fused score by up to ~1e-2 (seen: the same ids, fused scores 0.004–0.0098 apart, after numpy/onnxruntime updates).
+FUSED_TIE = 1e-2
 
 
-def _same_ranking(expected: list, found: list) -> bool:
-    """The same scores position by position (within ``TIE``), and the same ids except where a score ties
+def _same_ranking(expected: list, found: list, tie: float = TIE) -> bool:
+    """The same scores position by position (within ``tie``), and the same ids except where a score ties
     with another hit's or is the last one shown (a tie the cut-off hides)."""
     if len(expected) != len(found):
         return False
     for at, ((want_id, want_score), (got_id, got_score)) in enumerate(zip(expected, found)):
-        if abs(want_score - got_score) > TIE:
+        if abs(want_score - got_score) > tie:
             return False
-        tied = any(abs(score - want_score) <= TIE for other, (_, score) in enumerate(expected) if other != at)
+        tied = any(abs(score - want_score) <= tie for other, (_, score) in enumerate(expected) if other != at)
         if want_id != got_id and not tied and at != len(expected) - 1:
             return False
     return True
@@ -41,7 +44,8 @@ def test_dev_set_rankings_unchanged(answered):
     assert answered.keys() == expected.keys()
     exact = [key for key in expected if key.split("|")[0] in ("bm25", "list")]
     assert [key for key in exact if answered[key] != expected[key]] == []
-    assert [key for key in expected if not _same_ranking(expected[key], answered[key])] == []
+    assert [key for key in expected
+            if not _same_ranking(expected[key], answered[key], FUSED_TIE if key.startswith("hybrid|") else TIE)] == []
 
 
 # -- the store answers filters and stats as the records do --------------------------------
