@@ -29,7 +29,7 @@ from indexer import (
     parse,
     remove_paths,
 )
-from indexer.embedding import (
+from indexer.models.embedding import (
     build_default_model,
     build_fast_model,
     default_model_dir,
@@ -528,7 +528,7 @@ def model_build_command(force, fast):
     with render.progress_bars() as progress:
         folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
         if not fast:
-            from indexer.onnx_embedder import Backend, build_onnx_model, configured_backend
+            from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend
 
             if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
                 folder = build_onnx_model(configured_backend(), progress=progress)

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import Record, build_index, parse_paths  # noqa: E402
-from indexer.analyzer import chinese_analyzer  # noqa: E402
-from indexer.embedding import ModelInfo, load_embedder  # noqa: E402
-from indexer.vectors import embedded_texts, record_views  # noqa: E402
+from indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
+from indexer.models.embedding import ModelInfo, load_embedder  # noqa: E402
+from indexer.storage.vectors import embedded_texts, record_views  # noqa: E402
 from search import GoalSearch, rrf, sample_corpus  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
@@ -152,7 +152,7 @@ class Baseline:
 
 
 def per_view(vector: np.ndarray, width: int) -> np.ndarray:
-    """The query vector repeated once per view, as the vector side scores rows (indexer/vectors.py)."""
+    """The query vector repeated once per view, as the vector side scores rows (indexer/storage/vectors.py)."""
     return np.tile(vector, width // len(vector))
 
 
@@ -334,8 +334,8 @@ def main() -> None:
         result["bm25_index_s"] = round(marks.get("full text", started) - started, 2)
         result["bm25_records_per_s"] = round(args.projects / max(1e-9, result["bm25_index_s"]), 1)
         result["term_matrices_s"] = round(marks.get("term matrices", started) - marks.get("full text", started), 2)
-        from indexer.ngrams import char_grams
-        from indexer.terms import ngram_texts
+        from indexer.analysis.ngrams import char_grams
+        from indexer.storage.terms import ngram_texts
 
         tokenize_started = time.perf_counter()
         for record in records:

@@ -3,7 +3,7 @@
     python benchmarks/embed_backends.py [--ray] [--json FILE]
 
 The texts are the ones goalsearch embeds for the sample corpus (every view of every record,
-``indexer.vectors.embedded_texts``), in the order a build hands them over: shortest first.
+``indexer.storage.vectors.embedded_texts``), in the order a build hands them over: shortest first.
 Each backend embeds them once after a warm-up batch; cosines are against the torch vectors.
 ``--ray`` (needs ``pip install -e '.[cluster]'``) times ``RayEmbedder`` with 1 and 2 actors,
 actor start and model load included. Results: ``benchmarks/README.md``.
@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexer import parse_paths  # noqa: E402
-from indexer.embedding import load_embedder  # noqa: E402
-from indexer.vectors import embedded_texts  # noqa: E402
+from indexer.models.embedding import load_embedder  # noqa: E402
+from indexer.storage.vectors import embedded_texts  # noqa: E402
 
 
 def main() -> None:

@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import index_paths  # noqa: E402
-from indexer.vectors import vector_settings  # noqa: E402
+from indexer.storage.vectors import vector_settings  # noqa: E402
 from search import GoalSearch, evaluate, load_queries, sample_corpus  # noqa: E402
 from search.evaluate import resolve  # noqa: E402
 from search.fusion import fusion_settings  # noqa: E402
 from search.lexical import field_boosts  # noqa: E402
-from indexer.term_weights import bm25_weights  # noqa: E402
+from indexer.storage.term_weights import bm25_weights  # noqa: E402
 from search.lexical.plain import query_settings  # noqa: E402
 from search.metrics import ndcg_at_k  # noqa: E402
 

@@ -13,19 +13,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import store
+from .storage import generations as store
 from .parse.document import collect_files, parse
-from .embedding import configured_model, load_embedder
+from .models.embedding import configured_model, load_embedder
 from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
-from .family_store import compute_families
-from .integrity import damaged, id_order, reading, verify_file
-from .fulltext import write_fulltext
-from .lock import write_lock
-from .onnx_embedder import backend_for
-from .record_store import RECORD_DB, RecordStore, write_store
+from .storage.family_store import compute_families
+from .storage.integrity import damaged, id_order, reading, verify_file
+from .storage.fulltext import write_fulltext
+from .storage.lock import write_lock
+from .models.onnx_embedder import backend_for
+from .storage.record_store import RECORD_DB, RecordStore, write_store
 from .records import IngestReport, Record
-from .terms import write_terms
-from .vectors import vector_settings, write_vectors
+from .storage.terms import write_terms
+from .storage.vectors import vector_settings, write_vectors
 
 LEGACY_RECORDS = "records.jsonl"  # the record store before records.db
 REPORTS = "reports.json"
@@ -232,8 +232,8 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
     ``user_dict`` and ``synonyms`` name a jieba user dictionary and a synonyms file (``a = b`` per
     line); both are kept in the index and replace the ones it had.
     """
-    from .analyzer import read_user_dict
-    from .synonym_file import read_synonym_lines
+    from .analysis.analyzer import read_user_dict
+    from .analysis.synonyms import read_synonym_lines
 
     files, unreadable = collect_files(paths)
     if unreadable and not keep_going:  # before parsing: say so at once

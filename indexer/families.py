@@ -17,7 +17,7 @@ A budget line comes back every year under a slightly different name: the period 
    least ``fuzzy_name``) and that never appear in one document (two names in one document are two
    projects).
 4. **Goal agreement**: a candidate pair joins when the cosine of the goals' vectors (the ``goal``
-   view of ``indexer.vectors``) is at least ``same_name_goal`` for equal keys and the stricter
+   view of ``indexer.storage.vectors``) is at least ``same_name_goal`` for equal keys and the stricter
    ``fuzzy_name_goal`` for different keys. Joined pairs are merged transitively (union-find).
 
 Different units never merge, so ``机构运行辅助经费`` of two units stays two families however
@@ -200,7 +200,7 @@ def family_id(city: str | None, unit: str, key: str) -> str:
 
 
 def goal_vectors(matrix: np.ndarray, views: list[str], dimension: int) -> np.ndarray:
-    """The goal view of each vector row (``indexer.vectors``), or the whole row normalised when there is none."""
+    """The goal view of each vector row (``indexer.storage.vectors``), or the whole row normalised when there is none."""
     if "goal" in views and matrix.shape[1] == dimension * len(views):
         start = views.index("goal") * dimension
         return matrix[:, start:start + dimension]

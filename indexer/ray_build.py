@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
+from .storage import generations as store
 from .build import BuildResult, Progress, _refuse, build_index, refuse_what_cannot_be_indexed
 from .parse.document import collect_files, parse
-from .embedding import configured_model, load_embedder
+from .models.embedding import configured_model, load_embedder
 from .errors import DocumentError, Unreadable, UsageError
-from .onnx_embedder import Backend, OnnxEmbedder, backend_for
+from .models.onnx_embedder import Backend, OnnxEmbedder, backend_for
 from .records import IngestReport, Record
 
 CHUNK = 32  # texts per actor call: what write_vectors hands the embedder in a plain build
@@ -83,7 +83,7 @@ class RayEmbedder:
         if not texts:
             return np.zeros((0, dimension), np.float32)
         if isinstance(self.local, OnnxEmbedder):
-            from .onnx_embedder import build_onnx_model
+            from .models.onnx_embedder import build_onnx_model
 
             build_onnx_model(self.local.backend)  # once, here, before the actors look for it
         chunks = [{"number": i, "texts": texts[start:start + CHUNK]} for i, start in enumerate(range(0, len(texts), CHUNK))]
@@ -130,8 +130,8 @@ def index_paths_ray(paths: list[str | Path], index_dir: str | Path, address: str
     ``address``: a Ray cluster (``ray://host:10001`` or ``host:6379``); default ``RAY_ADDRESS``, else
     a local Ray for this run, stopped at the end. ``workers``: embedding actors (default: the cluster's CPUs).
     """
-    from .analyzer import read_user_dict
-    from .synonym_file import read_synonym_lines
+    from .analysis.analyzer import read_user_dict
+    from .analysis.synonyms import read_synonym_lines
 
     files, unreadable = collect_files(paths)
     if unreadable and not keep_going:

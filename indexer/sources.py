@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import store
+from .storage import generations as store
 from .build import load_reports
 from .parse.document import document_files
 

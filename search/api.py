@@ -28,13 +28,13 @@ from indexer import (
     UsageError,
     index_paths,
 )
-from indexer import integrity, store
+from indexer.storage import integrity, generations as store
 from indexer.build import FULLTEXT
-from indexer.record_store import RecordStore
-from indexer.embedding import DEFAULT_MODEL, load_embedder
-from indexer.onnx_embedder import refuse_other_backend
-from indexer.terms import TERMS
-from indexer.vectors import IVF, KEYS, VECTORS, vector_settings
+from indexer.storage.record_store import RecordStore
+from indexer.models.embedding import DEFAULT_MODEL, load_embedder
+from indexer.models.onnx_embedder import refuse_other_backend
+from indexer.storage.terms import TERMS
+from indexer.storage.vectors import IVF, KEYS, VECTORS, vector_settings
 
 from .families import FamilyHit, FamilyIndex, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
 from .families import looks_like_family_id, view
@@ -236,7 +236,7 @@ class GoalSearch:
         return self._vectors
 
     def _open_terms(self, make):
-        """Open the term matrices through ``make(ids)``, checking them against the manifest (see ``indexer.integrity``).
+        """Open the term matrices through ``make(ids)``, checking them against the manifest (see ``indexer.storage.integrity``).
 
         Their rows are the record store's: ``keys.json`` is only hashed, never parsed.
         """
@@ -398,7 +398,7 @@ class GoalSearch:
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:
-            from indexer.analyzer import query_terms
+            from indexer.analysis.analyzer import query_terms
 
             terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
         hits = []

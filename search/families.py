@@ -1,7 +1,7 @@
 """Project families at search time: a family's members year by year, the family list, and search grouped by family.
 
 The families themselves are computed when the index is built (``indexer.families``) and read
-here through ``indexer.family_store``. This module turns them into what a reader wants to see:
+here through ``indexer.storage.family_store``. This module turns them into what a reader wants to see:
 
 - ``FamilyView``: the members ordered by year, the amount per budget year and its change
   (万元 and %), and for each member whether its goal changed from the one before;
@@ -127,7 +127,7 @@ class FamilyIndex:
 
     @classmethod
     def load(cls, store, vectors, views: list[str], dimension: int | None) -> "FamilyIndex":
-        """The families of an open record store (``indexer.record_store``); a generation built before
+        """The families of an open record store (``indexer.storage.record_store``); a generation built before
         families existed gets them computed in memory from its records and vectors."""
         if store.family_count or not len(store):
             return cls([Family.from_dict(f) for f in store.families()])

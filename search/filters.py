@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from indexer import Record, UsageError, city_label
-from indexer.record_store import SECTIONS
+from indexer.storage.record_store import SECTIONS
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Filters:
         return asdict(self)
 
     def mask(self, store) -> np.ndarray:
-        """The rows of a record store (``indexer.record_store``) that meet every condition, from its
+        """The rows of a record store (``indexer.storage.record_store``) that meet every condition, from its
         filter columns: the same answers as ``matches``, a few numpy comparisons at any size."""
         keep = np.ones(len(store), dtype=bool)
         if self.city:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from indexer.analyzer import term_spans
+from indexer.analysis.analyzer import term_spans
 
 
 @dataclass

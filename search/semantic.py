@@ -1,6 +1,6 @@
 """The semantic side: inner product over normalized vectors, filtered by allowed rows.
 
-A record's row holds one L2-normalized vector per view (``indexer.vectors``); the query
+A record's row holds one L2-normalized vector per view (``indexer.storage.vectors``); the query
 vector is repeated once per view, so the inner product is the sum of the views' cosines.
 
 Small indexes are searched exactly, with numpy over the memory-mapped ``vectors.npy``. Large ones
@@ -13,7 +13,7 @@ when it allows only a small share of the records, or the probed lists hold too f
 every list is probed, so a filtered search is complete and still fills its N results.
 
 The few rows a search reads (candidates to re-score, rows to check) are read from the file,
-not through the mapping (``indexer.file_reads``), so they do not stay resident in the search process.
+not through the mapping (``indexer.storage.file_reads``), so they do not stay resident in the search process.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from indexer import integrity
-from indexer.file_reads import read_rows
-from indexer.vectors import IVF, VECTORS, vector_settings
+from indexer.storage import integrity
+from indexer.storage.file_reads import read_rows
+from indexer.storage.vectors import IVF, VECTORS, vector_settings
 
 
 class VectorSide:

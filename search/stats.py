@@ -7,8 +7,8 @@ from pathlib import Path
 
 from indexer import GoalsearchError, load_reports
 from indexer.build import FULLTEXT
-from indexer.terms import KEYS, TERMS
-from indexer.vectors import KEYS as VECTOR_KEYS
+from indexer.storage.terms import KEYS, TERMS
+from indexer.storage.vectors import KEYS as VECTOR_KEYS
 
 
 @dataclass
@@ -73,7 +73,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
     hold the same ids, and that the vectors were built with ``model`` (default: the index's own
     model, which must still load).
     """
-    from indexer import store
+    from indexer.storage import generations as store
 
     from .api import GoalSearch
 
@@ -128,8 +128,8 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
 
 def _check_every_vector(index) -> None:
     """Every row of the vectors must be unit vectors (searching checks a sample and the rows it returns)."""
-    from indexer import integrity
-    from indexer.vectors import VECTORS
+    from indexer.storage import integrity
+    from indexer.storage.vectors import VECTORS
 
     vectors = index.vectors.vectors
     for start in range(0, len(vectors), 8192):
@@ -138,7 +138,7 @@ def _check_every_vector(index) -> None:
 
 def _row_ids(index, name: str) -> list[str] | None:
     """The record id of each row of a per-row keys file (term matrices, vectors); None when it has none."""
-    from indexer import integrity
+    from indexer.storage import integrity
 
     if not (index.generation / name).exists():
         return None
@@ -149,7 +149,7 @@ def _row_ids(index, name: str) -> list[str] | None:
 
 def _family_problems(index, fix: str) -> list[str]:
     """The families file must hold every record exactly once, as many families as the manifest counts."""
-    from indexer.family_store import check_families
+    from indexer.storage.family_store import check_families
 
     try:
         families = index.family_index.families

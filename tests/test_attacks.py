@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from cli import cli
 from conftest import SAMPLES, SEED
 from indexer import index_paths
-from indexer.store import sha256_file
+from indexer.storage.generations import sha256_file
 from search import GoalSearch, check_index
 
 ROOT = Path(__file__).parent.parent

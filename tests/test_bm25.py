@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from cli import cli
 from conftest import SEED, names
 from indexer import index_paths
-from indexer.analyzer import chinese_analyzer
-from indexer.vectors import embedded_texts
+from indexer.analysis.analyzer import chinese_analyzer
+from indexer.storage.vectors import embedded_texts
 from search import GoalSearch
 from search.lexical.plain import PlainQuery
 

@@ -185,7 +185,7 @@ def _generation(index_dir: Path) -> Path:
 
 def test_index_written_before_families_computes_them(sample_index_dir, sample_index, tmp_path):
     """A generation from before families (records.jsonl, no families.json) gets them computed when opened."""
-    from indexer import store
+    from indexer.storage import generations as store
 
     old = tmp_path / "old"
     shutil.copytree(sample_index_dir, old)

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from cli import cli
 from conftest import SAMPLES
-from indexer import analyzer, jieba_dict
-from indexer.analyzer import query_words, whole_jieba
+from indexer.analysis import analyzer, jieba_dict
+from indexer.analysis.analyzer import query_words, whole_jieba
 
 EXTRA = ("智慧人社大脑",)
 

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SAMPLES, SEED
 from indexer import IndexIncompatible, UsageError, build_index, parse
-from indexer.embedding import load_embedder
-from indexer.onnx_embedder import Backend, OnnxEmbedder, build_onnx_model
+from indexer.models.embedding import load_embedder
+from indexer.models.onnx_embedder import Backend, OnnxEmbedder, build_onnx_model
 from search import GoalSearch
 
 pytestmark = pytest.mark.slow  # exports, quantizes and runs the model

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import SAMPLES, SEED
 from indexer import build_index, parse
-from indexer.vectors import load_vectors
+from indexer.storage.vectors import load_vectors
 from search import GoalSearch
 from search.stats import check_index
 

@@ -13,14 +13,14 @@ import pytest
 
 from conftest import SEED
 from indexer import IndexCorrupt, IndexLocked, index_paths
-from indexer.lock import write_lock
+from indexer.storage.lock import write_lock
 from search import GoalSearch, check_index
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow  # every test here builds an index
 
 
-HOLD_LOCK = ("import sys, time; from pathlib import Path; from indexer.lock import write_lock\n"
+HOLD_LOCK = ("import sys, time; from pathlib import Path; from indexer.storage.lock import write_lock\n"
              "with write_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)")
 
 
@@ -56,7 +56,7 @@ def test_lock_file_contents_never_decide_who_holds_it(tmp_path, content):
 HAMMER = """
 import os, sys, time
 from pathlib import Path
-from indexer.lock import write_lock
+from indexer.storage.lock import write_lock
 from indexer import IndexLocked
 folder, seconds = Path(sys.argv[1]), float(sys.argv[2])
 marker = folder / "holder"
@@ -107,7 +107,7 @@ def test_tampered_vector_index_is_refused_before_faiss_reads_it(tmp_path, monkey
     from click.testing import CliRunner
 
     from cli import cli
-    from indexer.vectors import vector_settings
+    from indexer.storage.vectors import vector_settings
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 1)
     index_paths([SEED["jm_2021"]], tmp_path)

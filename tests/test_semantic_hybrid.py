@@ -9,7 +9,7 @@ import pytest
 
 from conftest import names
 from indexer import IndexIncompatible, UsageError
-from indexer.vectors import embedded_texts
+from indexer.storage.vectors import embedded_texts
 from search import GoalSearch, rrf
 
 QUERIES = json.loads((Path(__file__).parent / "data" / "semantic_queries.json").read_text("utf-8"))["queries"]
@@ -126,7 +126,7 @@ def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index, 
     import shutil
 
     from indexer import index_paths
-    from indexer.vectors import vector_settings
+    from indexer.storage.vectors import vector_settings
     from search import sample_corpus
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 100)

@@ -129,7 +129,7 @@ def test_a_filtered_search_returns_only_what_the_filter_allows(sample_index):
 # -- read, not loaded ------------------------------------------------------------------------
 def test_searching_reads_only_the_hits_records(sample_index_dir, monkeypatch):
     """Opening, searching (every mode, filtered), showing and similar never read the whole store."""
-    from indexer.record_store import RecordStore
+    from indexer.storage.record_store import RecordStore
     from search import GoalSearch
 
     def everything(self):
@@ -182,8 +182,8 @@ def _as_before_the_store(index_dir: Path) -> None:
     import numpy as np
     from scipy import sparse
 
-    from indexer import store
-    from indexer.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
+    from indexer.storage import generations as store
+    from indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
     from search import GoalSearch
 
     live = index_dir / (index_dir / "CURRENT").read_text().strip()
@@ -229,12 +229,12 @@ def test_listing_by_amount_is_a_full_sort_cut_at_the_limit(sample_index, limit, 
 
 
 def test_reads_through_the_file_equal_the_arrays_sliced(tmp_path):
-    """``indexer.file_reads`` answers what slicing the array would, through the file or the map, at any span."""
+    """``indexer.storage.file_reads`` answers what slicing the array would, through the file or the map, at any span."""
     import numpy as np
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from indexer.file_reads import SMALL_SPAN, read_rows, read_span
+    from indexer.storage.file_reads import SMALL_SPAN, read_rows, read_span
 
     rows = SMALL_SPAN // 12 + 500  # spans of either kind fit
     np.save(tmp_path / "m.npy", np.arange(rows * 3, dtype=np.float32).reshape(rows, 3))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.term_weights import KINDS, WEIGHTS, field_boosts, read_summed, summed
+from indexer.storage.term_weights import KINDS, WEIGHTS, field_boosts, read_summed, summed
 from search import GoalSearch
 from search.lexical.matrices import LexicalSide
 

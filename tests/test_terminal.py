@@ -214,7 +214,7 @@ def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
 # -- progress ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_model_conversion_reports_progress(tmp_path):
-    from indexer.model_convert import CONVERT_STEPS, convert
+    from indexer.models.convert import CONVERT_STEPS, convert
 
     calls = []
     convert(tmp_path / "model", progress=lambda *call: calls.append(call))
@@ -224,7 +224,7 @@ def test_model_conversion_reports_progress(tmp_path):
 def test_distillation_reports_progress(tmp_path):
     import numpy as np
 
-    from indexer.static_model import build_static_model
+    from indexer.models.static import build_static_model
 
     calls = []
     build_static_model(tmp_path / "fast", teacher_encode=lambda words: np.ones((len(words), 8), np.float32),
@@ -243,7 +243,7 @@ def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
         return tmp_path
 
     monkeypatch.setattr(cli_module, builder, fake)
-    monkeypatch.setattr("indexer.onnx_embedder.build_onnx_model", lambda backend, progress=None: tmp_path)
+    monkeypatch.setattr("indexer.models.onnx_embedder.build_onnx_model", lambda backend, progress=None: tmp_path)
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0 and callable(seen["progress"])
 

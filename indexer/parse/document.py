@@ -22,7 +22,7 @@ from .overall import parse_overall
 from .readers import Lines, read_bytes
 from .renderings import tab_rows
 from ..records import IngestReport, Record, Skip, record_id
-from ..store import CURRENT
+from ..storage.generations import CURRENT
 
 PARSERS = {
     "expenditure": parse_expenditure,

@@ -23,8 +23,8 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from indexer.fulltext import open_fulltext
-from indexer.term_weights import field_boosts
+from indexer.storage.fulltext import open_fulltext
+from indexer.storage.term_weights import field_boosts
 
 from .matrices import LexicalSide
 from .plain import PlainQuery, plain_query, query_settings
@@ -34,7 +34,7 @@ from .synonyms import Expansion, Synonyms, load_synonyms
 from .syntax import Scored, score_query
 
 if TYPE_CHECKING:
-    from indexer.record_store import RecordStore
+    from indexer.storage.record_store import RecordStore
 
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')

@@ -9,7 +9,7 @@ matching every group of the user's own words rank before records matching only s
 which is what asking Whoosh for "all words" and then "any word" did, without its
 pure-Python union over common words.
 
-The boosted sums over fields are made at index time (``indexer.term_weights``), so each
+The boosted sums over fields are made at index time (``indexer.storage.term_weights``), so each
 query term is one slice of memory-mapped arrays and one scatter. Only numpy is needed
 here: the files are read as plain arrays (no pickle, no scipy import on the query path,
 except to sum the fields of an index made with other boosts).
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import integrity
-from indexer.term_weights import Postings, field_postings, read_summed, summed
-from indexer.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
+from indexer.storage import integrity
+from indexer.storage.term_weights import Postings, field_postings, read_summed, summed
+from indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
 
 from .plain import PlainQuery
 

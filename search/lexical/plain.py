@@ -13,7 +13,7 @@ Three things decide what a plain query's words count for (``indexer/data/fields.
 - **Synonyms.** Short queries (up to ``synonyms_max_chars``) also search the alternatives
   of the domain terms they contain (``synonyms``), the found term's weight shared among them.
 
-jieba words keep phrases, syntax and highlights; the n-grams (``indexer.ngrams``) match
+jieba words keep phrases, syntax and highlights; the n-grams (``indexer.analysis.ngrams``) match
 what segmentation splits differently in the query and in a document.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable
 
-from indexer.analyzer import query_groups, query_words
-from indexer.ngrams import char_grams
+from indexer.analysis.analyzer import query_groups, query_words
+from indexer.analysis.ngrams import char_grams
 
 from .synonyms import Expansion, Synonyms
 

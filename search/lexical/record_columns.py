@@ -14,7 +14,7 @@ from typing import Iterable
 import numpy as np
 from whoosh.query import NumericRange
 
-from indexer.fulltext import keyword_values, numeric_fields
+from indexer.storage.fulltext import keyword_values, numeric_fields
 from indexer.records import Record
 
 KEYWORD_FIELDS = ("city", "category")

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from indexer.synonym_file import package_synonym_lines, parse_groups
+from indexer.analysis.synonyms import package_synonym_lines, parse_groups
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Synonyms:
 
     @classmethod
     def parse(cls, lines: Iterable[str], source: str = "synonyms") -> "Synonyms":
-        """Groups from lines of ``a = b = c`` (``indexer.synonym_file``)."""
+        """Groups from lines of ``a = b = c`` (``indexer.analysis.synonyms``)."""
         return cls(parse_groups(lines, source))
 
     def expansions(self, text: str) -> list[Expansion]:

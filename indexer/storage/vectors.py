@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .records import Record
+from ..records import Record
 
 VECTORS = "vectors.npy"
 KEYS = "vector_keys.json"

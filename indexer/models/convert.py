@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import sha256_file
-from .store import write_json
+from ..storage.generations import sha256_file
+from ..storage.generations import write_json
 
 FORMAT_MAGIC = b"E5S1"
 DTYPE_F32, DTYPE_Q4 = 0, 1

@@ -74,7 +74,7 @@ def _jieba(extra_words: tuple[str, ...]):
     """The tokenizer every analyzer uses: the same dictionary as ``whole_jieba``, read from a
     cache in the goalsearch home as words are looked up (``jieba_dict``), so a search does not
     wait for jieba to load it; the whole dictionary when the cache cannot be used."""
-    from .embedding import goalsearch_home
+    from ..models.embedding import goalsearch_home
     from .jieba_dict import cache_path, stored_tokenizer
 
     _import_jieba()

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedding import DefaultEmbedder, ModelInfo, default_model_dir
-from .errors import UsageError
+from ..errors import UsageError
 
 
 class Backend(str, Enum):
@@ -83,7 +83,7 @@ def backend_for(model: str, built_with: dict) -> str | None:
 def refuse_other_backend(index_dir, built_with: dict) -> None:
     """IndexIncompatible when ``GOALSEARCH_BACKEND`` asks for another backend than the index was built with."""
     from .embedding import DEFAULT_MODEL
-    from .errors import IndexIncompatible
+    from ..errors import IndexIncompatible
 
     wanted = os.environ.get("GOALSEARCH_BACKEND")
     if not wanted or built_with.get("requested") not in (DEFAULT_MODEL, "", None):

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import IndexLocked
+from ..errors import IndexLocked
 
 LOCK_NAME = "LOCK"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Iterable
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def parse_groups(lines: Iterable[str], source: str = "synonyms") -> list[tuple[str, ...]]:

@@ -36,8 +36,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
-from .parse.metadata import city_label
-from .records import SECTION_LABELS, Record
+from ..parse.metadata import city_label
+from ..records import SECTION_LABELS, Record
 
 RECORD_DB = "records.db"
 FORMAT = 1

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .families import Family, find_families, goal_vectors
+from ..families import Family, find_families, goal_vectors
 from .integrity import damaged, load_json, reading
-from .records import Record
+from ..records import Record
 
 FAMILIES = "families.json"
 FORMAT = 1

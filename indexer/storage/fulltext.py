@@ -12,9 +12,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from .analyzer import chinese_analyzer
-from .parse.metadata import city_label
-from .records import Record
+from ..analysis.analyzer import chinese_analyzer
+from ..parse.metadata import city_label
+from ..records import Record
 from .whoosh_pickle import install as _restrict_whoosh_pickles
 
 # Every process that imports ``indexer`` reads Whoosh's pickles through the allow-list.
@@ -61,7 +61,7 @@ def open_fulltext(directory: Path):
     Call only after its files were checked against the manifest: Whoosh unpickles its TOC
     (through the allow-list of ``whoosh_pickle``, which stops code but not garbage).
     """
-    from .errors import GoalsearchError
+    from ..errors import GoalsearchError
     from .integrity import damaged
 
     try:

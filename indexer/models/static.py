@@ -38,7 +38,7 @@ def static_settings() -> dict:
 
 def vocabulary(size: int) -> list[tuple[str, float]]:
     """jieba's ``size`` most frequent words, the domain dictionary and every single character, with probabilities."""
-    from .analyzer import _data, whole_jieba
+    from ..analysis.analyzer import _data, whole_jieba
 
     jieba = whole_jieba(())
     frequencies = {word: count for word, count in jieba.FREQ.items() if count > 0}

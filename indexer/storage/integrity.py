@@ -27,8 +27,8 @@ from typing import Iterator
 
 import numpy as np
 
-from .errors import IndexCorrupt
-from .store import sha256_file
+from ..errors import IndexCorrupt
+from .generations import sha256_file
 
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
                sqlite3.Error)
@@ -81,7 +81,7 @@ def check_ids(generation: Path, manifest: dict, name: str, ids: list[str]) -> No
 
 def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray, count: int, whole: bool = False) -> None:
     """Rows of the vectors (a sample, or those a search read): finite floats, one unit-length vector of the
-    model's dimension per view (``indexer.vectors``: a row is its views' vectors side by side).
+    model's dimension per view (``indexer.storage.vectors``: a row is its views' vectors side by side).
     ``whole``: ``rows`` is the whole (memory-mapped) array, whose shape must be ``count`` rows; only
     its shape is checked."""
     dimension = manifest.get("model", {}).get("dimension")

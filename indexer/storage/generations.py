@@ -38,7 +38,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .errors import IndexCorrupt, IndexIncompatible, IndexMissing
+from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"

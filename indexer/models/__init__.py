@@ -1,0 +1,1 @@
+"""indexer.models: embedding models that run offline — conversion, ONNX, the static model."""
