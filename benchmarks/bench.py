@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer import Record, build_index, parse_paths  # noqa: E402
 from indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
-from indexer.models.embedding import ModelInfo, load_embedder  # noqa: E402
+from indexer.models import ModelInfo, load_embedder  # noqa: E402
 from indexer.storage.vectors import embedded_texts, record_views  # noqa: E402
 from search import GoalSearch, rrf, sample_corpus  # noqa: E402
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexer import parse_paths  # noqa: E402
-from indexer.models.embedding import load_embedder  # noqa: E402
+from indexer.models import load_embedder  # noqa: E402
 from indexer.storage.vectors import embedded_texts  # noqa: E402
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer import build_index, parse_paths  # noqa: E402
-from indexer.models.embedding import load_embedder  # noqa: E402
+from indexer.models import load_embedder  # noqa: E402
 from indexer.storage.vectors import embedded_texts  # noqa: E402
 from search import GoalSearch, sample_corpus  # noqa: E402
 from search.evaluate import evaluate, load_queries  # noqa: E402

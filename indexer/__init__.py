@@ -1,10 +1,11 @@
 """indexer: budget documents → project records → search indexes.
 
-Public names only; everything else in this package is internal.
+Its rooms: ``parse`` (documents to records), ``analysis`` (text to tokens), ``models`` (embedding
+models that run offline), ``storage`` (a generation on disk); beside them the record types
+(``records``), the errors, the files goalsearch owns (``files``), project families, and building
+(``build``, ``ray_build``). Public names only here; everything else is internal.
 """
-from .build import BuildResult, build_index, index_paths, load_records, load_reports, remove_paths
-from .parse.categories import categories, classify
-from .parse.document import document_files, parse, parse_bytes, parse_paths, parse_text
+from .build import BuildResult, build_index, index_paths, not_indexed, remove_paths
 from .errors import (
     AmbiguousRecord,
     DocumentError,
@@ -16,18 +17,16 @@ from .errors import (
     RecordNotFound,
     UsageError,
 )
-from .parse.metadata import city_label
-from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip
-from .sources import not_indexed
+from .parse.categories import categories, classify
+from .parse.document import document_files, parse, parse_bytes, parse_paths, parse_text
+from .ray_build import index_paths_ray  # Ray itself is imported only when it runs
+from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip, city_label
+from .storage.contents import load_records, load_reports
 
 __all__ = [
-    "BuildResult", "build_index", "index_paths", "load_records", "load_reports", "remove_paths",
-    "AmbiguousRecord", "DocumentError", "GoalsearchError", "IndexCorrupt", "IndexIncompatible",
-    "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "Record", "RecordNotFound",
-    "SECTION_LABELS", "Skip", "UsageError", "categories", "city_label", "classify",
-    "document_files", "parse", "parse_bytes", "parse_paths", "parse_text",
+    "AmbiguousRecord", "BuildResult", "DocumentError", "GoalsearchError", "IndexCorrupt", "IndexIncompatible",
+    "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "Record", "RecordNotFound", "SECTION_LABELS", "Skip",
+    "UsageError", "build_index", "categories", "city_label", "classify", "document_files", "index_paths",
+    "index_paths_ray", "load_records", "load_reports", "not_indexed", "parse", "parse_bytes", "parse_paths",
+    "parse_text", "remove_paths",
 ]
-__all__ += ["not_indexed"]
-from .ray_build import index_paths_ray  # noqa: E402  (Ray itself is imported only when it runs)
-
-__all__ += ["index_paths_ray"]

@@ -14,22 +14,21 @@ from pathlib import Path
 from typing import Callable
 
 from .storage import generations as store
-from .parse.document import collect_files, parse
-from .models.embedding import configured_model, load_embedder
-from .errors import DocumentError, IndexCorrupt, IndexWriteFailed, InputUnreadable, Unreadable
+from .parse.document import collect_files, document_files, parse
+from .models.embedding import configured_model
+from .models.loading import load_embedder
+from .errors import DocumentError, IndexWriteFailed, InputUnreadable, Unreadable
 from .storage.family_store import compute_families
-from .storage.integrity import damaged, id_order, reading, verify_file
-from .storage.fulltext import write_fulltext
+from .storage.integrity import id_order
+from .storage.contents import REPORTS, load_records, load_reports
+from .storage.fulltext import FULLTEXT, write_fulltext
 from .storage.lock import write_lock
 from .models.onnx_embedder import backend_for
-from .storage.record_store import RECORD_DB, RecordStore, write_store
+from .storage.record_store import RECORD_DB, write_store
 from .records import IngestReport, Record
 from .storage.terms import write_terms
 from .storage.vectors import vector_settings, write_vectors
 
-LEGACY_RECORDS = "records.jsonl"  # the record store before records.db
-REPORTS = "reports.json"
-FULLTEXT = "fulltext"
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,56 +52,6 @@ class BuildResult:
         data = asdict(self)
         data["reports"] = [r.to_dict() for r in self.reports]
         return data
-
-
-def load_records(generation: Path, manifest: dict | None = None) -> list[Record]:
-    """Every record of a generation, in index order; IndexCorrupt naming the file when damaged.
-
-    With the generation's ``manifest``, the store is first checked against its checksum.
-    Generations written before ``records.db`` existed are read from their ``records.jsonl``.
-    """
-    if not (generation / RECORD_DB).exists() and (generation / LEGACY_RECORDS).exists():
-        return _legacy_records(generation, manifest)
-    if manifest is not None:
-        verify_file(generation, manifest, RECORD_DB)
-    store = RecordStore.open(generation)
-    try:
-        return list(store)
-    finally:
-        store.close()
-
-
-def _legacy_records(generation: Path, manifest: dict | None) -> list[Record]:
-    """The records of a ``records.jsonl`` (one JSON object per line), checked against its checksum."""
-    with reading(generation, LEGACY_RECORDS):
-        data = (generation / LEGACY_RECORDS).read_bytes()
-    _check_digest(generation, LEGACY_RECORDS, data, manifest)
-    records = []
-    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(Record.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise damaged(generation, LEGACY_RECORDS, f"line {number}: {type(exc).__name__}") from None
-    return records
-
-
-def load_reports(generation: Path, manifest: dict | None = None) -> list[IngestReport]:
-    """The ingest report of every file the index has seen (checked like ``load_records``)."""
-    with reading(generation, REPORTS):
-        data = (generation / REPORTS).read_bytes()
-        _check_digest(generation, REPORTS, data, manifest)
-        return [IngestReport.from_dict(r) for r in json.loads(data.decode("utf-8"))]
-
-
-def _check_digest(generation: Path, name: str, data: bytes, manifest: dict | None) -> None:
-    import hashlib
-
-    expected = (manifest or {}).get("checksums", {}).get(name)
-    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-        raise IndexCorrupt(f"index {generation.parent}: file {name} does not match the manifest "
-                           "(changed or tampered); run `goalsearch index --rebuild`")
 
 
 def _unique(kept: list[Record], new: list[Record]) -> tuple[list[Record], list[str]]:
@@ -285,3 +234,16 @@ def remove_paths(paths: list[str | Path], index_dir: str | Path, progress: Progr
         raise InputUnreadable(f"{unreadable[0]}; nothing was removed (the index is unchanged)")
     sources = {str(path.resolve()) for path in files}
     return build_index([], index_dir, [], remove_sources=sources, progress=progress)
+
+
+def not_indexed(paths: list[str | Path], index_dir: str | Path) -> list[str]:
+    """The files under ``paths`` (folders walked) that the index at ``index_dir`` has never read.
+
+    ``goalsearch index --remove`` names them, so a mistyped or unindexed file is not a silent no-op.
+
+        >>> not_indexed(["new_budget.txt"], "index")
+        ['/home/me/new_budget.txt']
+    """
+    generation = store.current_generation(Path(index_dir))
+    known = {report.source for report in load_reports(generation)} if generation else set()
+    return sorted({str(path.resolve()) for path in document_files(list(paths))} - known)

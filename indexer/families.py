@@ -39,6 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .files import data_json
 from .records import Record
 
 _SPAN = re.compile(r"[（(]?(?:19|20)\d\d\s*年?度?\s*(?:[-—–~～至到]\s*(?:(?:19|20)?\d\d)\s*年?度?)?[）)]?")
@@ -52,9 +53,7 @@ _BRACKETS = str.maketrans("（）［］【】", "()[][]")
 @lru_cache(maxsize=1)
 def family_settings() -> dict:
     """Thresholds of the family rule and of near-duplicate goals, from package data."""
-    from importlib import resources
-
-    return json.loads(resources.files("indexer").joinpath("data/families.json").read_text("utf-8"))
+    return data_json("families.json")
 
 
 def _normal(text: str) -> str:

@@ -29,7 +29,8 @@ import numpy as np
 from .storage import generations as store
 from .build import BuildResult, Progress, _refuse, build_index, refuse_what_cannot_be_indexed
 from .parse.document import collect_files, parse
-from .models.embedding import configured_model, load_embedder
+from .models.embedding import configured_model
+from .models.loading import load_embedder
 from .errors import DocumentError, Unreadable, UsageError
 from .models.onnx_embedder import Backend, OnnxEmbedder, backend_for
 from .records import IngestReport, Record

@@ -134,6 +134,13 @@ class IngestReport:
         return cls(**data)
 
 
+def city_label(city: str | None) -> str:
+    """``广州市`` → ``广州``: how users type a city in a filter."""
+    if not city:
+        return ""
+    return city[:-1] if city.endswith("市") and len(city) > 2 else city
+
+
 def record_id(year: int | None, department: str, unit: str, name: str, ordinal: int = 0) -> str:
     """A stable id: the hash of the identifying fields as canonical JSON.
 

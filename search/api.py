@@ -29,9 +29,10 @@ from indexer import (
     index_paths,
 )
 from indexer.storage import integrity, generations as store
-from indexer.build import FULLTEXT
+from indexer.storage.fulltext import FULLTEXT
+from indexer.files import package_path
 from indexer.storage.record_store import RecordStore
-from indexer.models.embedding import DEFAULT_MODEL, load_embedder
+from indexer.models import DEFAULT_MODEL, load_embedder
 from indexer.models.onnx_embedder import refuse_other_backend
 from indexer.storage.terms import TERMS
 from indexer.storage.vectors import IVF, KEYS, VECTORS, vector_settings
@@ -100,9 +101,7 @@ class Hit:
 
 def sample_corpus() -> Path:
     """The folder of sample budget documents bundled with goalsearch."""
-    from importlib import resources
-
-    return Path(str(resources.files("indexer").joinpath("samples")))
+    return package_path("samples")
 
 
 class GoalSearch:

@@ -14,12 +14,11 @@ and returns one fused list of (id, score), best first (ties by first appearance)
 """
 from __future__ import annotations
 
-import json
 from enum import Enum
 from functools import lru_cache
-from importlib import resources
 
 from indexer import UsageError
+from indexer.files import data_json
 
 Run = list[tuple[str, float]]
 
@@ -80,7 +79,7 @@ def _ordered(scores: dict[str, float]) -> list[tuple[str, float]]:
 @lru_cache(maxsize=1)
 def fusion_settings() -> dict:
     """The default method, the convex weights and candidate depth (``data/fusion.json``)."""
-    return json.loads(resources.files("indexer").joinpath("data/fusion.json").read_text("utf-8"))
+    return data_json("fusion.json")
 
 
 class FusionMethod(str, Enum):

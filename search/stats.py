@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from indexer import GoalsearchError, load_reports
-from indexer.build import FULLTEXT
+from indexer.storage.fulltext import FULLTEXT
 from indexer.storage.terms import KEYS, TERMS
 from indexer.storage.vectors import KEYS as VECTOR_KEYS
 

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SEED
 from indexer import parse
-from indexer.models.embedding import build_default_model, default_model_dir, load_embedder
+from indexer.models import build_default_model, default_model_dir, load_embedder
 
 pytestmark = pytest.mark.slow  # converts or loads the embedding model, or distils
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SAMPLES, SEED
 from indexer import IndexIncompatible, UsageError, build_index, parse
-from indexer.models.embedding import load_embedder
+from indexer.models import load_embedder
 from indexer.models.onnx_embedder import Backend, OnnxEmbedder, build_onnx_model
 from search import GoalSearch
 

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache, partial
-from importlib import resources
 from typing import Any, Iterator
 
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
 
+from ..files import data_text, goalsearch_home
+
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
-
-
-def _data(name: str) -> str:
-    return resources.files("indexer").joinpath(f"data/{name}").read_text("utf-8")
 
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     """The shipped stop words (read once: every query filters its words with them)."""
-    return frozenset(line.strip() for line in _data("stopwords.txt").splitlines()
+    return frozenset(line.strip() for line in data_text("stopwords.txt").splitlines()
                      if line.strip() and not line.startswith("#"))
 
 
@@ -61,7 +58,7 @@ def whole_jieba(extra_words: tuple[str, ...]):
     jieba = _import_jieba()
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    for line in _data("userdict.txt").splitlines() + list(extra_words):
+    for line in data_text("userdict.txt").splitlines() + list(extra_words):
         parts = line.split()
         if parts and not parts[0].startswith("#"):
             freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
@@ -74,12 +71,11 @@ def _jieba(extra_words: tuple[str, ...]):
     """The tokenizer every analyzer uses: the same dictionary as ``whole_jieba``, read from a
     cache in the goalsearch home as words are looked up (``jieba_dict``), so a search does not
     wait for jieba to load it; the whole dictionary when the cache cannot be used."""
-    from ..models.embedding import goalsearch_home
     from .jieba_dict import cache_path, stored_tokenizer
 
     _import_jieba()
     whole = partial(whole_jieba, extra_words)
-    path = cache_path(goalsearch_home(), extra_words, _data("userdict.txt"))
+    path = cache_path(goalsearch_home(), extra_words, data_text("userdict.txt"))
     return stored_tokenizer(path, whole) or whole()
 
 

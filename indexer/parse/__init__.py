@@ -7,7 +7,7 @@ the IngestReport that accounts for every row.
 """
 from .categories import categories, classify
 from .document import collect_files, document_files, parse, parse_bytes, parse_paths, parse_text, skip_summary
-from .metadata import city_label
+from ..records import city_label
 
 __all__ = [
     "categories", "city_label", "classify", "collect_files", "document_files", "parse", "parse_bytes",

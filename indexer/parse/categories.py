@@ -5,15 +5,15 @@ Users ask for "IT operations projects" (``--category 运维``); the rules in
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from importlib import resources
+
+from ..files import data_json
 
 
 @lru_cache(maxsize=1)
 def category_rules() -> dict:
     """The rule set, loaded once."""
-    return json.loads(resources.files("indexer").joinpath("data/categories.json").read_text("utf-8"))
+    return data_json("categories.json")
 
 
 def categories() -> list[str]:

@@ -7,19 +7,18 @@ or note (``注：``). Pages repeat the header row; blank lines separate pages.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
+from ..files import data_json
 from .text import squash
 
 
 @lru_cache(maxsize=1)
 def table_rules() -> dict:
     """The table titles and row vocabularies, loaded once from package data."""
-    return json.loads(resources.files("indexer").joinpath("data/tables.json").read_text("utf-8"))
+    return data_json("tables.json")
 
 
 @dataclass

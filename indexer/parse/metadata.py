@@ -60,9 +60,3 @@ def place_of(name: str) -> tuple[str | None, str | None]:
     as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
     return as_text(province), as_text(city)
 
-
-def city_label(city: str | None) -> str:
-    """``广州市`` → ``广州``: how users type a city in a filter."""
-    if not city:
-        return ""
-    return city[:-1] if city.endswith("市") and len(city) > 2 else city

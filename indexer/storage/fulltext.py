@@ -13,13 +13,13 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from ..analysis.analyzer import chinese_analyzer
-from ..parse.metadata import city_label
-from ..records import Record
+from ..records import Record, city_label
 from .whoosh_pickle import install as _restrict_whoosh_pickles
 
 # Every process that imports ``indexer`` reads Whoosh's pickles through the allow-list.
 _restrict_whoosh_pickles()
 
+FULLTEXT = "fulltext"  # the folder of a generation that holds the Whoosh index
 TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 
 

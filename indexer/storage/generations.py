@@ -28,17 +28,16 @@ an index whose files do not match is refused before Whoosh opens it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
 import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
+from ..files import fsync_dir, sha256_file, write_atomic, write_json
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -54,15 +53,6 @@ def looks_like_generation(name: str) -> bool:
     return bool(_GENERATION.fullmatch(name) or _WORK.fullmatch(name))
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
     """SHA-256 of every file of a generation but the manifest (or only ``under``, a folder or file), by relative path."""
     root = generation / under if under else generation
@@ -70,38 +60,6 @@ def checksums(generation: Path, under: str = "") -> dict[str, str]:
         return {under: sha256_file(root)}
     return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(root.rglob("*"))
             if p.is_file() and p.name != MANIFEST}
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a new uniquely named file beside ``path`` (never following a symlink),
-    fsync it, and rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the index from other readers
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data) -> None:
-    """Write JSON durably: to a temporary file, fsync, then rename over the target."""
-    _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 def new_generation(index_dir: Path) -> Path:
@@ -140,11 +98,11 @@ def publish(index_dir: Path, work: Path, manifest: dict) -> Path:
     # Listed before it exists: a crash after the rename leaves a generation the next clean-up knows.
     known = [name for name in _ledger(index_dir) if previous is not None]
     known += [name for name in ((previous.name if previous else None), final.name) if name and name not in known]
-    _write_atomic(index_dir / LEDGER, json.dumps(known))
+    write_atomic(index_dir / LEDGER, json.dumps(known))
     os.replace(work, final)
-    _fsync_dir(index_dir)
-    _write_atomic(index_dir / CURRENT, final.name + "\n")
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
+    write_atomic(index_dir / CURRENT, final.name + "\n")
+    fsync_dir(index_dir)
     _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
     return final
 
@@ -172,7 +130,7 @@ def _collect_garbage(index_dir: Path, known: list[str], keep: set[str]) -> None:
             still.append(name)
         elif path.is_dir() and not path.is_symlink() and not _remove_unpinned(path):
             still.append(name)  # a reader has it open: next time
-    _write_atomic(index_dir / LEDGER, json.dumps(still))
+    write_atomic(index_dir / LEDGER, json.dumps(still))
 
 
 def _remove_unpinned(generation: Path) -> bool:

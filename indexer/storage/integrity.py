@@ -28,7 +28,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import IndexCorrupt
-from .generations import sha256_file
+from ..files import sha256_file
 
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
                sqlite3.Error)

@@ -36,8 +36,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
-from ..parse.metadata import city_label
-from ..records import SECTION_LABELS, Record
+from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
 FORMAT = 1

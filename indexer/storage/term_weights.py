@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from ..files import data_json
 from . import integrity
 from .file_reads import read_span
 from .fulltext import TEXT_FIELDS
@@ -40,7 +40,7 @@ ARRAYS = ("indptr", "rows", "weights", "df")
 @lru_cache(maxsize=1)
 def field_boosts() -> dict[str, float]:
     """Query-time boosts per field, from package data (``data/fields.json``)."""
-    data = json.loads(resources.files("indexer").joinpath("data/fields.json").read_text("utf-8"))
+    data = data_json("fields.json")
     return data["field_boosts"]
 
 

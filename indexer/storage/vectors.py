@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..files import data_json
 from ..records import Record
 
 VECTORS = "vectors.npy"
@@ -35,9 +36,7 @@ def vector_settings() -> dict:
 
     Cached: one dict per process (tests adjust it with ``monkeypatch.setitem``).
     """
-    from importlib import resources
-
-    return json.loads(resources.files("indexer").joinpath("data/vectors.json").read_text("utf-8"))
+    return data_json("vectors.json")
 
 
 def ivf_lists(rows: int) -> int:

@@ -16,13 +16,12 @@ expression, absurd sizes) can still make a search slow or fail; it cannot call
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import types
 from functools import lru_cache
-from importlib import resources
 
 from ..errors import IndexCorrupt
+from ..files import data_json
 
 
 class UnsafePickle(IndexCorrupt, pickle.UnpicklingError):
@@ -31,7 +30,7 @@ class UnsafePickle(IndexCorrupt, pickle.UnpicklingError):
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    return json.loads(resources.files("indexer").joinpath("data/whoosh_pickle.json").read_text("utf-8"))
+    return data_json("whoosh_pickle.json")
 
 
 @lru_cache(maxsize=1)

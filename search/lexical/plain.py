@@ -18,15 +18,14 @@ what segmentation splits differently in the query and in a document.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Callable
 
 from indexer.analysis.analyzer import query_groups, query_words
 from indexer.analysis.ngrams import char_grams
+from indexer.files import data_json
 
 from .synonyms import Expansion, Synonyms
 
@@ -36,7 +35,7 @@ Group = tuple[str, tuple[str, ...]]  # a query word and, for long words, the dic
 @lru_cache(maxsize=1)
 def query_settings() -> dict:
     """How plain query words are weighted (``query_terms`` in ``data/fields.json``)."""
-    data = json.loads(resources.files("indexer").joinpath("data/fields.json").read_text("utf-8"))
+    data = data_json("fields.json")
     return data["query_terms"]
 
 

@@ -16,21 +16,8 @@ mis-named file is still read for what it is.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
 from ..decode import decode_bytes
-
-
-@dataclass
-class Lines:
-    """A document as lines of text, with the page each line came from when the input has pages."""
-
-    lines: list[str]
-    kind: str
-    encoding: str | None = None
-    pages: list[int] | None = None
-    page_count: int | None = None
-    textless_pages: list[int] | None = None  # pages with no text layer in a PDF that has one elsewhere
+from .lines import Lines
 
 
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|table|body)\b", re.IGNORECASE)

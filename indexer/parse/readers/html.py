@@ -12,7 +12,7 @@ import re
 
 from ...errors import DocumentError
 from ..decode import decode_bytes
-from . import Lines
+from .lines import Lines
 
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header",
            "footer", "main", "nav", "blockquote", "pre", "dd", "dt", "dl", "caption", "form", "center", "tr",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 
 from ...errors import DocumentError
-from . import Lines
+from .lines import Lines
 
 _TAIL = 2048  # %%EOF must be within the last 1024 bytes; some writers add a little after it
 

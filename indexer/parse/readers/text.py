@@ -6,7 +6,7 @@ Other renderings of the tables (`` |`` cells, markdown rows, aligned columns) ar
 from __future__ import annotations
 
 from ..decode import decode_bytes
-from . import Lines
+from .lines import Lines
 
 
 def read_text_lines(data: bytes, name: str) -> Lines:
