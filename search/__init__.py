@@ -13,7 +13,9 @@ from indexer import (
     UsageError,
 )
 
-from .api import GoalSearch, Hit, SearchMode, sample_corpus
+from .api import GoalSearch
+from .hits import Hit, SearchMode
+from .reader import IndexReader, sample_corpus
 from .duplicates import DuplicateCluster, DuplicatePair, Duplicates
 from .families import FamilyHit, FamilySort, FamilyView, GroupBy, YearAmount
 from .evaluate import EvalReport, evaluate, load_queries
@@ -24,6 +26,7 @@ from .stats import Stats, check_index
 
 __all__ = [
     "AmbiguousRecord", "EvalReport", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
+    "IndexReader",
     "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
     "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
     "DuplicateCluster", "DuplicatePair", "Duplicates", "FamilyHit", "FamilySort", "FamilyView", "GroupBy", "YearAmount",

@@ -1,304 +1,60 @@
-"""GoalSearch: the Python API that the CLI is a thin layer over.
+"""GoalSearch: the Python API that the CLI is a thin layer over — the verbs that rank.
 
     >>> gs = GoalSearch.open("index")
     >>> hits = gs.search("政务云运维", city=["广州"], limit=5)
     >>> hits[0].record.name
     '广州市政务服务和数据管理局2024-2027年广州市数字政府政务云服务运维项目'
+
+Opening, pinning and closing the index, and reading records, are ``IndexReader``'s (``search.reader``).
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer import (
-    AmbiguousRecord,
-    GoalsearchError,
-    IndexCorrupt,
-    IndexIncompatible,
-    IndexMissing,
-    Record,
-    RecordNotFound,
-    UsageError,
-    index_paths,
-)
-from indexer.storage import integrity, generations as store
-from indexer.storage.fulltext import FULLTEXT
-from indexer.files import package_path
-from indexer.storage.record_store import RecordStore
-from indexer.models import DEFAULT_MODEL, load_embedder
-from indexer.models.onnx_embedder import refuse_other_backend
-from indexer.storage.terms import TERMS
-from indexer.storage.vectors import IVF, KEYS, VECTORS, vector_settings
+from indexer import AmbiguousRecord, Record, UsageError
+from indexer.analysis.analyzer import query_terms
 
-from .families import FamilyHit, FamilyIndex, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
+from .families import FamilyHit, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
 from .families import looks_like_family_id, view
-from .filters import Filters
+from .filters import Filters, check_contradictions, check_known
 from .fusion import FusionMethod, fuse, fusion_settings
-from .highlight import Snippet, highlight_ranges, snippet
+from .highlight import highlight_ranges, snippet
+from .hits import Hit, SearchMode
 from .inputs import clean_query
-from .allocator import keep_freed_memory
-from .lexical import BM25Side
-from .lexical.plain import query_settings
-from .lexical.synonyms import Expansion, load_synonyms
-from .records import open_records
-from .semantic import VectorSide
+from .lexical.synonyms import Expansion
+from .reader import MAX_QUERY_CHARS, IndexReader, sample_corpus
 
 if TYPE_CHECKING:
     from .duplicates import Duplicates
     from .stats import Stats
 
+__all__ = ["GoalSearch", "Hit", "SearchMode", "sample_corpus"]
+
 DEFAULT_RRF_K = 60
-MAX_QUERY_CHARS = 2000
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-class SearchMode(str, Enum):
-    """How to rank: both sides fused, or one side alone."""
+class GoalSearch(IndexReader):
+    """An open index and what can be asked of it: search, similar, families, duplicates, stats.
 
-    HYBRID = "hybrid"
-    BM25 = "bm25"
-    SEMANTIC = "semantic"
-
-    @classmethod
-    def parse(cls, value: "str | SearchMode") -> "SearchMode":
-        try:
-            return cls(value)
-        except ValueError:
-            raise UsageError(f"unknown mode {value!r}; choose one of {', '.join(m.value for m in cls)}") from None
-
-
-@dataclass
-class Hit:
-    """One search result: the record, its fused score and rank, and how each side ranked it."""
-
-    record: Record
-    score: float
-    rank: int
-    bm25_rank: int | None = None
-    bm25_score: float | None = None
-    semantic_rank: int | None = None
-    semantic_score: float | None = None
-    highlights: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    snippet: Snippet | None = None
-    synonyms: list[str] = field(default_factory=list)  # synonym alternatives of the query that this record contains
-    family_id: str | None = None  # the project family (indexer.families) the record is in
-
-    def to_dict(self) -> dict:
-        data = self.record.to_dict()
-        data.update(family_id=self.family_id, score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
-                    semantic_rank=self.semantic_rank, semantic_score=self.semantic_score,
-                    highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
-                    snippet=self.snippet.to_dict() if self.snippet else None, synonyms=self.synonyms)
-        return data
-
-
-def sample_corpus() -> Path:
-    """The folder of sample budget documents bundled with goalsearch."""
-    return package_path("samples")
-
-
-class GoalSearch:
-    """An open index: search, similar, get, stats. Open it with ``GoalSearch.open``.
-
-    While open it pins its generation (``store.pin``), so updates that publish newer ones
-    leave it readable until ``close``: files read lazily (vectors, Whoosh) are still there.
+    Open it with ``GoalSearch.open``. While open it pins its generation (``IndexReader``), so updates
+    that publish newer ones leave it readable until ``close``.
     """
 
     def __init__(self, index_dir: Path, generation: Path, manifest: dict, model: str | None,
                  pinned: int | None = None) -> None:
-        self.index_dir = index_dir
-        keep_freed_memory()
-        self.generation = generation
-        self.manifest = manifest
-        self._pinned = pinned
-        self.store: RecordStore = open_records(generation, manifest)
-        self.ids: list[str] = self.store.ids  # row → record id, the order of term matrices and vectors
-        self.by_id = RecordsById(self.store)
-        self.extra_words = tuple(manifest.get("user_words", ()))
-        self.synonyms = load_synonyms(tuple(manifest.get("user_synonyms", ())))
-        self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
-                              verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.store,
-                              synonyms=self.synonyms, open_terms=self._open_terms)
-        self._vectors: VectorSide | None = None
-        self._families: FamilyIndex | None = None
-        self._model = model
-        self.problems: list[str] = []
+        super().__init__(index_dir, generation, manifest, model, pinned)
+        self.problems: list[str] = []  # notes on the last query (parts left out, unknown words)
         self.expansions: list[Expansion] = []  # the synonyms the last search used
-
-    # -- opening -------------------------------------------------------------------
-    @classmethod
-    def open(cls, index_dir: str | Path = "index", model: str | None = None) -> "GoalSearch":
-        """Open the live generation of an index, checking its manifest's format.
-
-        Whoosh's files are checked against the manifest's checksums when a query first needs
-        Whoosh; ``goalsearch check`` hashes every file.
-
-        ``model`` (default: the index's own) must be the model that built the vectors.
-        """
-        index_dir = Path(index_dir)
-        if index_dir.exists() and not index_dir.is_dir():
-            raise IndexMissing(f"index location {index_dir} is a file, not a folder; give another --index-dir")
-        for attempt in range(3):
-            generation = store.current_generation(index_dir)
-            if generation is None:
-                raise IndexMissing(f"no index at {index_dir}; create one with `goalsearch index PATH`")
-            pinned = store.pin(generation)
-            if pinned is None:  # removed between reading CURRENT and pinning: read CURRENT again
-                continue
-            try:
-                manifest = store.read_manifest(generation, verify=False)  # Whoosh's files: when it opens
-                built_with = manifest.get("model", {})
-                if model is not None and model != built_with.get("requested"):
-                    raise IndexIncompatible(f"index {index_dir} was built with model {built_with.get('requested')!r}, not {model!r}; "
-                                            f"run `goalsearch index --rebuild --model {model}` or drop --model")
-                refuse_other_backend(index_dir, built_with)
-                return cls(index_dir, generation, manifest, built_with.get("requested"), pinned)
-            except (IndexCorrupt, FileNotFoundError):
-                store.unpin(pinned)
-                # A writer may have switched generations and removed this one while we read it.
-                if attempt < 2 and store.current_generation(index_dir) != generation:
-                    continue
-                if not generation.exists():
-                    continue
-                raise
-            except BaseException:
-                store.unpin(pinned)
-                raise
-        raise IndexCorrupt(f"index {index_dir} keeps changing under us; try again when `goalsearch index` has finished")
-
-    @classmethod
-    def exists(cls, index_dir: str | Path = "index") -> bool:
-        """Is there an index at ``index_dir``?"""
-        try:
-            return store.current_generation(Path(index_dir)) is not None
-        except GoalsearchError:
-            return True
-
-    @classmethod
-    def open_or_build_sample(cls, index_dir: str | Path = "index", model: str | None = None,
-                             notify: Callable[[str], None] | None = None, progress=None) -> "GoalSearch":
-        """Open the index, first building it from the bundled sample corpus if the location is new.
-
-        Meant for the default location only (the CLI calls ``open`` for a location the user named,
-        so a typo is refused, never filled). New means: no ``CURRENT`` and no generation folders; a
-        location with generations but no ``CURRENT`` is someone's index that lost its pointer, and
-        building there could clean its generations away, so it is refused like a missing index.
-        """
-        index_dir = Path(index_dir)
-        if not cls.exists(index_dir):
-            if index_dir.is_dir() and any(store.looks_like_generation(p.name) for p in index_dir.iterdir()):
-                raise IndexMissing(f"no index at {index_dir} (generation folders but no CURRENT pointer); "
-                                   "create one with `goalsearch index PATH`, or move them away")
-            if notify:
-                notify(f"No index at {index_dir}: building one from the bundled sample corpus ({sample_corpus()}).")
-            index_paths([sample_corpus()], index_dir, model=model, progress=progress)
-        return cls.open(index_dir, model=model)
-
-    @cached_property
-    def records(self) -> list[Record]:
-        """Every record, in row order: read from the store on first use (searching never needs them all)."""
-        return list(self.store)
-
-    def close(self) -> None:
-        self.bm25.close()
-        self.store.close()
-        store.unpin(self._pinned)
-        self._pinned = None
-
-    def __enter__(self) -> "GoalSearch":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # -- the sides ------------------------------------------------------------------
-    @property
-    def vectors(self) -> VectorSide:
-        if self._vectors is None:
-            generation, manifest = self.generation, self.manifest
-            # Its rows are the record store's (the build wrote both from one list); its hash proves it unchanged.
-            integrity.verify_file(generation, manifest, KEYS)
-            with integrity.reading(generation, VECTORS):
-                side = VectorSide(generation, self.ids, verify=lambda: store.read_manifest(generation, verify=IVF),
-                                  views=len(self.manifest.get("vectors", {}).get("views", ("name_goal",))),
-                                  check=lambda rows, whole=False: integrity.check_vectors(
-                                      generation, manifest, VECTORS, rows, len(self.ids), whole),
-                                  row=self.store.row)
-            self._vectors = side
-        return self._vectors
-
-    def _open_terms(self, make):
-        """Open the term matrices through ``make(ids)``, checking them against the manifest (see ``indexer.storage.integrity``).
-
-        Their rows are the record store's: ``keys.json`` is only hashed, never parsed.
-        """
-        generation, manifest = self.generation, self.manifest
-        for name in (f"{TERMS}/keys.json", f"{TERMS}/vocabulary.json"):
-            integrity.verify_file(generation, manifest, name)
-        with integrity.reading(generation, TERMS):
-            return make(self.ids)
-
-    def _embedder(self):
-        embedder = load_embedder(self._model or DEFAULT_MODEL)
-        expected = self.manifest.get("model", {})
-        if embedder.info.dimension != expected.get("dimension") or embedder.info.name != expected.get("name"):
-            raise IndexIncompatible(f"index {self.index_dir} was built with {expected.get('name')} ({expected.get('dimension')}-d), "
-                                    f"but the model loaded is {embedder.info.name} ({embedder.info.dimension}-d); "
-                                    "run `goalsearch index --rebuild`")
-        return embedder
-
-    def encode_query(self, text: str):
-        """The query vector for ``text`` with the index's model, cut to what the model reads.
-
-        A long text (``paste_chars`` in ``data/fields.json``) is a pasted passage:
-        it is encoded as the documents are (e5's ``passage:`` prompt), so passage meets passage;
-        on the dev set's pasted texts this ranks better than the ``query:`` prompt
-        (``benchmarks/README.md``).
-        """
-        embedder = self._embedder()
-        passage = len(text) >= query_settings()["paste_chars"]
-        cut = embedder.query_cut(text, MAX_QUERY_CHARS, vector_settings()["query_max_tokens"])
-        return embedder.encode_queries([cut], passage=passage)[0]
-
-    # -- reading ---------------------------------------------------------------------
-    def get(self, record_id: str) -> Record:
-        """The record with this id (or a unique id prefix of at least 6 characters)."""
-        record = self.store.get(record_id)
-        if record:
-            return record
-        if len(record_id) >= 6:
-            found = self.store.with_prefix(record_id)
-            if len(found) == 1:
-                return self.store.get(found[0])
-        raise RecordNotFound(f"no record with id {record_id!r}; find ids with `goalsearch search`")
-
-    def find(self, id_or_name: str) -> Record:
-        """A record by id, or by exact name (or alias) when that names exactly one."""
-        try:
-            return self.get(id_or_name)
-        except RecordNotFound:
-            pass
-        wanted = re.sub(r"\s+", "", id_or_name)
-        found = self.store.named(wanted)
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise AmbiguousRecord(f"{len(found)} projects match {id_or_name!r}; give one of their ids", found)
-        raise RecordNotFound(f"no project with id or name {id_or_name!r}; find it with `goalsearch search`")
 
     def _allowed(self, filters: Filters, exclude: np.ndarray | None = None) -> np.ndarray | None:
         """The rows a search may return (a mask over the store's rows; None: all)."""
         if not filters.active and exclude is None:
             return None
-        from .filters import check_known
-
         check_known(filters, self.store)
         allowed = filters.mask(self.store) if filters.active else np.ones(len(self.store), dtype=bool)
         return allowed & ~exclude if exclude is not None else allowed
@@ -397,8 +153,6 @@ class GoalSearch:
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:
-            from indexer.analysis.analyzer import query_terms
-
             terms = set(query_terms(text[:MAX_QUERY_CHARS], self.extra_words))
         hits = []
         shown = fused[:limit]
@@ -440,8 +194,6 @@ class GoalSearch:
                 raise UsageError("--text has no words to compare")
             return self._ranked(text, None, mode, self._allowed(filters), limit, _depth(limit), fused_by, set())
         record = self.find(id_or_name)
-        from .filters import check_contradictions
-
         check_contradictions(record, filters, other_cities, other_years)
         exclude = None
         if other_cities or other_years:
@@ -466,24 +218,6 @@ class GoalSearch:
         if own is not None:
             same[self.store.rows_of_family(own)] = True
         return same
-
-    # -- families ------------------------------------------------------------------
-    @property
-    def family_index(self) -> FamilyIndex:
-        """Every project family of the index (from the record store, read on first use)."""
-        if self._families is None:
-            vectors = self.manifest.get("vectors", {})
-            self._families = FamilyIndex.load(self.store, lambda: self.vectors, list(vectors.get("views", ("name_goal",))),
-                                              self.manifest.get("model", {}).get("dimension"))
-        return self._families
-
-    def family_id_of(self, record_id: str) -> str | None:
-        """The id of the family a record is in."""
-        if not self.store.family_count:
-            family = self.family_index.of_record.get(record_id)
-            return family.id if family else None
-        row = self.store.row.get(record_id)
-        return None if row is None else self.store.families_of([row]).get(row)
 
     def family(self, id_or_name: str) -> FamilyView:
         """The family of a project (record id, exact name) or a family id: members by year, amounts and changes.
@@ -549,28 +283,6 @@ class GoalSearch:
         from .stats import index_stats
 
         return index_stats(self)
-
-
-class RecordsById(Mapping):
-    """Records by id, read from the store when asked for (the families code looks members up by id)."""
-
-    def __init__(self, store: RecordStore) -> None:
-        self._store = store
-
-    def __getitem__(self, record_id: str) -> Record:
-        record = self._store.get(record_id)
-        if record is None:
-            raise KeyError(record_id)
-        return record
-
-    def __contains__(self, record_id: object) -> bool:
-        return record_id in self._store.row
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._store.ids)
-
-    def __len__(self) -> int:
-        return len(self._store)
 
 
 def _depth(limit: int) -> int:

@@ -1,4 +1,4 @@
-"""What an index holds and whether it is sound: ``GoalSearch.stats`` and ``check_index``."""
+"""What an index holds and whether it is sound: ``GoalSearch.stats`` and ``check_index`` (both need only an ``IndexReader``)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -6,9 +6,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from indexer import GoalsearchError, load_reports
+from indexer.storage import generations as store
+from indexer.storage import integrity
+from indexer.storage.family_store import check_families
 from indexer.storage.fulltext import FULLTEXT
 from indexer.storage.terms import KEYS, TERMS
 from indexer.storage.vectors import KEYS as VECTOR_KEYS
+from indexer.storage.vectors import VECTORS
+
+from .reader import IndexReader
 
 
 @dataclass
@@ -73,10 +79,6 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
     hold the same ids, and that the vectors were built with ``model`` (default: the index's own
     model, which must still load).
     """
-    from indexer.storage import generations as store
-
-    from .api import GoalSearch
-
     fix = "fix: `goalsearch index --rebuild PATH`"
     index_dir = Path(index_dir)
     try:
@@ -88,7 +90,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
         return [str(exc)]
     problems = [f"index {index_dir}: {problem}; run `goalsearch index --rebuild`" for problem in store.mismatches(generation, manifest)]
     try:
-        index = GoalSearch.open(index_dir)
+        index = IndexReader.open(index_dir)
     except GoalsearchError as exc:
         return problems + [str(exc)]
     with index:
@@ -108,7 +110,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
                            ("vector index", lambda: _row_ids(index, VECTOR_KEYS)),
                            ("records", lambda: [r.id for r in index.records]),
                            ("vectors", lambda: _check_every_vector(index)),
-                           ("stats", lambda: (index.stats(), None)[1])):
+                           ("stats", lambda: (index_stats(index), None)[1])):
             try:
                 side(name, read())
             except GoalsearchError as exc:
@@ -128,9 +130,6 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
 
 def _check_every_vector(index) -> None:
     """Every row of the vectors must be unit vectors (searching checks a sample and the rows it returns)."""
-    from indexer.storage import integrity
-    from indexer.storage.vectors import VECTORS
-
     vectors = index.vectors.vectors
     for start in range(0, len(vectors), 8192):
         integrity.check_vectors(index.generation, index.manifest, VECTORS, vectors[start:start + 8192], len(index.ids))
@@ -138,8 +137,6 @@ def _check_every_vector(index) -> None:
 
 def _row_ids(index, name: str) -> list[str] | None:
     """The record id of each row of a per-row keys file (term matrices, vectors); None when it has none."""
-    from indexer.storage import integrity
-
     if not (index.generation / name).exists():
         return None
     keys = integrity.load_json(index.generation, index.manifest, name)
@@ -149,8 +146,6 @@ def _row_ids(index, name: str) -> list[str] | None:
 
 def _family_problems(index, fix: str) -> list[str]:
     """The families file must hold every record exactly once, as many families as the manifest counts."""
-    from indexer.storage.family_store import check_families
-
     try:
         families = index.family_index.families
     except GoalsearchError as exc:
