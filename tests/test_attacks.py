@@ -474,6 +474,8 @@ def test_11_similar_text_is_cut_like_search(sample_index):
 
 
 def test_11_every_query_path_embeds_only_what_the_model_reads(sample_index, monkeypatch):
+    monkeypatch.setattr(sample_index, "query_cache_size", 0)  # each path encodes its own text
+    monkeypatch.setattr(sample_index, "_query_vectors", type(sample_index._query_vectors)())
     embedder = sample_index._embedder()
     seen: list[str] = []
     original = type(embedder).encode_queries

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow  # every test here builds an index
 def test_benchmark_runs_at_200_projects(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--projects", "200", "--rounds", "1",
-                    "--embed-sample", "4", "--faiss", "--json", str(out)], check=True, capture_output=True, cwd=ROOT)
+                    "--embed-sample", "4", "--queries", "12", "--faiss", "--json", str(out)], check=True, capture_output=True, cwd=ROOT)
     result = json.loads(out.read_text("utf-8"))
     assert result["projects"] == 200
     assert {"bm25", "semantic", "hybrid"} <= set(result["latency_ms"]) and {"bm25s", "hybrid"} <= set(result["baseline_ms"])

@@ -153,3 +153,21 @@ def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index, 
         assert len(wide) == 10 and {h.record.city for h in wide} == {"广州市"}
         everything = sample_index.search("运维", mode="semantic", city=["广州"], limit=1000)
         assert len(approximate.search("运维", mode="semantic", city=["广州"], limit=1000)) == len(everything)
+
+
+def test_a_repeated_query_is_encoded_once_and_the_cache_is_bounded(sample_index_dir, monkeypatch):
+    with GoalSearch.open(sample_index_dir) as index:
+        embedder = index._embedder()
+        encoded: list[str] = []
+        original = type(embedder).encode_queries
+        monkeypatch.setattr(type(embedder), "encode_queries",
+                            lambda self, texts, **kwargs: encoded.extend(texts) or original(self, texts, **kwargs))
+        first = [h.record.id for h in index.search("政务云运维", mode="semantic")]
+        index.search("政务云运维", mode="hybrid")
+        assert [h.record.id for h in index.search("政务云运维", mode="semantic")] == first
+        assert encoded == ["政务云运维"]
+        assert not index.encode_query("政务云运维").flags.writeable  # shared: no caller may change it
+        index.query_cache_size = 2
+        for query in ("社保卡", "热线", "物业"):
+            index.encode_query(query)
+        assert list(index._query_vectors) == ["热线", "物业"]
