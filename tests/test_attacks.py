@@ -188,6 +188,19 @@ def test_3_toc_that_is_not_whoosh_is_one_line(index_copy, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
+def test_3_a_toc_written_before_the_analyzer_moved_still_opens(index_copy):
+    """Indexes built before indexer/ had rooms name ``indexer.analyzer.JiebaTokenizer`` in their schema pickle."""
+    from whoosh import index as whoosh_index
+
+    schema = whoosh_index.open_dir(str(generation(index_copy) / "fulltext")).schema
+    new = pickle.dumps(schema, protocol=2)
+    old = new.replace(b"cindexer.analysis.analyzer\nJiebaTokenizer\n", b"cindexer.analyzer\nJiebaTokenizer\n")
+    assert old != new
+    _tamper(index_copy, lambda toc: _toc_with_schema(toc, old))
+    result = run("search", "name:社保卡", "--mode", "bm25", "--index-dir", index_copy, "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)
+
+
 # -- 4. security: symlinks planted for temporary and pointer files -----------------------------
 @pytest.mark.parametrize("planted", ["CURRENT.tmp", "CURRENT", "GENERATIONS", "manifest.json.tmp"])
 def test_4_planted_symlinks_are_not_followed(index_copy, tmp_path, planted):
