@@ -14,6 +14,8 @@ from .categories import classify
 from .entries import Entry, TableResult
 from ..errors import DocumentError, Unreadable
 from .expenditure import parse_expenditure
+from .forms import read_forms
+from .forms.to_records import form_records
 from .keyprojects import parse_key_projects
 from .layout import find_tables
 from .merge import attach_indicators, merge_entries
@@ -46,10 +48,13 @@ def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestRepor
                           textless_pages=document.textless_pages or [])
     meta = document_meta(lines)
     tables = find_tables(lines)
-    if not any(t.rows for t in tables):
+    claimed = {number for t in tables if t.rows for number in range(t.title_line, t.rows[-1].line + 1)}
+    forms = read_forms(document.lines, meta.year, claimed)
+    if not any(t.rows for t in tables) and not forms:
         count = document.page_count
         where = f" in {count} page{'s' if count > 1 else ''}" if count else ""
-        raise DocumentError(f"{source}: no project table found{where} (is this a 部门预算 document?)")
+        raise DocumentError(f"{source}: no project table found{where}, nor a 绩效目标表 or 自评表 "
+                            "(is this a 部门预算 document?)")
 
     results: dict[str, list[TableResult]] = {name: [] for name in PARSERS}
     for table in tables:
@@ -80,9 +85,11 @@ def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestRepor
             skip.merged_into = record.id
             report.skips.append(skip)
     report.skips.sort(key=lambda s: s.line)
-    report.records = len(records)
     if document.pages:
         report.pages = _by_page(document.pages, tables, records, report.skips)
+    from_forms, report.forms = form_records(forms, source)
+    records += from_forms
+    report.records = len(records)
     return records, report
 
 
