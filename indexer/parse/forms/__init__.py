@@ -31,7 +31,7 @@ def read_forms(lines: list[str], document_year: int | None = None, claimed: set[
         cells, layout = form_cells(block_lines, block.start + 1, layout)
         if block.offset and cells:
             cells[0].glued = cells[0].glued  # the first line starts at the title: its cells are as found
-        if is_list(cells):
+        if layout == "rows" and is_list(cells):
             forms.extend(read_list(cells, block, layout))
             continue
         form = FormRecord(kind=block.kind or "", scope=block.scope, line=block.start + 1, layout=layout,

@@ -56,10 +56,48 @@ def form_cells(lines: list[str], first: int, layout: str | None = None) -> tuple
     """The cells of a form's lines (``first`` is the 1-based number of ``lines[0]``), and the layout found."""
     layout = layout or layout_of(lines)
     if layout == "rows":
-        return _row_cells(lines, first), layout
-    if layout == "cells":
-        return _one_per_line(lines, first), layout
-    return _text_cells(lines, first), layout
+        cells = _row_cells(lines, first)
+    elif layout == "cells":
+        cells = _one_per_line(lines, first)
+    else:
+        cells = _text_cells(lines, first)
+    return _rejoin_labels(cells, layout), layout
+
+
+_PIECE = 4  # characters: the longest piece of a label a converter broke off onto its own line
+
+
+def _rejoin_labels(cells: list[Cell], layout: str) -> list[Cell]:
+    """Labels a converter broke over several cells (``经济效益`` / ``指标``, ``年度`` / ``总体`` / ``目标``) joined again.
+
+    Short cells are joined while together they make a longer label than the first alone; in rows, only
+    within a row.
+    """
+    out: list[Cell] = []
+    index = 0
+    while index < len(cells):
+        cell = cells[index]
+        best_end = None
+        if not cell.empty and len(normal(cell.text)) <= 8:
+            joined = normal(cell.text)
+            end = index + 1
+            while end < len(cells) and not cells[end].empty and len(normal(cells[end].text)) <= _PIECE \
+                    and (layout != "rows" or cells[end].row == cell.row) and not labels_of(cells[end].text):
+                joined += normal(cells[end].text)
+                found = labels_of(joined)
+                if found and not found[0].rest:
+                    best_end = end + 1
+                end += 1
+                if len(joined) > 16:
+                    break
+        if best_end:
+            text = "".join(c.text.strip() for c in cells[index:best_end])
+            out.append(Cell(text, cell.line, cell.row))
+            index = best_end
+        else:
+            out.append(cell)
+            index += 1
+    return out
 
 
 def _row_cells(lines: list[str], first: int) -> list[Cell]:
@@ -137,26 +175,33 @@ def segment(line: str, number: int) -> list[Cell]:
     cells: list[Cell] = []
     at = 0
     for start, end in spans:
-        before = line[where[at]:where[start]].strip() if at < len(where) and start > at else ""
+        before = line[where[at]:where[start]].strip(_EDGE) if at < len(where) and start > at else ""
         if before:
             cells.append(Cell(before, number, number, glued=True))
         cells.append(Cell(line[where[start]:where[end - 1] + 1].strip(), number, number))
         at = end
-    rest = line[where[at]:].strip() if at < len(where) else ""
+    rest = line[where[at]:].strip(_EDGE) if at < len(where) else ""
     if rest:
         cells.append(Cell(rest, number, number, glued=True))
     return cells
 
 
+_EDGE = " \t\u3000…"  # what is left between two cells of flattened text: spaces, an ellipsis of omitted rows
+
+
 def _label_spans(key: str, line: str, where: list[int]) -> list[tuple[int, int]]:
     """Non-overlapping [start, end) spans of labels in ``key`` (the line without spaces), left to right."""
     texts = all_label_texts()
+    token_starts = {i for i in range(len(key)) if i == 0 or where[i] - where[i - 1] > 1 or key[i - 1] in ":："}
+    spaced = line.strip().count(" ") >= 3  # cells separated by spaces: a label starts where a cell does
     long_spans: list[tuple[int, int]] = []
     index = 0
     while index < len(key):
-        match = next((t for t in texts if len(t) > _SHORT and key.startswith(t, index)), None)
+        match = None
+        if not spaced or index in token_starts:
+            match = next((t for t in texts if len(t) > _SHORT and key.startswith(t, index)), None)
         if match:
-            end = _with_suffix(key, index + len(match))
+            end = _with_suffix(key, index + len(match), match)
             long_spans.append((index, end))
             index = end
         else:
@@ -165,10 +210,10 @@ def _label_spans(key: str, line: str, where: list[int]) -> list[tuple[int, int]]
     ends = {e for _, e in long_spans}
 
     def boundary_before(i: int) -> bool:
-        return i == 0 or i in ends or key[i - 1] in ":：" or line[where[i] - 1].isspace()
+        return i == 0 or i in ends or key[i - 1] in ":：…。;；" or line[where[i] - 1].isspace()
 
     def boundary_after(i: int) -> bool:
-        return i >= len(key) or i in starts or key[i] in ":(" or (where[i] - where[i - 1] > 1)
+        return i >= len(key) or i in starts or key[i] in ":(" or key[i].isdigit() or (where[i] - where[i - 1] > 1)
 
     spans = list(long_spans)
     covered = set()
@@ -192,12 +237,15 @@ def _label_spans(key: str, line: str, where: list[int]) -> list[tuple[int, int]]
 
 
 _SUFFIX = re.compile(r"^(?::|\((?:万元|元|\d+分|[A-Z/]+|[^()]{0,8}分)\)|\(\d+-\d+\)分|\d+分)")
+_LEVEL_NOTE = re.compile(r"^\([^()]{1,8}\)")  # 数量指标(必填硬性指标): a note on the level, not the indicator
 
 
-def _with_suffix(key: str, end: int) -> int:
-    """A label's cell goes on over its colon and a short unit or score in brackets (``(万元)``, ``(70分)``)."""
+def _with_suffix(key: str, end: int, label: str = "") -> int:
+    """A label's cell goes on over its colon and a short unit or score in brackets (``(万元)``, ``(70分)``),
+    and a level label over a short note in brackets."""
+    levels = {"level1", "level2"} & {found.role for found in labels_of(label)} if label else set()
     while True:
-        match = _SUFFIX.match(key[end:])
+        match = _SUFFIX.match(key[end:]) or (_LEVEL_NOTE.match(key[end:]) if levels else None)
         if not match or not match.group(0):
             return end
         end += len(match.group(0))

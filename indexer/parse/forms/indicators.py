@@ -33,6 +33,8 @@ def read_header(cells: Cells, at: int) -> tuple[int, list[str], dict[int, str] |
     row = cells.cells[at].row
     while index < len(cells):
         cell = cells.cells[index]
+        if cells.layout == "rows" and cell.row != row and columns:
+            break
         if cell.empty:
             index += 1
             continue
@@ -84,12 +86,10 @@ class Tree:
         if first and second:  # 成本指标, 满意度指标: a level-1 label over its own level-2 rows, or a level 2
             after = cells.next_filled(index + 1)
             next_second = cells.role(after, "level2")
-            if next_second and not cells.role(after, "level1") and first.key in level2_parents(next_second.key):
+            if next_second and first.key in level2_parents(next_second.key):
                 second = None
-            elif self.level1 and self.level1 in level2_parents(second.key):
-                first = None
             else:
-                second = None
+                first = None
         if first:
             self.level1, self.level2 = first.key, None
         else:
@@ -104,7 +104,7 @@ def read_body(cells: Cells, at: int, columns: list[str], positions: dict[int, st
     """Read indicator rows from ``at`` until the table ends; return where it ended."""
     roles = columns[columns.index("name") + 1:] if "name" in columns else ["target"]
     tree = Tree()
-    index = at
+    index = _past_header_cells(cells, at)
     while index < len(cells):
         cell = cells.cells[index]
         if cell.empty:
@@ -126,6 +126,29 @@ def read_body(cells: Cells, at: int, columns: list[str], positions: dict[int, st
             index = _text_rows(cells, index, tree, roles)
         else:
             index = _in_order(cells, index, tree, roles)
+    return index
+
+
+def _past_header_cells(cells: Cells, at: int) -> int:
+    """Skip the cells that still belong to the header: the rest of its row (in rows), or, one cell per
+    line, the plain cells before the first level label (sub-headings such as the counties under
+    ``区域目标值``)."""
+    index = at
+    if cells.layout == "rows" and at > 0:
+        row = cells.cells[at - 1].row
+        while index < len(cells) and cells.cells[index].row == row:
+            if not cells.cells[index].empty:
+                cells.skip(index, "a heading of the indicator table goalsearch does not know")
+            index += 1
+        return index
+    if cells.layout == "cells":
+        ahead = index
+        while ahead < len(cells) and (cells.cells[ahead].empty or not cells.is_label(ahead)):
+            ahead += 1
+        if ahead < len(cells) and cells.role(ahead, "level1", "level2"):
+            for skipped in range(index, ahead):
+                cells.skip(skipped, "a heading of the indicator table goalsearch does not know")
+            return ahead
     return index
 
 

@@ -9,6 +9,8 @@ row is read instead (the unit did not fill the total in).
 """
 from __future__ import annotations
 
+import re
+
 from .form import Cells
 from .labels import form_labels, normal
 from .values import read_amount, read_rate, split_glued
@@ -102,7 +104,13 @@ def _glued_values(text: str, columns: list[str]) -> list[str]:
         if parsed and len(parsed) == 1:
             found = parsed[0][1]
             return [found.get(c, "") for c in columns[:count]]
+    lead = _LEADING_AMOUNT.match(normal(text))
+    if lead:  # 38.75万元 followed by a sentence: the first column, the rest cannot be told apart
+        return [lead.group(0)]
     return [text] if len(columns) == 1 else []
+
+
+_LEADING_AMOUNT = re.compile(r"^\d+(?:\.\d+)?万?元")
 
 
 def settle(money: Money, form) -> None:

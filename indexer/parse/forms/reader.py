@@ -79,6 +79,8 @@ def _step(cells: Cells, index: int) -> int:
             cells.use(index)
             return index + 1
         after, columns, positions = indicators.read_header(cells, index)
+        if not {"level1", "level2", "name"} & set(columns):  # 分值 beside the money: no indicator table
+            return after
         return indicators.read_body(cells, after, columns, positions)
     if "level1" in found or "level2" in found:  # a body whose header is not in the text
         return indicators.read_body(cells, index, ["level1", "level2", "name", "target"], None)
@@ -112,9 +114,14 @@ def _value_after(cells: Cells, index: int, label: Label) -> tuple[str | None, in
     return (None if _PLACEHOLDER.match(value) else value), after + 1
 
 
+_TRAILING_CODE = re.compile(r"(?<=\D)\d{9,}$")  # an organisation code glued after a unit's name (主管部门及代码)
+
+
 def _field(cells: Cells, index: int, label: Label) -> int:
     cells.use(index)
     value, after = _value_after(cells, index, label)
+    if value and label.key in ("unit", "department", "unit_name"):
+        value = _TRAILING_CODE.sub("", value)
     form = cells.form
     if value and getattr(form, label.key) is None:
         setattr(form, label.key, value)
