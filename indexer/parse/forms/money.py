@@ -77,11 +77,13 @@ def read_row(cells: Cells, at: int, kind: str, key: str, rest: str) -> int:
     values: list[str] = [rest] if rest else []
     index = at + 1
     row = cells.cells[at].row
-    while index < len(cells) and len(values) < len(money.columns):
+    while index < len(cells) and len(values) < len(money.columns) + 1:
         cell = cells.cells[index]
         if cells.layout == "rows" and cell.row != row:
             break
         if cells.is_label(index) and not cell.empty:
+            break
+        if len(values) == len(money.columns) and (cells.layout != "rows" or cell.glued):
             break
         if cell.glued:
             values.extend(_glued_values(cell.text, money.columns[len(values):]))
@@ -89,6 +91,10 @@ def read_row(cells: Cells, at: int, kind: str, key: str, rest: str) -> int:
             values.append(cell.text)
         cells.use(index)
         index += 1
+    if len(values) > len(money.columns):
+        cells.form.warnings.append(f"line {cells.cells[at].line}: the money row has more values than the columns "
+                                   "goalsearch knows; its amounts are left empty")
+        return index
     target.append((key, dict(zip(money.columns, values))))
     return index
 

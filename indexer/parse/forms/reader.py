@@ -162,6 +162,7 @@ def read_goals(cells: Cells, index: int) -> int:
             break
     columns = _goal_columns(run)
     texts: list[str] = []
+    glued = False
     if run and run[-1].rest:
         texts.append(run[-1].rest)
     while position < len(cells) and len(texts) < max(1, len(columns)) + 4:
@@ -172,11 +173,12 @@ def read_goals(cells: Cells, index: int) -> int:
         if cells.is_label(position) or cells.title_at(position):
             break
         texts.append(cell.text)
+        glued = glued or cell.glued
         cells.use(position)
         position += 1
         if len(texts) >= len(columns) and not cell.glued:
             break
-    _assign_goals(cells.form, columns, texts)
+    _assign_goals(cells.form, columns, texts, glued)
     return position
 
 
@@ -199,10 +201,15 @@ def _goal_columns(run: list[Label]) -> list[str]:
     return columns
 
 
-def _assign_goals(form: FormRecord, columns: list[str], texts: list[str]) -> None:
+def _assign_goals(form: FormRecord, columns: list[str], texts: list[str], glued: bool = False) -> None:
+    """Give each goal column its text. One text under several columns is split only where that is sure
+    (as many space-separated parts as columns; a completion repeating the goal's end); a goal form's
+    completion column is never filled, so its single text is the year's goal."""
     texts = [t for t in texts if t.strip()]
     if not columns or not texts:
         return
+    if form.kind == "goal_form" and "actual" in columns and len(columns) > 1:
+        columns = [c for c in columns if c != "actual"]
     if len(texts) == 1 and len(columns) > 1:
         parts = texts[0].split()
         if len(parts) == len(columns):
@@ -210,8 +217,10 @@ def _assign_goals(form: FormRecord, columns: list[str], texts: list[str]) -> Non
         elif columns[-2:] == ["annual", "actual"] and (split := _repeated_tail(texts[0])):
             texts = list(split)
             columns = columns[-2:]
+        elif glued:
+            form.warnings.append("goal texts run together and cannot be told apart; the goals are left empty")
+            return
         else:
-            texts = [texts[0]]
             columns = ["annual"] if "annual" in columns else columns[:1]
     if len(texts) > len(columns):
         if len(columns) == 1:

@@ -28,7 +28,7 @@ def form_records(forms: list[FormRecord], source: str) -> tuple[list[Record], li
             entry["note"] = (f"line {form.line}: the end of a form whose beginning is not in the file "
                              f"({len(form.indicators)} indicators, no project name); not indexed")
             continue
-        unit = form.unit or (form.unit_name if form.scope == "unit" else None) or ""
+        unit = form.unit or form.unit_name or ""
         department = form.department or ""
         province, city = place_of(unit) if unit else (None, None)
         if not city:
