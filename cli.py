@@ -23,6 +23,7 @@ from indexer import (
     categories,
     city_label,
     document_files,
+    evaluate_parsing,
     index_paths,
     index_paths_ray,
     not_indexed,
@@ -506,6 +507,31 @@ def eval_command(queries_file, index_dir, output_format, fusion, rrf_k):
         render.json_out({mode: kinds for mode, kinds in report.by_mode.items()})
         return
     render.eval_table(report, path)
+
+
+@cli.command(name="eval-parse")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--expected", type=click.Path(dir_okay=False, path_type=Path),
+              help="The labelled records, one JSON object per line (default: FOLDER/expected.jsonl).")
+@format_option(("table", "json"))
+@click.option("--misses", is_flag=True, help="List every field read wrong, and every indicator not found.")
+@handle_errors
+def eval_parse_command(folder, expected, output_format, misses):
+    """Score the parser on a folder of documents against records labelled by hand, field by field.
+
+    On the complete records: the share of each field read exactly (whitespace aside), and of the
+    indicators found with level 1, level 2, name, target and actual right; on every record: how
+    often a field the document leaves empty was filled (it must be 0).
+
+    \b
+    Example:
+        goalsearch eval-parse ../shared/templates
+    """
+    result = evaluate_parsing(folder, expected)
+    if output_format == "json":
+        render.json_out(result.to_dict())
+        return
+    render.parse_accuracy_table(result, folder, misses)
 
 
 @cli.group(name="model")

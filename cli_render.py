@@ -210,6 +210,8 @@ def expansions(found: list, hits: list[Hit]) -> None:
 
 
 def print_report(report: IngestReport) -> None:
+    """The ingest report of one file on stderr: tables (rows read = records + merged + skipped), then forms
+    (cells read = in fields + in indicators + skipped), and a line for each form that gave no record."""
     from collections import Counter
 
     name = Path(report.source).name
@@ -218,8 +220,36 @@ def print_report(report: IngestReport) -> None:
     status = "ok" if report.reconciled else "NOT RECONCILED"
     if report.pages:
         status += f", on each of {len(report.pages)} pages with table rows"
-    click.echo(f"{name}{_input_note(report)}: {len(report.tables)} tables, {report.rows_read} rows read = {report.records} records"
-               f" + {report.merged} merged + {report.skipped} skipped ({detail}) [{status}]", err=True)
+    parts = []
+    if report.tables or not report.forms:
+        parts.append(f"{len(report.tables)} tables, {report.rows_read} rows read = {report.records - report.form_records} "
+                     f"records + {report.merged} merged + {report.skipped} skipped ({detail})")
+    if report.forms:
+        parts.append(forms_summary(report.forms))
+    click.echo(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]", err=True)
+    for form in report.forms:
+        if form.get("note"):
+            click.echo(f"  note: {form['note']}", err=True)
+
+
+_KIND_WORDS = {"goal_form": "绩效目标表", "self_evaluation": "自评表", "fragment": "fragment"}
+
+
+def forms_summary(forms: list[dict]) -> str:
+    """``2 forms (自评表), 2 records, 140 cells read = 100 in fields + 30 in 12 indicators + 10 skipped (…)``."""
+    from collections import Counter
+
+    kinds = Counter(_KIND_WORDS.get(f["kind"], f["kind"]) for f in forms)
+    skips: Counter = Counter()
+    for form in forms:
+        skips.update(form.get("skips", {}))
+    detail = ", ".join(f"{n} {reason}" for reason, n in skips.most_common())
+    records = sum(1 for f in forms if f.get("record"))
+    cells = sum(f["cells"] for f in forms)
+    return (f"{len(forms)} form{'s' if len(forms) > 1 else ''} ({', '.join(f'{n} {k}' for k, n in kinds.items())}), "
+            f"{records} record{'s' if records != 1 else ''}, {cells} cells read = {sum(f['fields'] for f in forms)} in fields"
+            f" + {sum(f['indicator_cells'] for f in forms)} in {sum(f['indicators'] for f in forms)} indicators"
+            f" + {sum(f['skipped'] for f in forms)} skipped" + (f" ({detail})" if detail else ""))
 
 
 _RENDERINGS = {"cells": "one cell per line", "markdown": "markdown rows", "aligned": "aligned columns"}
@@ -234,8 +264,14 @@ def _input_note(report: IngestReport) -> str:
         return f" (PDF, {report.page_count} pages{scanned})"
     if report.kind == "html":
         return " (HTML)"
+    if report.forms and not report.tables:
+        layouts = sorted({_FORM_LAYOUTS.get(f.get("layout"), "") for f in report.forms} - {""})
+        return f" ({', '.join(layouts)})" if layouts else ""
     rendering = _RENDERINGS.get(report.rendering)
     return f" ({rendering})" if rendering else ""
+
+
+_FORM_LAYOUTS = {"cells": "one cell per line", "rows": "rows of cells", "text": "text without cell borders"}
 
 
 def records_table(records: list[Record]) -> None:
@@ -320,3 +356,30 @@ def eval_table(report: EvalReport, path: Path) -> None:
     console().print(table)
 
 
+
+
+def parse_accuracy_table(result, folder: Path, misses: bool) -> None:
+    """Per field: right on complete records, and filled where the document leaves it empty; then indicators."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    out.print(f"{result.files} files, {result.expected} expected records ({result.complete} complete), "
+              f"{result.matched} found, in {folder}")
+    table = Table()
+    for column in ("field", "right on complete", "share", "filled where empty"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for key, score in result.fields.items():
+        share = f"{score.share:.1%}" if score.share is not None else "–"
+        table.add_row(key, f"{score.right}/{score.total}", share, str(score.filled_where_null))
+    share = f"{result.indicator_share:.1%}" if result.indicator_share is not None else "–"
+    table.add_row("indicators", f"{result.indicators_right}/{result.indicators_total}", share, "", style="bold")
+    table.add_row("indicators on fragments", f"{result.indicators_found_on_fragments}/{result.indicators_on_fragments}",
+                  "", "")
+    out.print(table)
+    for name, error in result.failed_files.items():
+        out.print(Text(f"refused: {error}"))
+    if misses:
+        for miss in result.misses:
+            out.print(Text(f"miss: {miss['file']} · {miss['record']} · {miss['field']}: want {miss['want']!r}, "
+                           f"got {miss['got']!r}"))

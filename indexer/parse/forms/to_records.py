@@ -25,8 +25,9 @@ def form_records(forms: list[FormRecord], source: str) -> tuple[list[Record], li
         entry = _entry(form)
         entries.append(entry)
         if not name:
+            count = len(form.indicators)
             entry["note"] = (f"line {form.line}: the end of a form whose beginning is not in the file "
-                             f"({len(form.indicators)} indicators, no project name); not indexed")
+                             f"({count} indicator{'' if count == 1 else 's'}, no project name); not indexed")
             continue
         unit = form.unit or form.unit_name or ""
         department = form.department or ""
