@@ -17,6 +17,8 @@ import click
 import cli_render as render
 import cli_render_families as render_families
 from indexer import (
+    KIND_LABELS,
+    SECTION_LABELS,
     DocumentError,
     GoalsearchError,
     UsageError,
@@ -38,7 +40,8 @@ from indexer.models.embedding import (
 from search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-SECTIONS = ["expenditure", "key_project", "overall"]
+SECTIONS = list(SECTION_LABELS)
+KINDS = list(KIND_LABELS)
 
 
 # -- errors -----------------------------------------------------------------------
@@ -122,6 +125,9 @@ def filter_options(command):
         click.option("--min-amount", type=float, help="Amount at least this (万元)."),
         click.option("--max-amount", type=float, help="Amount at most this (万元)."),
         click.option("--section", multiple=True, type=click.Choice(SECTIONS), help="Only records from this table."),
+        click.option("--kind", multiple=True, type=click.Choice(KINDS),
+                     help="Only records from this kind of document (repeatable): budget (部门预算 tables), "
+                          "goal_form (绩效目标表), self_evaluation (自评表)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -138,10 +144,10 @@ def format_option(choices=("table", "json", "csv")):
                         help="Output format.")
 
 
-def _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section) -> dict:
+def _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind=()) -> dict:
     return {"city": list(city), "year": year, "years": parse_years(years) if years else None,
             "department": department, "unit": unit, "category": list(category),
-            "min_amount": min_amount, "max_amount": max_amount, "section": list(section)}
+            "min_amount": min_amount, "max_amount": max_amount, "section": list(section), "kind": list(kind)}
 
 
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
@@ -282,7 +288,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
 @fusion_option
 @index_dir_option
 @handle_errors
-def search_command(query, mode, city, year, years, department, unit, category, min_amount, max_amount, section,
+def search_command(query, mode, city, year, years, department, unit, category, min_amount, max_amount, section, kind,
                    limit, output_format, explain, group, fusion, index_dir):
     """Search projects by words and meaning; an empty QUERY lists the filtered projects by amount.
 
@@ -297,7 +303,7 @@ def search_command(query, mode, city, year, years, department, unit, category, m
         goalsearch search --category 运维 --min-amount 1000
         goalsearch search 信息化运维 --group family -n 5
     """
-    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     with _open(index_dir) as index:
         if group:
             if explain:
@@ -327,7 +333,7 @@ def search_command(query, mode, city, year, years, department, unit, category, m
 @index_dir_option
 @handle_errors
 def similar_command(id_or_name, text, other_cities, other_years, include_family, mode, city, year, years, department, unit, category,
-                    min_amount, max_amount, section, limit, output_format, explain, fusion, index_dir):
+                    min_amount, max_amount, section, kind, limit, output_format, explain, fusion, index_dir):
     """Projects most like a given one (id or exact name), or like --text; never the project itself.
 
     A name that several projects share (the same project in two budget years) lists their ids: give one.
@@ -339,7 +345,7 @@ def similar_command(id_or_name, text, other_cities, other_years, include_family,
         goalsearch similar 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --other-years
         goalsearch similar --text "为12345热线提供话务场地和坐席服务" -n 5
     """
-    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     with _open(index_dir) as index:
         hits = index.similar(id_or_name, text=text, limit=limit, other_cities=other_cities, other_years=other_years,
                              mode=mode, fusion=fusion, include_family=include_family, **filters)
@@ -398,7 +404,7 @@ def family_command(id_or_name, output_format, index_dir):
 @format_option()
 @index_dir_option
 @handle_errors
-def families_command(city, year, years, department, unit, category, min_amount, max_amount, section, sort, min_members,
+def families_command(city, year, years, department, unit, category, min_amount, max_amount, section, kind, sort, min_members,
                      limit, output_format, index_dir):
     """Project families: projects that recur across budget years, with their amounts year by year.
 
@@ -410,7 +416,7 @@ def families_command(city, year, years, department, unit, category, min_amount, 
         goalsearch families --sort growth --city 广州
         goalsearch families --unit 数据服务中心 --format csv
     """
-    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     with _open(index_dir) as index:
         found = index.families(sort=sort, min_members=min_members, limit=limit, **filters)
     render_families.families_out(found, output_format)
@@ -424,7 +430,7 @@ def families_command(city, year, years, department, unit, category, min_amount, 
 @format_option()
 @index_dir_option
 @handle_errors
-def duplicates_command(city, year, years, department, unit, category, min_amount, max_amount, section, threshold,
+def duplicates_command(city, year, years, department, unit, category, min_amount, max_amount, section, kind, threshold,
                        limit, output_format, index_dir):
     """Near-duplicate goals: projects of different units, departments or cities whose 绩效目标 are (nearly) the same.
 
@@ -437,7 +443,7 @@ def duplicates_command(city, year, years, department, unit, category, min_amount
         goalsearch duplicates --threshold 0.8 --year 2024
         goalsearch duplicates --format json -n 5
     """
-    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section)
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     with _open(index_dir) as index:
         found = index.duplicates(threshold=threshold, limit=limit, **filters)
     render_families.duplicates_out(found, output_format)

@@ -21,12 +21,13 @@ from .parse.accuracy import ParseAccuracy, evaluate_parsing
 from .parse.categories import categories, classify
 from .parse.document import document_files, parse, parse_bytes, parse_paths, parse_text
 from .ray_build import index_paths_ray  # Ray itself is imported only when it runs
-from .records import SECTION_LABELS, Indicator, IngestReport, Record, Skip, city_label
+from .records import KIND_LABELS, SECTION_LABELS, Indicator, IngestReport, Record, Skip, city_label
 from .storage.contents import load_records, load_reports
 
 __all__ = [
     "AmbiguousRecord", "BuildResult", "ParseAccuracy", "evaluate_parsing", "DocumentError", "GoalsearchError", "IndexCorrupt", "IndexIncompatible",
-    "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "Record", "RecordNotFound", "SECTION_LABELS", "Skip",
+    "IndexLocked", "IndexMissing", "Indicator", "IngestReport", "KIND_LABELS", "Record", "RecordNotFound", "SECTION_LABELS",
+    "Skip",
     "UsageError", "build_index", "categories", "city_label", "classify", "document_files", "index_paths",
     "index_paths_ray", "load_records", "load_reports", "not_indexed", "parse", "parse_bytes", "parse_paths",
     "parse_text", "remove_paths",

@@ -21,7 +21,7 @@ from .errors import DocumentError, IndexWriteFailed, InputUnreadable, Unreadable
 from .storage.family_store import compute_families
 from .storage.integrity import id_order
 from .storage.contents import REPORTS, load_records, load_reports
-from .storage.fulltext import FULLTEXT, write_fulltext
+from .storage.fulltext import FULLTEXT, schema_fields, write_fulltext
 from .storage.lock import write_lock
 from .models.onnx_embedder import backend_for
 from .storage.record_store import RECORD_DB, write_store
@@ -116,7 +116,8 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         embedder = embedder or load_embedder(model, backend_for(model, old_manifest.get("model", {})))
         work = store.new_generation(index_dir)
         try:
-            same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words)
+            same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words) \
+                and old_manifest.get("fulltext_fields") == schema_fields()
             if same_analyzer:
                 write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT)
             else:
@@ -137,6 +138,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 "model": dict(embedder.info.to_dict(), requested=model),
                 "user_words": list(extra_words),
                 "user_synonyms": list(synonyms),
+                "fulltext_fields": schema_fields(),
                 "vectors": {"views": vector_settings()["views"], "embed_goal_chars": vector_settings()["embed_goal_chars"]},
                 "counts": {"records": len(all_records), "files": len(old_reports),
                            "families": sum(1 for f in families if len(f.members) > 1)},

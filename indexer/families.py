@@ -233,7 +233,7 @@ def find_families(records: list[Record], goals: np.ndarray, settings: dict | Non
         for members in by_key.values():  # same key: join each to the first that agrees
             for pos, i in enumerate(members[1:], start=1):
                 for j in members[:pos]:
-                    if agree(i, j, same_goal):
+                    if agree(i, j, same_goal) or _promised_and_delivered(records[i], records[j]):
                         uf.union(i, j)
                         break
         names = sorted(by_key)
@@ -255,9 +255,7 @@ def find_families(records: list[Record], goals: np.ndarray, settings: dict | Non
     for members in groups.values():
         members.sort(key=lambda i: _period(records[i]))
         anchor = min((records[i].city or "", units[(records[i].city, records[i].unit)], keys[i]) for i in members)
-        amounts: dict[str, float] = defaultdict(float)
-        for i in members:
-            amounts[str(records[i].year)] += records[i].amount or 0.0
+        amounts = amounts_by_year([records[i] for i in members])
         newest = members[-1]
         families.append(Family(id=family_id(*anchor), label=keys[newest], members=[records[i].id for i in members],
                                years=sorted({records[i].year for i in members if records[i].year is not None}),
@@ -265,6 +263,25 @@ def find_families(records: list[Record], goals: np.ndarray, settings: dict | Non
     _disambiguate(families)
     families.sort(key=lambda f: (-len(f.members), f.id))
     return families
+
+
+def _promised_and_delivered(a: Record, b: Record) -> bool:
+    """A project's goal form and its self-evaluation of the same budget year: one project, whatever the
+    self-evaluation says its goal was (``name_key`` and the unit already agree)."""
+    return {a.kind, b.kind} == {"goal_form", "self_evaluation"} and a.year == b.year and a.name == b.name
+
+
+_KIND_ORDER = ("budget", "goal_form", "self_evaluation")  # which document's amount a year's total takes
+
+
+def amounts_by_year(members: list[Record]) -> dict[str, float]:
+    """Each budget year's amount, counted once: the budget table's records where the year has them, else
+    the goal form's, else the self-evaluation's (the same money stated in three documents)."""
+    by_year: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for record in members:
+        kind = record.kind if record.kind in _KIND_ORDER else "budget"
+        by_year[str(record.year)][kind] += record.amount or 0.0
+    return {year: next(kinds[k] for k in _KIND_ORDER if k in kinds) for year, kinds in by_year.items()}
 
 
 def _disambiguate(families: list[Family]) -> None:

@@ -68,13 +68,15 @@ class GoalSearch(IndexReader):
                department: str | None = None, unit: str | None = None, category: list[str] | str | None = None,
                min_amount: float | None = None, max_amount: float | None = None, section: list[str] | str | None = None,
                limit: int = 10, fusion: str | FusionMethod | None = None, rrf_k: int = DEFAULT_RRF_K,
-               depth: int | None = None, highlight: bool = True, group: str | GroupBy | None = None) -> list[Hit] | list[FamilyHit]:
+               depth: int | None = None, highlight: bool = True, group: str | GroupBy | None = None,
+               kind: list[str] | str | None = None) -> list[Hit] | list[FamilyHit]:
         """Search by words and meaning, filtered, best first.
 
         Args:
             query: words, a description, or Whoosh syntax; empty lists the filtered projects by amount.
             mode: ``hybrid`` (BM25 and semantic fused), ``bm25`` or ``semantic``.
-            city, years/year, department, unit, category, min_amount, max_amount, section: filters.
+            city, years/year, department, unit, category, min_amount, max_amount, section, kind: filters
+                (``kind``: budget, goal_form, self_evaluation — the kind of document).
             limit: how many hits.
             fusion: ``convex`` (default, ``data/fusion.json``) or ``rrf``.
             rrf_k: the RRF constant.
@@ -87,13 +89,13 @@ class GoalSearch(IndexReader):
             GroupBy.parse(group)
             wanted = min(len(self.store), max(limit * 10, _depth(limit))) or 1
             hits = self.search(query, mode, city, years, year, department, unit, category, min_amount, max_amount,
-                               section, wanted, fusion, rrf_k, depth, highlight)
+                               section, wanted, fusion, rrf_k, depth, highlight, kind=kind)
             return group_hits(hits, self.family_index, self.by_id, limit)
         mode = SearchMode.parse(mode)
         fusion = FusionMethod.parse(fusion or fusion_settings()["method"])
         if limit < 1:
             raise UsageError(f"limit must be at least 1, got {limit}")
-        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind)
         query, notes = clean_query(query or "", MAX_QUERY_CHARS * 5)
         query = _simplified(query)
         self.problems = notes
@@ -174,7 +176,7 @@ class GoalSearch(IndexReader):
                 other_cities: bool = False, other_years: bool = False, mode: str | SearchMode = SearchMode.HYBRID,
                 city=None, years=None, year=None, department=None, unit=None, category=None,
                 min_amount=None, max_amount=None, section=None, fusion: str | FusionMethod | None = None,
-                rrf_k: int = DEFAULT_RRF_K, include_family: bool = False) -> list[Hit]:
+                rrf_k: int = DEFAULT_RRF_K, include_family: bool = False, kind=None) -> list[Hit]:
         """Projects most like a given one (by id or name) or like a pasted description; never the project itself.
 
         With ``other_cities`` or ``other_years``, members of the project's own family (the same
@@ -184,7 +186,7 @@ class GoalSearch(IndexReader):
             raise UsageError("give a project id or name, or --text with a description (not both)")
         mode = SearchMode.parse(mode)
         fused_by = (FusionMethod.parse(fusion or fusion_settings()["method"]), rrf_k)
-        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind)
         self.problems = []
         self.expansions = []
         if text is not None:
@@ -242,7 +244,7 @@ class GoalSearch(IndexReader):
 
     def families(self, sort: str | FamilySort = FamilySort.TOTAL, min_members: int = 2, limit: int | None = None,
                  city=None, years=None, year=None, department=None, unit=None, category=None,
-                 min_amount=None, max_amount=None, section=None) -> list[FamilyView]:
+                 min_amount=None, max_amount=None, section=None, kind=None) -> list[FamilyView]:
         """The project families with at least ``min_members`` members, one of which passes the filters.
 
         Args:
@@ -254,13 +256,13 @@ class GoalSearch(IndexReader):
         sort = FamilySort.parse(sort)
         if min_members < 1:
             raise UsageError(f"min_members must be at least 1, got {min_members}")
-        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind)
         return list_families(self.family_index, self.by_id, self._allowed_ids(self._allowed(filters)), sort, min_members,
                              limit)
 
     def duplicates(self, threshold: float | None = None, limit: int | None = 50, city=None, years=None, year=None,
                    department=None, unit=None, category=None, min_amount=None, max_amount=None,
-                   section=None) -> "Duplicates":
+                   section=None, kind=None) -> "Duplicates":
         """Pairs and clusters of projects of different units, departments or cities whose goals are nearly the
         same text (``search.duplicates``), members of one family left out.
 
@@ -271,7 +273,7 @@ class GoalSearch(IndexReader):
         """
         from .duplicates import find_duplicates
 
-        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section)
+        filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind)
         allowed = self._allowed(filters)
         records = self.records if allowed is None else self.store.at_rows(np.flatnonzero(allowed))
         family_of = {m: f.id for f in self.family_index.families if len(f.members) > 1 for m in f.members}
@@ -290,7 +292,7 @@ def _depth(limit: int) -> int:
     return max(fusion_settings()["depth"], 5 * limit)
 
 
-def _filters(city, years, year, department, unit, category, min_amount, max_amount, section) -> Filters:
+def _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind) -> Filters:
     if year is not None:
         if years not in (None, (None, None)):
             low, high = years
@@ -300,7 +302,7 @@ def _filters(city, years, year, department, unit, category, min_amount, max_amou
     as_list = lambda v: [v] if isinstance(v, str) else list(v or [])  # noqa: E731
     return Filters(city=as_list(city), years=tuple(years) if years else (None, None), department=department or None,
                    unit=unit or None, category=as_list(category), min_amount=min_amount, max_amount=max_amount,
-                   section=as_list(section))
+                   section=as_list(section), kind=as_list(kind))
 
 
 _converter = None

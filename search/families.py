@@ -18,7 +18,7 @@ from enum import Enum
 import numpy as np
 
 from indexer import Record, RecordNotFound, UsageError
-from indexer.families import Family, find_families, goal_vectors
+from indexer.families import Family, amounts_by_year, find_families, goal_vectors
 
 _FAMILY_ID = re.compile(r"fam-[0-9a-f]{1,12}(?:-\d+)?")
 
@@ -59,9 +59,11 @@ class YearAmount:
     amount: float
     change: float | None = None
     change_pct: float | None = None
+    executed: float | None = None  # what the year's self-evaluations say was spent (None: no self-evaluation)
 
     def to_dict(self) -> dict:
-        return {"year": self.year, "amount": self.amount, "change": self.change, "change_pct": self.change_pct}
+        return {"year": self.year, "amount": self.amount, "change": self.change, "change_pct": self.change_pct,
+                "executed": self.executed}
 
 
 @dataclass
@@ -140,17 +142,20 @@ class FamilyIndex:
 def view(family: Family, by_id: dict[str, Record]) -> FamilyView:
     """A stored family with its records, amounts per year and their changes."""
     members = [by_id[m] for m in family.members if m in by_id]
-    totals: dict[int | None, float] = {}
+    totals = amounts_by_year(members)  # a year's money once, however many of its documents state it
+    executed: dict[str, float] = {}
     for record in members:
-        totals[record.year] = totals.get(record.year, 0.0) + (record.amount or 0.0)
+        if record.kind == "self_evaluation" and record.executed is not None:
+            executed[str(record.year)] = executed.get(str(record.year), 0.0) + record.executed
     years, previous = [], None
-    for year in sorted(totals, key=lambda y: (y is None, y or 0)):
-        amount = round(totals[year], 2)
+    for year in sorted({record.year for record in members}, key=lambda y: (y is None, y or 0)):
+        amount = round(totals[str(year)], 2)
         change = pct = None
         if previous is not None:
             change = round(amount - previous, 2)
             pct = round(100.0 * change / previous, 1) if previous else None
-        years.append(YearAmount(year, amount, change, pct))
+        spent = executed.get(str(year))
+        years.append(YearAmount(year, amount, change, pct, round(spent, 2) if spent is not None else None))
         previous = amount
     changed = [False] + [_goal_key(a.goal) != _goal_key(b.goal) for a, b in zip(members, members[1:])]
     return FamilyView(family.id, family.label, members, years, changed)

@@ -22,6 +22,7 @@ class Filters:
     min_amount: float | None = None
     max_amount: float | None = None
     section: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)  # budget, goal_form, self_evaluation (indexer.records.KIND_LABELS)
 
     def __post_init__(self) -> None:
         low, high = self.years
@@ -39,7 +40,7 @@ class Filters:
     @property
     def active(self) -> bool:
         return any([self.city, self.years != (None, None), self.department, self.unit, self.category,
-                    self.min_amount is not None, self.max_amount is not None, self.section])
+                    self.min_amount is not None, self.max_amount is not None, self.section, self.kind])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,6 +71,11 @@ class Filters:
         if self.section:
             bits = sum(1 << i for i, name in enumerate(SECTIONS) if name in self.section)
             keep &= (store.array("sections") & bits) != 0
+        if self.kind:
+            if store.has_column("kind"):
+                keep &= _in(store, "kind", lambda value: value in self.kind)
+            elif "budget" not in self.kind:  # a store written before forms were read holds budget records only
+                keep &= False
         return keep
 
     def matches(self, record: Record) -> bool:
@@ -93,6 +99,8 @@ class Filters:
         if self.max_amount is not None and (record.amount is None or amount > self.max_amount):
             return False
         if self.section and not set(self.section) & set(record.sections):
+            return False
+        if self.kind and record.kind not in self.kind:
             return False
         return True
 

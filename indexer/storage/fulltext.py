@@ -20,7 +20,8 @@ from .whoosh_pickle import install as _restrict_whoosh_pickles
 _restrict_whoosh_pickles()
 
 FULLTEXT = "fulltext"  # the folder of a generation that holds the Whoosh index
-TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
+TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department", "indicators", "actual")
+KEYWORD_FIELDS = ("city", "category", "section", "kind")
 
 
 def make_schema(extra_words: tuple[str, ...] = ()) -> Schema:
@@ -28,7 +29,12 @@ def make_schema(extra_words: tuple[str, ...] = ()) -> Schema:
     analyzer = chinese_analyzer(extra_words)
     text = {field: TEXT(analyzer=analyzer, phrase=True) for field in TEXT_FIELDS}
     return Schema(id=ID(stored=True, unique=True), source=ID(stored=False),
-                  city=ID(), category=ID(), section=KEYWORD(commas=True), **numeric_fields(), **text)
+                  city=ID(), category=ID(), section=KEYWORD(commas=True), kind=ID(), **numeric_fields(), **text)
+
+
+def schema_fields() -> list[str]:
+    """The fields of the schema this goalsearch writes: an index with others is rewritten whole on update."""
+    return sorted(make_schema().names())
 
 
 def numeric_fields() -> dict[str, NUMERIC]:
@@ -40,13 +46,19 @@ def keyword_values(record: Record) -> dict[str, str | int | float]:
     """The keyword and numeric fields of a record as Whoosh indexes them (and as syntax
     queries on the term matrices match them)."""
     return {"city": city_label(record.city) or "", "year": record.year or 0, "category": record.category,
-            "section": ",".join(record.sections), "amount": record.amount or 0.0}
+            "section": ",".join(record.sections), "kind": record.kind, "amount": record.amount or 0.0}
 
 
 def field_texts(record: Record) -> dict[str, str]:
     """The text of each full-text field of a record (the same for Whoosh and the term matrix)."""
     return {"name": record.name, "aliases": " ".join(record.aliases), "goal": record.goal,
-            "unit": record.unit, "department": record.department}
+            "unit": record.unit, "department": record.department, "indicators": indicator_text(record),
+            "actual": record.actual}
+
+
+def indicator_text(record: Record) -> str:
+    """What the indicators of a record say, one line each: name, target and what was achieved."""
+    return "\n".join(" ".join(part for part in (i.name, i.target, i.actual) if part) for i in record.indicators)
 
 
 def _document(record: Record) -> dict:

@@ -40,7 +40,7 @@ from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
 FORMAT = 1
-FACETS = ("city", "department", "unit", "category")
+FACETS = ("city", "department", "unit", "category", "kind")
 SECTIONS = tuple(SECTION_LABELS)  # bit i of the ``sections`` array: the record is in SECTIONS[i]
 
 _SCHEMA = """
@@ -295,6 +295,10 @@ class RecordStore:
                 raise damaged(self.generation, self.name, f"its {name} column has {len(array)} rows, not {self.count}")
             self._arrays[name] = array
         return self._arrays[name]
+
+    def has_column(self, name: str) -> bool:
+        """Does the store have this filter column (``kind`` is missing from stores written before forms)?"""
+        return name in self._arrays or bool(self._query("SELECT 1 FROM arrays WHERE name = ?", (name,)))
 
     def facet(self, kind: str) -> list[str]:
         """The distinct values of a facet (city, department, unit, category), most frequent first."""

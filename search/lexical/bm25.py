@@ -23,7 +23,7 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from indexer.storage.fulltext import open_fulltext
+from indexer.storage.fulltext import TEXT_FIELDS, open_fulltext
 from indexer.storage.term_weights import field_boosts
 
 from .matrices import LexicalSide
@@ -36,11 +36,11 @@ from .syntax import Scored, score_query
 if TYPE_CHECKING:
     from indexer.storage.record_store import RecordStore
 
-TEXT_FIELDS = ("name", "aliases", "goal", "unit", "department")
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
 _LATIN = re.compile(r"[0-9A-Za-z]+")
 # In a paste, only our own field names and the operators are syntax: "a:" or "http:" are text.
-_PASTE_CONSTRAINT = re.compile(r"\b(?:AND|NOT|ANDNOT)\b|\b(?:name|aliases|goal|unit|department|city|category|section|year|amount):")
+_PASTE_CONSTRAINT = re.compile(r"\b(?:AND|NOT|ANDNOT)\b|\b(?:name|aliases|goal|unit|department|indicators|actual|city|category|"
+                               r"section|kind|year|amount):")
 _CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
 
 
@@ -142,8 +142,10 @@ class BM25Side:
         """Whoosh queries for plain word groups: all of them, then any (one query for one group)."""
         boosts = field_boosts()
 
+        fields = [f for f in TEXT_FIELDS if f in self.searcher.schema]  # an older index has fewer
+
         def anywhere(term: str) -> Query:
-            return Or([Term(f, term, boost=boosts.get(f, 1.0)) for f in TEXT_FIELDS])
+            return Or([Term(f, term, boost=boosts.get(f, 1.0)) for f in fields])
 
         per_word = [Or([anywhere(word), And([anywhere(p) for p in parts])]) if parts else anywhere(word)
                     for word, parts in groups]
@@ -167,7 +169,8 @@ class BM25Side:
                 known = ", ".join(name for name in schema.names() if name not in ("id", "source"))
                 problems.append(f"no field {', '.join(unknown)} (fields: {known}); searched as words")
             try:
-                parser = MultifieldParser(list(TEXT_FIELDS), schema, fieldboosts=field_boosts(), group=OrGroup)
+                fields = [f for f in TEXT_FIELDS if f in schema]  # an index built before a field existed lacks it
+                parser = MultifieldParser(fields, schema, fieldboosts=field_boosts(), group=OrGroup)
                 query, dropped = without_unreadable(parser.parse(text))
                 if query is not None and "ErrorQuery" not in repr(query):
                     if dropped:
