@@ -292,7 +292,7 @@ def _depth(limit: int) -> int:
     return max(fusion_settings()["depth"], 5 * limit)
 
 
-def _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind) -> Filters:
+def _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind=None) -> Filters:
     if year is not None:
         if years not in (None, (None, None)):
             low, high = years

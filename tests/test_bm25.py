@@ -101,7 +101,7 @@ def test_an_unquoted_query_of_several_words_is_one_query(sample_index_dir):
 
 def test_an_unknown_field_is_named(sample_index_dir):
     result = CliRunner().invoke(cli, ["search", "name:运维 AND yaer:2026", "--mode", "bm25", "--index-dir", str(sample_index_dir)])
-    assert result.exit_code == 0 and "no field yaer (fields: aliases, amount, category" in result.stderr
+    assert result.exit_code == 0 and "no field yaer (fields: actual, aliases, amount, category" in result.stderr
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic"])

@@ -192,7 +192,7 @@ def _write(name: str, data: bytes):
     (_write("table.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
      "table.png: binary file, not a text budget document (PDF and HTML are read too; save a Word or Excel file as PDF)"),
     (_write("page.html", "<html><body><h1>通知</h1><p>本页没有表格。</p></body></html>".encode()),
-     "page.html: no project table found (is this a 部门预算 document?)"),
+     "page.html: no project table found (is this a 部门预算 document, or a 绩效目标表 or 自评表?)"),
 ])
 def test_bad_input_is_one_line_and_exit_1(tmp_path, rendered, make, message):
     path = make(tmp_path, rendered)

@@ -196,7 +196,8 @@ def _as_before_the_store(index_dir: Path) -> None:
     terms = live / "terms"
     for field in TERM_FIELDS:
         indptr, indices, data = (np.load(terms / count_file(field, part)) for part in COUNT_ARRAYS)
-        sparse.save_npz(terms / f"{field}.npz", sparse.csc_matrix((data, indices, indptr)), compressed=False)
+        shape = (len(records), len(indptr) - 1)  # a field no record has text in (actual) has no row to infer it from
+        sparse.save_npz(terms / f"{field}.npz", sparse.csc_matrix((data, indices, indptr), shape=shape), compressed=False)
         for part in COUNT_ARRAYS:
             (terms / count_file(field, part)).unlink()
     manifest = json.loads((live / "manifest.json").read_text("utf-8"))

@@ -53,8 +53,8 @@ def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestRepor
     if not any(t.rows for t in tables) and not forms:
         count = document.page_count
         where = f" in {count} page{'s' if count > 1 else ''}" if count else ""
-        raise DocumentError(f"{source}: no project table found{where}, nor a 绩效目标表 or 自评表 "
-                            "(is this a 部门预算 document?)")
+        raise DocumentError(f"{source}: no project table found{where} (is this a 部门预算 document, "
+                            "or a 绩效目标表 or 自评表?)")
 
     results: dict[str, list[TableResult]] = {name: [] for name in PARSERS}
     for table in tables:
