@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from indexer import IngestReport, Record, city_label
+from indexer import KIND_LABELS, IngestReport, Record, city_label
 from search import EvalReport, Hit, Stats
 
 
@@ -120,11 +120,17 @@ def explain_line(hit: Hit) -> str:
 
 
 def meta_line(record: Record) -> str:
-    """``广州 · 2026 · 1,234.56 万元 · 运维``: the facts a reader scans first."""
+    """``广州 · 2026 · 1,234.56 万元 · 运维``: the facts a reader scans first; a form's kind after them, and
+    a self-evaluation's spending (``执行 90.20 万元 93.47%``)."""
     parts = [city_label(record.city) or "", str(record.year or "")]
     if record.amount is not None:
         parts.append(f"{amount(record.amount)} 万元")
+    if record.executed is not None:
+        rate = f" {record.execution_rate:g}%" if record.execution_rate is not None else ""
+        parts.append(f"执行 {amount(record.executed)} 万元{rate}")
     parts.append(record.category)
+    if record.kind != "budget":
+        parts.append(KIND_LABELS.get(record.kind, record.kind) + ("" if record.complete else " (不完整)"))
     return " · ".join(p for p in parts if p)
 
 
@@ -175,13 +181,15 @@ def hits_blocks(hits: list[Hit], explain: bool, out=None) -> None:
 
 def hits_csv(hits: list[Hit]) -> None:
     columns = ["rank", "score", "bm25_rank", "semantic_rank", "id", "name", "city", "year", "department", "unit",
-               "amount", "category", "sections", "source", "line", "goal"]
+               "amount", "category", "sections", "source", "line", "goal", "kind", "executed", "execution_rate",
+               "actual", "complete", "indicators"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for hit in hits:
         data = hit.to_dict()
         data["sections"] = ";".join(data["sections"])
+        data["indicators"] = "; ".join(indicator_line(i) for i in data["indicators"])
         writer.writerow([data.get(c) if data.get(c) is not None else "" for c in columns])
     click.echo(buffer.getvalue(), nl=False)
 
@@ -289,11 +297,30 @@ def records_table(records: list[Record]) -> None:
     console().print(table)
 
 
+def indicator_line(indicator: dict) -> str:
+    """``产出指标 / 数量指标 / 系统可用率: ≥99.9% → 99.95% (20/20)``: where it sits, what was promised,
+    what was achieved and its score, each part only where the form gives it."""
+    where = " / ".join(part for part in (indicator.get("level1"), indicator.get("level2")) if part)
+    line = f"{where} / {indicator['name']}" if where else indicator["name"]
+    if indicator.get("target"):
+        line += f": {indicator['target']}"
+    if indicator.get("actual"):
+        line += f" → {indicator['actual']}"
+    if indicator.get("score") is not None:
+        weight = indicator.get("weight")
+        line += f" ({indicator['score']:g}/{weight:g})" if weight is not None else f" ({indicator['score']:g})"
+    return line
+
+
 def _field_text(key: str, value) -> str:
     if key == "indicators":
-        return "\n".join(f"{i['level1']} / {i['level2']} / {i['name']}: {i['target']}" for i in value)
-    if key == "amount":
+        return "\n".join(indicator_line(i) for i in value)
+    if key in ("amount", "executed"):
         return f"{amount(value)} 万元" if value is not None else ""
+    if key == "execution_rate":
+        return f"{value:g}%" if value is not None else ""
+    if key == "kind":
+        return f"{value} ({KIND_LABELS.get(value, value)})"
     if isinstance(value, dict):
         return "\n".join(f"{k}: {amount(v) if isinstance(v, float) else v}" for k, v in value.items())
     if isinstance(value, list):
@@ -302,16 +329,40 @@ def _field_text(key: str, value) -> str:
 
 
 def record_table(record: Record, out=None) -> None:
-    """One record in full: a field per line, every value whole and wrapped, lists one item per line."""
+    """One record in full: a field per line, every value whole and wrapped, lists one item per line;
+    a self-evaluation's goal beside what was achieved, its indicators as target → achieved (score)."""
     from rich.text import Text
 
     out = out or console()
     data = record.to_dict()
+    side_by_side = bool(record.actual)
     indent = max(len(key) for key in data) + 2
     for key, value in data.items():
         if key == "city":
             value = city_label(value)
+        if side_by_side and key in ("goal", "actual"):
+            if key == "goal":
+                _promised_and_delivered(out, record, indent)
+            continue
         _indented(out, key, Text(_field_text(key, value)), indent, justify="left")
+
+
+def _promised_and_delivered(out, record: Record, indent: int) -> None:
+    """The goal (what was promised) beside the account of what was achieved, each in its own wrapped
+    column under its field name; nothing cut."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    column = max(10, (out.width - indent - 2) // 2)
+    left = [line.plain.rstrip() for line in Text("goal", style="bold").wrap(out, column)] + \
+        [line.plain.rstrip() for line in Text(record.goal).wrap(out, column, overflow="fold")]
+    right = ["actual"] + [line.plain.rstrip() for line in Text(record.actual).wrap(out, column, overflow="fold")]
+    for number in range(max(len(left), len(right))):
+        first = left[number] if number < len(left) else ""
+        second = right[number] if number < len(right) else ""
+        pad = " " * (column - cell_len(first) + 2) if second else ""
+        out.print(Text.assemble(" " * indent, (first, "bold" if number == 0 else ""), pad,
+                                (second, "bold" if number == 0 else "")), soft_wrap=True)
 
 
 def stats_tables(stats: Stats) -> None:

@@ -56,7 +56,16 @@ def place_of(name: str) -> tuple[str | None, str | None]:
         warnings.simplefilter("ignore")
         import cpca  # imported late: it loads pandas and its gazetteer (~0.5 s)
     frame = cpca.transform([name])
-    province, city = frame.iloc[0]["省"], frame.iloc[0]["市"]
     as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
-    return as_text(province), as_text(city)
+    province, city, county = (as_text(frame.iloc[0][column]) for column in ("省", "市", "区"))
+    if city in _NOT_A_CITY:
+        if province and province.endswith("市"):  # a municipality's districts (上海市普陀区): the municipality
+            city = province
+        else:  # a county-level city under the province itself (仙桃市, 阿拉尔市)
+            city = county if county and county.endswith("市") else None
+    return province, city
+
+
+# What the gazetteer puts in the city column where there is no prefecture-level city.
+_NOT_A_CITY = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 

@@ -218,6 +218,8 @@ def _text_rows(cells: Cells, index: int, tree: Tree, roles: list[str]) -> int:
     if not rows:
         cells.skip(index, "indicator text whose columns cannot be told apart")
         cells.form.warnings.append(f"line {cells.cells[index].line}: indicator text not cut into columns: {text[:40]}")
+        if cells.next_filled(index + 1) is None:  # the text ends in it: a row cut off
+            cells.form.cut_short = True
         return index + 1
     cells.use(index, "indicator")
     for name, values in rows:
