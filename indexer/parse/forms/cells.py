@@ -22,6 +22,7 @@ from .labels import all_label_texts, labels_of, normal
 
 _PIPES = re.compile(r"^\|+$")
 _SHORT = 3  # labels this short are found inside undelimited text only at a cell boundary
+_NOTES = ("注", "说明", "备注")  # followed by a colon they start the form's notes wherever they stand
 
 
 @dataclass
@@ -215,6 +216,7 @@ def _label_spans(key: str, line: str, where: list[int]) -> list[tuple[int, int]]
     def boundary_after(i: int) -> bool:
         return i >= len(key) or i in starts or key[i] in ":(" or key[i].isdigit() or (where[i] - where[i - 1] > 1)
 
+    short_texts = [t for t in texts if len(t) <= _SHORT] + [n for n in _NOTES if n not in texts]
     spans = list(long_spans)
     covered = set()
     for s, e in long_spans:
@@ -224,13 +226,15 @@ def _label_spans(key: str, line: str, where: list[int]) -> list[tuple[int, int]]
         if index in covered:
             index += 1
             continue
-        match = next((t for t in texts if len(t) <= _SHORT and key.startswith(t, index)
+        match = next((t for t in short_texts if key.startswith(t, index)
                       and not covered.intersection(range(index, index + len(t)))
-                      and boundary_before(index) and boundary_after(index + len(t))), None)
+                      and (t in _NOTES and key.startswith(":", index + len(t))
+                           or boundary_before(index) and boundary_after(index + len(t)))), None)
         if match:
-            spans.append((index, index + len(match)))
-            covered.update(range(index, index + len(match)))
-            index += len(match)
+            end = index + len(match) + (1 if match in _NOTES and key.startswith(":", index + len(match)) else 0)
+            spans.append((index, end))
+            covered.update(range(index, end))
+            index = end
         else:
             index += 1
     return sorted(spans)

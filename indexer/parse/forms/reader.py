@@ -18,6 +18,7 @@ from .values import read_amount
 
 _PLACEHOLDER = re.compile(r"^[(（]?(?:盖章|签字|签章|公章)[)）]?$")
 _REPEATED_TAIL_MIN = 8  # characters: a completion text that repeats the end of its goal
+_NOTES = ("注:", "说明:", "备注:")
 
 
 def read_form(cell_list: list[Cell], form: FormRecord, layout: str) -> FormRecord:
@@ -86,6 +87,10 @@ def _step(cells: Cells, index: int) -> int:
         return indicators.read_body(cells, index, ["level1", "level2", "name", "target"], None)
     if "ignored" in found:
         return _ignored(cells, index, found["ignored"])
+    if "end" in found and found["end"].key.startswith(_NOTES):  # 注: … the form's notes: nothing more to read
+        for rest in range(index, len(cells)):
+            cells.skip(rest, "the form's notes")
+        return len(cells)
     cells.skip(index, "a label out of its place" if "end" not in found else "the form's closing rows")
     return index + 1
 
