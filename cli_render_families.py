@@ -11,7 +11,7 @@ import io
 import click
 
 from cli_render import _indented, amount, console, json_out
-from indexer import city_label
+from indexer import KIND_LABELS, city_label
 from search import Duplicates, FamilyHit, FamilyView
 
 
@@ -48,6 +48,14 @@ def family_summary(view: FamilyView, title: str | None = None):
     return body
 
 
+def member_facts(record) -> str:
+    """``96.50 万元 → 执行 90.20 万元 · 绩效自评表 · 3e4db76c…``: a member's money, what was spent, its document."""
+    facts = [f"{amount(record.amount)} 万元" + (f" → 执行 {amount(record.executed)} 万元" if record.executed is not None else "")]
+    if record.kind != "budget":
+        facts.append(KIND_LABELS.get(record.kind, record.kind))
+    return " · ".join(facts + [record.id])
+
+
 def family_out(view: FamilyView, output_format: str) -> None:
     """One family: members by year with amounts and the change, then the goals that changed, side by side."""
     if output_format == "json":
@@ -74,7 +82,9 @@ def family_out(view: FamilyView, output_format: str) -> None:
         first = record.year not in shown
         shown.add(record.year)
         project = Text(record.name)
-        project.append(f"\n{amount(record.amount)} 万元 · {record.id}", style="dim")
+        project.append("\n" + member_facts(record), style="dim")
+        if record.actual:
+            project.append(f"\n实际完成: {record.actual}")
         table.add_row(str(record.year or "?") if first else "", amount(year.amount) if first else "",
                       _change_text(year.change, year.change_pct) if first else "", project)
     out.print(table)

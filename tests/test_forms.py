@@ -154,3 +154,33 @@ def test_space_separated_rows_fill_the_most_columns():
     assert split_spaced_rows(tokens, ["target", "actual", "weight", "score"]) == [
         ("资料印发份数", {"target": "≥500份", "actual": "520", "weight": "10", "score": "10"}),
         ("培训满意度", {"target": "≥90%", "actual": "93%", "weight": "10", "score": "9"})]
+
+
+@pytest.mark.slow
+def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
+    """What was promised and what was delivered, in one family; the year's money counted once."""
+    from indexer import build_index
+    from search import GoalSearch
+
+    indicators = [fr.IndicatorSpec("产出指标", "数量指标", "热线坐席数", "≥60个", actual="62个", weight=50, score=50),
+                  fr.IndicatorSpec("满意度指标", "服务对象满意度指标", "来电群众满意度", "≥90%", actual="93%", weight=50,
+                                   score=50)]
+    promised = fr.FormSpec("goal_form", 2024, "12345热线话务服务项目", "某市政务服务热线中心", "某市政务服务数据管理局",
+                           300.0, "保障12345热线全年话务接听，接通率不低于95%。",
+                           [fr.IndicatorSpec(i.level1, i.level2, i.name, i.target) for i in indicators])
+    delivered = fr.FormSpec("self_evaluation", 2024, promised.name, promised.unit, promised.department, 300.0,
+                            "全年话务接听，接通率不低于95%。", indicators, budget=300.0, executed=288.5,
+                            actual="全年接听来电41万次，接通率96.2%。")
+    records = []
+    for spec in (promised, delivered):
+        records += parse_text(fr.cells(fr.grid(spec)), f"{spec.kind}.txt")[0]
+    build_index(records, tmp_path / "ix")
+    with GoalSearch.open(tmp_path / "ix") as index:
+        family = index.family(records[0].id)
+        assert {m.kind for m in family.members} == {"goal_form", "self_evaluation"}
+        assert [(y.year, y.amount, y.executed) for y in family.years] == [(2024, 300.0, 288.5)]
+        assert [h.record.kind for h in index.search("热线话务", kind="self_evaluation")] == ["self_evaluation"]
+        assert index.search("接通率96.2", mode="bm25", limit=1)[0].record.kind == "self_evaluation"  # actual is searched
+    result = CliRunner().invoke(cli, ["family", records[0].id, "--index-dir", str(tmp_path / "ix")], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert "300.00 万元 → 执行 288.50 万元 · 绩效自评表" in result.stdout and "实际完成: 全年接听来电41万次" in result.stdout
