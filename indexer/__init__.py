@@ -18,8 +18,9 @@ from .errors import (
     UsageError,
 )
 from .parse.accuracy import ParseAccuracy, evaluate_parsing
+from .parse.budget import ParseLimits, parse_paths, parse_within_limits
 from .parse.categories import categories, classify
-from .parse.document import document_files, parse, parse_bytes, parse_paths, parse_text
+from .parse.document import document_files, parse, parse_bytes, parse_text
 from .ray_build import index_paths_ray  # Ray itself is imported only when it runs
 from .records import KIND_LABELS, SECTION_LABELS, Indicator, IngestReport, Record, Skip, city_label
 from .storage.contents import load_records, load_reports
@@ -30,5 +31,5 @@ __all__ = [
     "Skip",
     "UsageError", "build_index", "categories", "city_label", "classify", "document_files", "index_paths",
     "index_paths_ray", "load_records", "load_reports", "not_indexed", "parse", "parse_bytes", "parse_paths",
-    "parse_text", "remove_paths",
+    "parse_text", "remove_paths", "ParseLimits", "parse_within_limits",
 ]

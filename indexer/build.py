@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from .storage import generations as store
-from .parse.document import collect_files, document_files, parse
+from .parse.budget import parse_within_limits
+from .parse.document import collect_files, document_files
 from .models.embedding import configured_model
 from .models.loading import load_embedder
 from .errors import DocumentError, IndexWriteFailed, InputUnreadable, Unreadable
@@ -109,10 +110,16 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         records, notes = _unique(kept, list(records))
         all_records = kept + records
         old_reports = {r.source: r for r in (load_reports(previous, old_manifest) if previous else [])}
+        before = dict(old_reports)
         for source in remove_sources or ():
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in reports})
 
+        if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, reports,
+                                                                     old_manifest, model, extra_words, synonyms):
+            return BuildResult(str(index_dir), previous.name, len(old_records), 0, 0, 0, len(old_reports), reports, 0,
+                               notes + ["nothing changed: the index holds these documents as they are; "
+                                        "nothing was written (`--rebuild` to write it anew)"])
         embedder = embedder or load_embedder(model, backend_for(model, old_manifest.get("model", {})))
         work = store.new_generation(index_dir)
         try:
@@ -157,6 +164,18 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                        len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized, notes)
 
 
+def _unchanged(old_records: list[Record], records: list[Record], replaced: set[str], old_reports: dict,
+               reports: list[IngestReport], manifest: dict, model: str, extra_words, synonyms) -> bool:
+    """Would this update write what the live generation already holds (the same documents read the same
+    way, the same model and dictionaries)? Then it publishes nothing: re-indexing unchanged files is a no-op."""
+    if model != manifest.get("model", {}).get("requested") or tuple(extra_words) != tuple(manifest.get("user_words", ())) \
+            or tuple(synonyms) != tuple(manifest.get("user_synonyms", ())) or manifest.get("fulltext_fields") != schema_fields():
+        return False
+    same_records = [r.to_dict() for r in old_records if r.source in replaced] == [r.to_dict() for r in records]
+    same_reports = all(r.source in old_reports and old_reports[r.source].to_dict() == r.to_dict() for r in reports)
+    return same_records and same_reports and {r.source for r in reports} >= replaced
+
+
 def _versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -194,7 +213,7 @@ def index_paths(paths: list[str | Path], index_dir: str | Path, model: str | Non
     for number, path in enumerate(files, start=1):
         source = str(path.resolve())
         try:
-            file_records, report = parse(source)
+            file_records, report = parse_within_limits(source)
             records.extend(file_records)
         except Unreadable as exc:
             unreadable.append(str(exc))

@@ -6,10 +6,11 @@ rows into Entries and Skips; ``document`` merges the Entries into Records and ke
 the IngestReport that accounts for every row.
 """
 from .categories import categories, classify
-from .document import collect_files, document_files, parse, parse_bytes, parse_paths, parse_text, skip_summary
+from .budget import ParseLimits, parse_paths, parse_within_limits
+from .document import collect_files, document_files, parse, parse_bytes, parse_text, skip_summary
 from ..records import city_label
 
 __all__ = [
-    "categories", "city_label", "classify", "collect_files", "document_files", "parse", "parse_bytes",
-    "parse_paths", "parse_text", "skip_summary",
+    "ParseLimits", "categories", "city_label", "classify", "collect_files", "document_files", "parse",
+    "parse_bytes", "parse_paths", "parse_text", "parse_within_limits", "skip_summary",
 ]

@@ -22,6 +22,7 @@ from .merge import attach_indicators, merge_entries
 from .metadata import document_meta, place_of
 from .overall import parse_overall
 from .readers import Lines, read_bytes
+from .readers.lines import split_lines
 from .renderings import tab_rows
 from ..records import IngestReport, Record, Skip, record_id
 from ..storage.generations import CURRENT
@@ -37,7 +38,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md", ".text")
 
 def parse_text(text: str, source: str, encoding: str | None = None) -> tuple[list[Record], IngestReport]:
     """Parse document text. Raises DocumentError when it holds no recognisable table."""
-    return parse_lines(Lines(text.splitlines(), "text", encoding=encoding), source)
+    return parse_lines(Lines(split_lines(text), "text", encoding=encoding), source)
 
 
 def parse_lines(document: Lines, source: str) -> tuple[list[Record], IngestReport]:
@@ -245,27 +246,9 @@ def collect_files(paths: list[str | Path], missing_ok: bool = False) -> tuple[li
     return found, problems
 
 
-def parse_paths(paths: list[str | Path]) -> tuple[list[Record], list[IngestReport]]:
-    """Parse every document under the given paths; a bad file becomes a failed report, never an exception."""
-    records: list[Record] = []
-    reports: list[IngestReport] = []
-    for path in document_files(paths):
-        if not path.exists():
-            reports.append(IngestReport(source=str(path), error=f"{path}: no such file or directory"))
-            continue
-        try:
-            file_records, report = parse(path)
-        except DocumentError as exc:
-            reports.append(IngestReport(source=str(path), error=str(exc)))
-            continue
-        records.extend(file_records)
-        reports.append(report)
-    return records, reports
-
-
 def skip_summary(report: IngestReport) -> Counter:
     """How many rows were skipped for each reason (reasons with details folded)."""
     return Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
 
 
-__all__ = ["parse", "parse_bytes", "parse_lines", "parse_text", "parse_paths", "document_files", "collect_files", "skip_summary", "Skip"]
+__all__ = ["parse", "parse_bytes", "parse_lines", "parse_text", "document_files", "collect_files", "skip_summary", "Skip"]

@@ -15,7 +15,7 @@ import re
 from .entries import Entry, TableResult
 from .layout import Row, Table, table_rules
 from ..records import Skip
-from .text import clean_cell, is_damaged, is_spaced_number, parse_amount, squash
+from .text import clean_cell, is_damaged, is_spaced_number, looks_like_amount, parse_amount, squash
 
 SECTION = "expenditure"
 _CODE = re.compile(r"^\d{4,}$")
@@ -103,6 +103,9 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
         if not name:
             skip(row, "row without a name (column totals)")
             continue
+        if looks_like_amount(name):  # the real first amount cell was unreadable: the name is further left
+            skip(row, f"amount cell that is not a number goalsearch reads ({name[:24]!r}); the row's amounts are unreliable")
+            continue
         if _is_total(name):
             skip(row, "total row (合计)")
             continue
@@ -125,6 +128,8 @@ def parse_expenditure(table: Table, source: str, department: str) -> TableResult
         )
         if is_damaged(row.raw):
             entry.warnings.append("text damaged in extraction (U+FFFD removed)")
+        if any(v is not None and v < 0 for v in values):
+            entry.warnings.append("a negative amount, as the document states it")
         rows.append((row, entry))
 
     _assign_units(rows, has_goal_column, department, result, source)

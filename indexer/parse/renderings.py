@@ -107,9 +107,23 @@ def _aligned_block(block: list[str]) -> list[str]:
         return block
     rows = []
     for line in placed:
-        cells = ["".join(ch for column, ch in line if lo <= column < hi).strip() for lo, hi in spans]
+        cells = _cut(line, spans)
         rows.append("\t".join(cells).rstrip("\t") if sum(1 for c in cells if c) else "")
     return rows
+
+
+def _cut(line: list[tuple[int, str]], spans: list[tuple[int, int]]) -> list[str]:
+    """The line's characters in each [start, end) column span, in one pass (spans are sorted, apart)."""
+    parts: list[list[str]] = [[] for _ in spans]
+    span = 0
+    for column, ch in line:
+        while span < len(spans) and column >= spans[span][1]:
+            span += 1
+        if span == len(spans):
+            break
+        if column >= spans[span][0]:
+            parts[span].append(ch)
+    return ["".join(part).strip() for part in parts]
 
 
 def _aligned(lines: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ what can be undone and report what cannot.
 """
 from __future__ import annotations
 
+import math
 import re
 
 _TAG = re.compile(r"</?(?:p|u|sup|sub|b|i|strong|em|span|br|div)\b[^>]*>", re.IGNORECASE)
@@ -57,7 +58,19 @@ def parse_amount(text: str) -> float | None:
         value = value[:-2].strip()
     if not _AMOUNT.match(value):
         return None
-    return float(value.replace(",", ""))
+    number = float(value.replace(",", ""))
+    if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
+        return None  # 1e400 would be inf; no budget line is a trillion yuan
+    return number
+
+
+MAX_AMOUNT = 1e8  # 万元: a trillion yuan, beyond any single budget line
+_AMOUNT_LIKE = re.compile(r"^[-+]?[\d,.\s]+(?:万?元)?$")
+
+
+def looks_like_amount(text: str) -> bool:
+    """A cell that is a number, but not one ``parse_amount`` reads (``12.00元``, ``1,2345.00``, 400 digits)."""
+    return bool(_AMOUNT_LIKE.match(text.strip())) and any(ch.isdigit() for ch in text)
 
 
 def is_spaced_number(text: str) -> bool:

@@ -21,6 +21,7 @@ _SKIP = {"script", "style", "head", "noscript", "template", "svg", "iframe", "ob
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _MAX_SPAN = 100  # a bigger span is a broken page, not a table layout
+MAX_SPREAD = 20  # spread cells per cell written, over a whole table: real layouts stay far below
 
 
 def _text(element) -> str:
@@ -39,9 +40,14 @@ def _rows(table) -> list:
     return [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
 
 
-def table_rows(table) -> list[list[str]]:
-    """A table's cells row by row, row and column spans spread out (text first, empty cells after)."""
+def table_rows(table, name: str = "page") -> list[list[str]]:
+    """A table's cells row by row, row and column spans spread out (text first, empty cells after).
+
+    Spread cells are counted: a page whose spans would make more than ``MAX_SPREAD`` times its own cells
+    (``rowspan="100"`` on every cell) is refused, not spread into gigabytes.
+    """
     grid: list[list[str]] = []
+    written = cells_seen = 0
     pending: dict[int, int] = {}  # column → rows still covered by a rowspan from above
     for tr in _rows(table):
         row: list[str] = []
@@ -59,6 +65,7 @@ def table_rows(table) -> list[list[str]]:
                 continue
             fill_covered()
             column = len(row)
+            cells_seen += 1
             colspan, rowspan = _span(cell, "colspan"), _span(cell, "rowspan")
             row.append(_text(cell).replace("\t", " "))
             row.extend([""] * (colspan - 1))
@@ -70,10 +77,14 @@ def table_rows(table) -> list[list[str]]:
             row.append("")
             fill_covered()
         grid.append(row)
+        written += len(row)
+        if written > MAX_SPREAD * cells_seen + 10_000:
+            raise DocumentError(f"{name}: a table whose merged cells (rowspan, colspan) would spread to more than "
+                                f"{written:,} cells from {cells_seen:,}; is the page damaged or hostile?")
     return grid
 
 
-def _walk(element, out: list[str], buffer: list[str]) -> None:
+def _walk(element, out: list[str], buffer: list[str], name: str = "page") -> None:
     def flush() -> None:
         text = _SPACE.sub(" ", "".join(buffer)).strip()
         buffer.clear()
@@ -88,7 +99,7 @@ def _walk(element, out: list[str], buffer: list[str]) -> None:
     if tag == "table" and not any(True for _ in element.iterdescendants("table")):
         flush()
         out.append("")
-        out.extend("\t".join(row) for row in table_rows(element) if any(row))
+        out.extend("\t".join(row) for row in table_rows(element, name) if any(row))
         out.append("")
     elif tag == "br":
         flush()
@@ -99,7 +110,7 @@ def _walk(element, out: list[str], buffer: list[str]) -> None:
         if element.text:
             buffer.append(element.text)
         for child in element:
-            _walk(child, out, buffer)
+            _walk(child, out, buffer, name)
         if block:
             flush()
     if element.tail:
@@ -120,7 +131,7 @@ def read_html(data: bytes, name: str) -> Lines:
     out: list[str] = []
     buffer: list[str] = []
     body = root.find("body")
-    _walk(body if body is not None else root, out, buffer)
+    _walk(body if body is not None else root, out, buffer, name)
     if buffer:
         out.append(_SPACE.sub(" ", "".join(buffer)).strip())
     return Lines(out, "html", encoding=encoding)

@@ -45,7 +45,17 @@ def _check_bytes(data: bytes, name: str) -> None:
         raise DocumentError(f"{name}: PDF is cut short (no %%EOF at its end); download or copy it again")
 
 
+def _quiet() -> None:
+    """pdfminer logs what it finds odd in a file (a font without a box …) as warnings: the report says
+    what matters, in one line, and the rest would flood the terminal on a hostile file."""
+    import logging
+
+    for logger in ("pdfminer", "pdfplumber"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+
+
 def _open(data: bytes, name: str):
+    _quiet()
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
 
