@@ -6,7 +6,6 @@ and exit status 1 (failures) or 2 (usage).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from functools import wraps
@@ -15,6 +14,7 @@ from pathlib import Path
 import click
 
 import cli_render as render
+from cli_safe import echo, json_text
 import cli_render_families as render_families
 from indexer import (
     KIND_LABELS,
@@ -29,7 +29,7 @@ from indexer import (
     index_paths,
     index_paths_ray,
     not_indexed,
-    parse,
+    parse_within_limits,
     remove_paths,
 )
 from indexer.models.embedding import (
@@ -67,13 +67,13 @@ class GoalsearchGroup(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
-            click.echo(one_line_usage_error(exc), err=True)
+            echo(one_line_usage_error(exc), err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            exc.show()
+            echo(f"Error: {exc.format_message()}", err=True)  # click's show(), through cli_safe
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("Aborted!", err=True)
+            echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -100,7 +100,7 @@ def handle_errors(command):
         except GoalsearchError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
-            click.echo("interrupted; the index is unchanged", err=True)
+            echo("interrupted; the index is unchanged", err=True)
             sys.exit(130)
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": ")) from None
@@ -150,6 +150,11 @@ def _filter_kwargs(city, year, years, department, unit, category, min_amount, ma
             "min_amount": min_amount, "max_amount": max_amount, "section": list(section), "kind": list(kind)}
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``0 records``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
     """Open the index; only the default location (no --index-dir, no GOALSEARCH_INDEX) is built
     from the sample corpus when new. A location the user named is never written by a search:
@@ -159,9 +164,9 @@ def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
         return GoalSearch.open(index_dir, model=model)
     with render.progress_bars(transient=True) as progress:
         if not (default_model_dir() / "goalsearch_model.json").exists():
-            click.echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
+            echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
             build_default_model(progress=progress)
-        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: click.echo(m, err=True),
+        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: echo(m, err=True),
                                                progress=progress)
 
 
@@ -200,9 +205,9 @@ def parse_command(paths, output_format):
         try:
             if not path.exists():
                 raise DocumentError(f"{path}: no such file or directory")
-            records, report = parse(path)
+            records, report = parse_within_limits(path)
         except DocumentError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             failed += 1
             continue
         all_records.extend(records)
@@ -211,7 +216,7 @@ def parse_command(paths, output_format):
         render.json_out([r.to_dict() for r in all_records])
     elif output_format == "jsonl":
         for record in all_records:
-            click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+            echo(json_text(record.to_dict(), indent=None))
     elif all_records:
         render.records_table(all_records)
     if failed:
@@ -261,16 +266,16 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
                            synonyms=synonyms_file, progress=progress, keep_going=keep_going, **where)
     failed = [r for r in result.reports if r.error] + missing
     for source in missing:
-        click.echo(f"note: {source} is not in the index; nothing removed for it", err=True)
+        echo(f"note: {source} is not in the index; nothing removed for it", err=True)
     for report in result.reports:
         if report.error:
-            click.echo(f"error: {report.error}", err=True)
+            echo(f"error: {report.error}", err=True)
         else:
             render.print_report(report)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    click.echo(f"index {index_dir}: {result.records} records from {result.files} files "
-               f"({result.added} added, {result.removed} replaced or removed, {result.embedded} texts embedded)", err=True)
+        echo(f"note: {note}", err=True)
+    echo(f"index {index_dir}: {_count(result.records, 'record')} from {_count(result.files, 'file')} "
+         f"({result.added} added, {result.removed} replaced or removed, {_count(result.embedded, 'text')} embedded)", err=True)
     if failed:
         sys.exit(1)
 
@@ -399,13 +404,15 @@ def family_command(id_or_name, output_format, index_dir):
 @click.option("--sort", type=click.Choice([s.value for s in FamilySort]), default="total", show_default=True,
               help="total: amount over all years; growth: first to last year, in %; years: most budget years.")
 @click.option("--min-members", type=click.IntRange(1, None), default=2, show_default=True,
-              help="Only families of at least this many projects (1 lists every project).")
+              help="Only families of at least this many projects.")
+@click.option("--min-years", type=click.IntRange(1, None), default=2, show_default=True,
+              help="Only families seen in at least this many budget years (with --min-members 1: every project).")
 @click.option("-n", "--limit", type=click.IntRange(1, None), default=20, show_default=True)
 @format_option()
 @index_dir_option
 @handle_errors
 def families_command(city, year, years, department, unit, category, min_amount, max_amount, section, kind, sort, min_members,
-                     limit, output_format, index_dir):
+                     min_years, limit, output_format, index_dir):
     """Project families: projects that recur across budget years, with their amounts year by year.
 
     A family qualifies when one of its projects passes the filters.
@@ -418,7 +425,7 @@ def families_command(city, year, years, department, unit, category, min_amount, 
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     with _open(index_dir) as index:
-        found = index.families(sort=sort, min_members=min_members, limit=limit, **filters)
+        found = index.families(sort=sort, min_members=min_members, min_years=min_years, limit=limit, **filters)
     render_families.families_out(found, output_format)
 
 
@@ -472,9 +479,9 @@ def check_command(index_dir, model):
     problems = check_index(index_dir, model=model or os.environ.get("GOALSEARCH_MODEL"))
     if problems:
         for problem in problems:
-            click.echo(f"problem: {problem}", err=True)
+            echo(f"problem: {problem}", err=True)
         sys.exit(1)
-    click.echo(f"index {index_dir}: ok")
+    echo(f"index {index_dir}: ok")
 
 
 DEFAULT_QUERIES = Path(__file__).parent / "benchmarks" / "dev_queries.json"
@@ -508,7 +515,7 @@ def eval_command(queries_file, index_dir, output_format, fusion, rrf_k):
     with _open(index_dir) as index:
         report = evaluate(index, queries, fusion=fusion, rrf_k=rrf_k)
     for problem in report.problems:
-        click.echo(f"note: {problem}", err=True)
+        echo(f"note: {problem}", err=True)
     if output_format == "json":
         render.json_out({mode: kinds for mode, kinds in report.by_mode.items()})
         return
@@ -564,7 +571,7 @@ def model_build_command(force, fast):
 
             if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
                 folder = build_onnx_model(configured_backend(), progress=progress)
-    click.echo(f"model ready: {folder}")
+    echo(f"model ready: {folder}")
 
 
 def main() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -14,16 +13,18 @@ from pathlib import Path
 
 import click
 
+from cli_safe import SafeConsole, echo, json_text, visible
+from cli_wrap import lines as wrapped
+from cli_wrap import wrap
 from indexer import KIND_LABELS, IngestReport, Record, city_label
 from search import EvalReport, Hit, Stats
 
 
 def console(stderr: bool = False):
-    from rich.console import Console
-
+    """The console every table and block is printed on: document text in it is made visible (``cli_safe``)."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else int(os.environ.get("COLUMNS", "160"))
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 @contextmanager
@@ -63,7 +64,12 @@ def progress_bars(transient: bool = False):
 
 
 def json_out(data) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_text(data))
+
+
+def csv_out(text: str) -> None:
+    """CSV made by ``csv.writer``: its CR LF line ends as LF, control characters in cells made visible."""
+    click.echo(visible(text.replace("\r\n", "\n")), nl=False)
 
 
 def amount(value: float | None) -> str:
@@ -137,15 +143,14 @@ def meta_line(record: Record) -> str:
 def _indented(out, first: str, body, indent: int, justify: str = "right") -> None:
     """Print ``body`` wrapped to the console width less ``indent``, ``first`` in the margin of its first line.
 
-    Wrapping is ours rather than a table's so that lines carry no trailing padding and nothing is cut:
-    rich folds a name longer than the line by characters (CJK has no spaces to break at).
+    Wrapping is ours rather than a table's so that lines carry no trailing padding and nothing is cut,
+    by the Chinese line breaking rules (``cli_wrap``).
     """
     from rich.text import Text
 
     width = max(20, out.width - indent)
     label = first.rjust(indent - 1) if justify == "right" else first.ljust(indent - 1)
-    for number, line in enumerate(body.wrap(out, width, overflow="fold")):
-        line.rstrip()
+    for number, line in enumerate(wrapped(body, width)):
         out.print(Text.assemble((label + " " if number == 0 else " " * indent, "bold"), line), soft_wrap=True)
 
 
@@ -191,18 +196,18 @@ def hits_csv(hits: list[Hit]) -> None:
         data["sections"] = ";".join(data["sections"])
         data["indicators"] = "; ".join(indicator_line(i) for i in data["indicators"])
         writer.writerow([data.get(c) if data.get(c) is not None else "" for c in columns])
-    click.echo(buffer.getvalue(), nl=False)
+    csv_out(buffer.getvalue())
 
 
 def hits(hits: list[Hit], output_format: str, explain: bool, problems: list[str]) -> None:
     for problem in problems:
-        click.echo(f"note: {problem}", err=True)
+        echo(f"note: {problem}", err=True)
     if output_format == "json":
         json_out([h.to_dict() for h in hits])
     elif output_format == "csv":
         hits_csv(hits)
     elif not hits:
-        click.echo("no matching projects", err=True)
+        echo("no matching projects", err=True)
     else:
         hits_blocks(hits, explain)
 
@@ -214,7 +219,7 @@ def expansions(found: list, hits: list[Hit]) -> None:
         for alternative in expansion.alternatives:
             count = sum(alternative in h.synonyms for h in hits)
             parts.append(f"{alternative} ({count} of these hits)" if count else alternative)
-        click.echo(f"synonyms: {expansion.term} → {', '.join(parts)}", err=True)
+        echo(f"synonyms: {expansion.term} → {', '.join(parts)}", err=True)
 
 
 def print_report(report: IngestReport) -> None:
@@ -234,10 +239,10 @@ def print_report(report: IngestReport) -> None:
                      f"records + {report.merged} merged + {report.skipped} skipped ({detail})")
     if report.forms:
         parts.append(forms_summary(report.forms))
-    click.echo(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]", err=True)
+    echo(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]", err=True)
     for form in report.forms:
         if form.get("note"):
-            click.echo(f"  note: {form['note']}", err=True)
+            echo(f"  note: {form['note']}", err=True)
 
 
 _KIND_WORDS = {"goal_form": "绩效目标表", "self_evaluation": "自评表", "fragment": "fragment"}
@@ -354,9 +359,8 @@ def _promised_and_delivered(out, record: Record, indent: int) -> None:
     from rich.text import Text
 
     column = max(10, (out.width - indent - 2) // 2)
-    left = [line.plain.rstrip() for line in Text("goal", style="bold").wrap(out, column)] + \
-        [line.plain.rstrip() for line in Text(record.goal).wrap(out, column, overflow="fold")]
-    right = ["actual"] + [line.plain.rstrip() for line in Text(record.actual).wrap(out, column, overflow="fold")]
+    left = ["goal"] + wrap(record.goal, column)
+    right = ["actual"] + wrap(record.actual, column)
     for number in range(max(len(left), len(right))):
         first = left[number] if number < len(left) else ""
         second = right[number] if number < len(right) else ""

@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import io
 
-import click
 
-from cli_render import _indented, amount, console, json_out
+from cli_render import _indented, amount, console, csv_out, json_out
+from cli_safe import echo
 from indexer import KIND_LABELS, city_label
 from search import Duplicates, FamilyHit, FamilyView
 
@@ -132,7 +132,7 @@ def family_csv(views: list[FamilyView]) -> None:
             writer.writerow([view.id, view.label, record.year, year.amount, _blank(year.change), _blank(year.change_pct),
                              record.id, record.name, record.city, record.department, record.unit,
                              _blank(record.amount), changed])
-    click.echo(buffer.getvalue(), nl=False)
+    csv_out(buffer.getvalue())
 
 
 def _blank(value):
@@ -148,7 +148,7 @@ def families_out(views: list[FamilyView], output_format: str) -> None:
         family_csv(views)
         return
     if not views:
-        click.echo("no families of that size match", err=True)
+        echo("no families of that size match", err=True)
         return
     out = console()
     indent = len(str(len(views))) + 1
@@ -167,7 +167,7 @@ def family_hits_out(rows: list[FamilyHit], output_format: str, problems: list[st
     from cli_render import _goal_snippet
 
     for problem in problems:
-        click.echo(f"note: {problem}", err=True)
+        echo(f"note: {problem}", err=True)
     if output_format == "json":
         json_out([r.to_dict() for r in rows])
         return
@@ -175,7 +175,7 @@ def family_hits_out(rows: list[FamilyHit], output_format: str, problems: list[st
         family_csv([r.family for r in rows])
         return
     if not rows:
-        click.echo("no matching projects", err=True)
+        echo("no matching projects", err=True)
         return
     out = console()
     indent = len(str(len(rows))) + 1
@@ -206,10 +206,10 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
         for p in found.pairs:
             writer.writerow([p.similarity, p.a.id, p.a.name, p.a.unit, p.a.city, p.a.year, _blank(p.a.amount),
                              p.b.id, p.b.name, p.b.unit, p.b.city, p.b.year, _blank(p.b.amount), p.shared])
-        click.echo(buffer.getvalue(), nl=False)
+        csv_out(buffer.getvalue())
         return
     if not found.pairs:
-        click.echo(f"no near-duplicate goals at threshold {found.threshold} ({found.compared} goals compared)", err=True)
+        echo(f"no near-duplicate goals at threshold {found.threshold} ({found.compared} goals compared)", err=True)
         return
     from rich.text import Text
 
