@@ -190,6 +190,9 @@ class GoalSearch(IndexReader):
         self.problems = []
         self.expansions = []
         if text is not None:
+            if other_cities or other_years or include_family:
+                raise UsageError("--other-cities, --other-years and --include-family compare with a stored project's "
+                                 "city, year and family; a --text has none (filter with --city or --years instead)")
             text, self.problems = clean_query(text, MAX_QUERY_CHARS * 5)
             text = _simplified(text)
             if not _WORDLIKE.search(text):
@@ -243,6 +246,7 @@ class GoalSearch(IndexReader):
         return view(index.of_record[record.id], self.by_id)
 
     def families(self, sort: str | FamilySort = FamilySort.TOTAL, min_members: int = 2, limit: int | None = None,
+                 min_years: int = 2,
                  city=None, years=None, year=None, department=None, unit=None, category=None,
                  min_amount=None, max_amount=None, section=None, kind=None) -> list[FamilyView]:
         """The project families with at least ``min_members`` members, one of which passes the filters.
@@ -251,14 +255,16 @@ class GoalSearch(IndexReader):
             sort: ``total`` (amount over all years, largest first), ``growth`` (first to last budget
                 year, in %, largest first) or ``years`` (most budget years first).
             min_members: leave out smaller families (1 lists every project).
+            min_years: leave out families seen in fewer budget years (2: projects that recur across years;
+                1 also lists two projects of one year that are one family).
             limit: at most this many.
         """
         sort = FamilySort.parse(sort)
-        if min_members < 1:
-            raise UsageError(f"min_members must be at least 1, got {min_members}")
+        if min_members < 1 or min_years < 1:
+            raise UsageError(f"min_members and min_years must be at least 1, got {min_members} and {min_years}")
         filters = _filters(city, years, year, department, unit, category, min_amount, max_amount, section, kind)
         return list_families(self.family_index, self.by_id, self._allowed_ids(self._allowed(filters)), sort, min_members,
-                             limit)
+                             limit, min_years)
 
     def duplicates(self, threshold: float | None = None, limit: int | None = 50, city=None, years=None, year=None,
                    department=None, unit=None, category=None, min_amount=None, max_amount=None,

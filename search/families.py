@@ -182,10 +182,12 @@ def family_by_id(index: FamilyIndex, family_id: str) -> Family:
 
 
 def list_families(index: FamilyIndex, by_id: dict[str, Record], allowed: set[str] | None,
-                  sort: FamilySort, min_members: int, limit: int | None) -> list[FamilyView]:
-    """Families with at least ``min_members`` members, one of which is ``allowed`` (None: all), sorted."""
+                  sort: FamilySort, min_members: int, limit: int | None, min_years: int = 1) -> list[FamilyView]:
+    """Families with at least ``min_members`` members in at least ``min_years`` budget years, one member of
+    which is ``allowed`` (None: all), sorted."""
     views = [view(f, by_id) for f in index.families
-             if len(f.members) >= min_members and (allowed is None or any(m in allowed for m in f.members))]
+             if len(f.members) >= min_members and len(f.years) >= min_years
+             and (allowed is None or any(m in allowed for m in f.members))]
     if sort is FamilySort.TOTAL:
         views.sort(key=lambda v: (-v.total, v.id))
     elif sort is FamilySort.GROWTH:

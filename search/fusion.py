@@ -23,8 +23,11 @@ from indexer.files import data_json
 Run = list[tuple[str, float]]
 
 
-def rrf(rankings: list[list[str]], k: int = 60) -> list[tuple[str, float]]:
+def rrf(rankings: list[list[str]], k: int = 60, depth: int | None = None) -> list[tuple[str, float]]:
     """Reciprocal rank fusion of ranked id lists → [(id, score)], best first (ties by first appearance).
+
+    Only the first ``depth`` ranks of each list count (the rest add 0), so the fused order of the first
+    results does not depend on how many candidates a page size made each side return.
 
     >>> rrf([["a", "b"], ["b", "c"]], k=60)[0]
     ('b', 0.03252247488101534)
@@ -34,27 +37,33 @@ def rrf(rankings: list[list[str]], k: int = 60) -> list[tuple[str, float]]:
     scores: dict[str, float] = {}
     for ranking in rankings:
         for rank, doc_id in enumerate(ranking, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+            counted = depth is None or rank <= depth
+            scores[doc_id] = scores.get(doc_id, 0.0) + (1.0 / (k + rank) if counted else 0.0)
     return _ordered(scores)
 
 
-def normalised(run: Run, floor: float | None = None) -> dict[str, float]:
-    """Scores mapped to [0, 1]: ``(s − lo) / (max − lo)``, lo = ``floor`` or the run's minimum.
+def normalised(run: Run, floor: float | None = None, depth: int | None = None) -> dict[str, float]:
+    """Scores mapped to [0, 1]: ``(s − lo) / (max − lo)``, lo = ``floor`` or the minimum of the run's first
+    ``depth`` scores (all of them when None); a score below lo is 0. Bounds from a fixed depth make a score
+    the same whatever the run's length.
 
     >>> normalised([("a", 4.0), ("b", 1.0)], floor=0.0)
     {'a': 1.0, 'b': 0.25}
     """
     if not run:
         return {}
-    high = max(score for _, score in run)
-    low = min(score for _, score in run) if floor is None else floor
+    head = run[:depth] if depth else run
+    high = max(score for _, score in head)
+    low = min(score for _, score in head) if floor is None else floor
     if high <= low:
-        return {doc_id: 1.0 for doc_id, _ in run}
-    return {doc_id: (score - low) / (high - low) for doc_id, score in run}
+        return {doc_id: 1.0 if score >= high else 0.0 for doc_id, score in run}
+    return {doc_id: min(1.0, max(0.0, (score - low) / (high - low))) for doc_id, score in run}
 
 
-def convex(runs: list[Run], weights: list[float], floors: list[float | None]) -> list[tuple[str, float]]:
-    """Weighted sum of normalised scores: ``Σ_r weight_r · norm_r(score_r(d))``.
+def convex(runs: list[Run], weights: list[float], floors: list[float | None],
+           depth: int | None = None) -> list[tuple[str, float]]:
+    """Weighted sum of normalised scores: ``Σ_r weight_r · norm_r(score_r(d))``, each run normalised by the
+    bounds of its first ``depth`` scores.
 
     >>> convex([[("a", 2.0), ("b", 1.0)], [("b", 0.9), ("c", 0.7)]], [0.6, 0.4], [0.0, None])
     [('b', 0.7), ('a', 0.6), ('c', 0.0)]
@@ -66,7 +75,7 @@ def convex(runs: list[Run], weights: list[float], floors: list[float | None]) ->
     for run, weight, floor in zip(runs, weights, floors):
         for doc_id, _ in run:
             scores.setdefault(doc_id, 0.0)
-        for doc_id, value in normalised(run, floor).items():
+        for doc_id, value in normalised(run, floor, depth).items():
             scores[doc_id] += weight * value
     return _ordered(scores)
 
@@ -101,8 +110,11 @@ class FusionMethod(str, Enum):
 
 
 def fuse(method: FusionMethod, bm25: Run, semantic: Run, rrf_k: int = 60) -> list[tuple[str, float]]:
-    """The hybrid ranking of the two sides' runs by ``method``."""
+    """The hybrid ranking of the two sides' runs by ``method``, scored from each side's first ``depth``
+    candidates (``data/fusion.json``) however many the page size asked for: the first results of
+    ``-n 10`` and ``-n 200`` are the same."""
+    depth = fusion_settings()["depth"]
     if method is FusionMethod.RRF:
-        return rrf([[doc_id for doc_id, _ in bm25], [doc_id for doc_id, _ in semantic]], k=rrf_k)
+        return rrf([[doc_id for doc_id, _ in bm25], [doc_id for doc_id, _ in semantic]], k=rrf_k, depth=depth)
     weights = fusion_settings()["convex_weights"]
-    return convex([bm25, semantic], [weights["bm25"], weights["semantic"]], [0.0, None])
+    return convex([bm25, semantic], [weights["bm25"], weights["semantic"]], [0.0, None], depth)

@@ -140,7 +140,8 @@ class IndexReader:
                 raise IndexMissing(f"no index at {index_dir} (generation folders but no CURRENT pointer); "
                                    "create one with `goalsearch index PATH`, or move them away")
             if notify:
-                notify(f"No index at {index_dir}: building one from the bundled sample corpus ({sample_corpus()}).")
+                shown = index_dir if index_dir.is_absolute() or str(index_dir).startswith(".") else f"./{index_dir}"
+                notify(f"No index at {shown}: building one from the bundled sample corpus ({sample_corpus()}).")
             index_paths([sample_corpus()], index_dir, model=model, progress=progress)
         return cls.open(index_dir, model=model)
 

@@ -98,17 +98,17 @@ def test_2_index_whose_current_was_removed_is_refused_and_its_generation_kept(in
 
 
 def test_2_default_location_is_built_from_the_sample_only_when_new(tmp_path, monkeypatch):
-    import search.api
+    import search.reader
 
     small = tmp_path / "samples"
     small.mkdir()
     shutil.copy(SEED["jm_2021"], small)
-    monkeypatch.setattr(search.api, "sample_corpus", lambda: small)
+    monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)  # where open_or_build_sample finds it
     monkeypatch.delenv("GOALSEARCH_INDEX")
     monkeypatch.chdir(tmp_path)
     result = run("search", "社保卡")
     assert result.exit_code == 0, result.output
-    assert "No index at index: building one from the bundled sample corpus" in result.stderr
+    assert "No index at ./index: building one from the bundled sample corpus" in result.stderr
     live = generation(tmp_path / "index")
     (tmp_path / "index" / "CURRENT").unlink()  # no longer new: refused, never rebuilt over
     result = run("search", "社保卡")

@@ -56,14 +56,17 @@ def test_generic_name_of_two_units_does_not_merge(sample_index):
 
 
 def test_every_record_in_exactly_one_family(sample_index):
-    families = sample_index.families(min_members=1)
+    families = sample_index.families(min_members=1, min_years=1)
     members = [m.id for f in families for m in f.members]
     assert sorted(members) == sorted(r.id for r in sample_index.records)
     assert len({f.id for f in families}) == len(families)
-    listed = sample_index.families()  # two or more, by total
+    listed = sample_index.families(min_years=1)  # two or more, by total
     assert listed and all(len(f.members) >= 2 for f in listed)
     assert [f.total for f in listed] == sorted((f.total for f in listed), reverse=True)
     assert sample_index.manifest["counts"]["families"] == len(listed)
+    recurring = sample_index.families()  # the default: projects that recur across budget years
+    assert recurring and all(len({m.year for m in f.members}) >= 2 for f in recurring)
+    assert {f.id for f in recurring} < {f.id for f in listed}
 
 
 def test_families_filters_and_sorts(sample_index):

@@ -191,3 +191,16 @@ def test_dev_set_ranking_holds(sample_index):
         assert ndcg["hybrid"][kind] >= max(ndcg["bm25"][kind], ndcg["semantic"][kind]), kind
     older = evaluate(sample_index, load_queries(ROOT / "benchmarks" / "eval_queries.json"), modes=["hybrid"])
     assert older.by_mode["hybrid"]["overall"]["ndcg@10"] >= 0.83
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "semantic"])
+def test_the_first_results_do_not_depend_on_the_page_size(sample_index, mode):
+    """``-n 10``, ``-n 50`` and ``-n 200`` agree on their first ten, for every dev query and both fusions."""
+    queries = [q["query"] for q in load_queries(ROOT / "benchmarks" / "dev_queries.json")]
+    for fusion in (("convex", "rrf") if mode == "hybrid" else ("convex",)):
+        for query in queries:
+            firsts = {limit: [h.record.id for h in sample_index.search(query, mode=mode, limit=limit, fusion=fusion,
+                                                                       highlight=False)[:10]]
+                      for limit in (10, 50, 200)}
+            assert firsts[10] == firsts[50] == firsts[200], (query, fusion)

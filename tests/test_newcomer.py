@@ -1,0 +1,46 @@
+"""What a new user meets: flags honoured or refused in one line, lists that mean what they say, an update
+that changes nothing writing nothing."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cli import cli
+from conftest import SEED
+from indexer import UsageError
+
+
+def run(*args, **env):
+    return CliRunner(env=env or None).invoke(cli, [str(a) for a in args])
+
+
+def test_similar_text_refuses_the_flags_that_need_a_project(sample_index):
+    for flag in ("other_cities", "other_years", "include_family"):
+        with pytest.raises(UsageError, match="a --text has none"):
+            sample_index.similar(text="为12345热线提供话务场地和坐席服务", **{flag: True})
+
+
+def test_similar_text_flag_is_one_line_on_the_command_line(sample_index_dir):
+    result = run("similar", "--text", "热线话务服务", "--other-cities", "--index-dir", sample_index_dir)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "a --text has none" in result.stderr
+
+
+@pytest.mark.slow
+def test_indexing_unchanged_files_again_writes_nothing(tmp_path):
+    index = tmp_path / "ix"
+    first = run("index", SEED["jm_2021"], SEED["sz_2023"], "--index-dir", index)
+    assert first.exit_code == 0, first.output
+    before = {p.relative_to(index): p.read_bytes() for p in index.rglob("*") if p.is_file()}
+    again = run("index", SEED["jm_2021"], "--index-dir", index)
+    assert again.exit_code == 0
+    assert "nothing changed" in again.stderr and "0 added, 0 replaced or removed, 0 texts embedded" in again.stderr
+    assert {p.relative_to(index): p.read_bytes() for p in index.rglob("*") if p.is_file()} == before
+    stats = run("stats", "--format", "json", "--index-dir", index)
+    assert '"reconciled": true' in stats.stdout and '"reconciled": false' not in stats.stdout
+
+
+@pytest.mark.slow
+def test_counts_read_as_english(tmp_path):
+    result = run("index", SEED["jm_2021"], "--index-dir", tmp_path / "one")
+    assert "5 records from 1 file (5 added" in result.stderr and "1 files" not in result.stderr
