@@ -24,7 +24,7 @@ Run = list[tuple[str, float]]
 
 
 def rrf(rankings: list[list[str]], k: int = 60, depth: int | None = None) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of ranked id lists → [(id, score)], best first (ties by first appearance).
+    """Reciprocal rank fusion of ranked id lists → [(id, score)], best first (ties: see ``_ordered``).
 
     Only the first ``depth`` ranks of each list count (the rest add 0), so the fused order of the first
     results does not depend on how many candidates a page size made each side return.
@@ -39,13 +39,13 @@ def rrf(rankings: list[list[str]], k: int = 60, depth: int | None = None) -> lis
         for rank, doc_id in enumerate(ranking, start=1):
             counted = depth is None or rank <= depth
             scores[doc_id] = scores.get(doc_id, 0.0) + (1.0 / (k + rank) if counted else 0.0)
-    return _ordered(scores)
+    return _ordered(scores, rankings, depth)
 
 
 def normalised(run: Run, floor: float | None = None, depth: int | None = None) -> dict[str, float]:
     """Scores mapped to [0, 1]: ``(s − lo) / (max − lo)``, lo = ``floor`` or the minimum of the run's first
-    ``depth`` scores (all of them when None); a score below lo is 0. Bounds from a fixed depth make a score
-    the same whatever the run's length.
+    ``depth`` scores (all of them when None); a score below lo is 0. Only those first ``depth`` get a value
+    (the rest count 0), and their bounds come from them alone, so a score is the same whatever the run's length.
 
     >>> normalised([("a", 4.0), ("b", 1.0)], floor=0.0)
     {'a': 1.0, 'b': 0.25}
@@ -56,8 +56,8 @@ def normalised(run: Run, floor: float | None = None, depth: int | None = None) -
     high = max(score for _, score in head)
     low = min(score for _, score in head) if floor is None else floor
     if high <= low:
-        return {doc_id: 1.0 if score >= high else 0.0 for doc_id, score in run}
-    return {doc_id: min(1.0, max(0.0, (score - low) / (high - low))) for doc_id, score in run}
+        return {doc_id: 1.0 if score >= high else 0.0 for doc_id, score in head}
+    return {doc_id: min(1.0, max(0.0, (score - low) / (high - low))) for doc_id, score in head}
 
 
 def convex(runs: list[Run], weights: list[float], floors: list[float | None],
@@ -77,12 +77,22 @@ def convex(runs: list[Run], weights: list[float], floors: list[float | None],
             scores.setdefault(doc_id, 0.0)
         for doc_id, value in normalised(run, floor, depth).items():
             scores[doc_id] += weight * value
-    return _ordered(scores)
+    return _ordered(scores, [[doc_id for doc_id, _ in run] for run in runs], depth)
 
 
-def _ordered(scores: dict[str, float]) -> list[tuple[str, float]]:
-    order = {doc_id: i for i, doc_id in enumerate(scores)}
-    return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))
+def _ordered(scores: dict[str, float], rankings: list[list[str]], depth: int | None) -> list[tuple[str, float]]:
+    """Best score first; a tie goes to the better rank within ``depth`` on either side, then the better rank
+    anywhere, then the id. Ranks within the depth are the same whatever the page size, so a tie never
+    flips when a longer page makes a side hand over more candidates."""
+    counted, anywhere = {}, {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, start=1):
+            anywhere[doc_id] = min(anywhere.get(doc_id, rank), rank)
+            if depth is None or rank <= depth:
+                counted[doc_id] = min(counted.get(doc_id, rank), rank)
+    never = float("inf")
+    return sorted(scores.items(), key=lambda item: (-item[1], counted.get(item[0], never),
+                                                    anywhere.get(item[0], never), item[0]))
 
 
 @lru_cache(maxsize=1)

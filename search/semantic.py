@@ -26,6 +26,8 @@ from indexer.storage import integrity
 from indexer.storage.file_reads import read_rows
 from indexer.storage.vectors import IVF, VECTORS, vector_settings
 
+from .top import best_first
+
 
 class VectorSide:
     """Inner-product search over one generation's vectors: exact (numpy over the memory-mapped rows),
@@ -132,8 +134,7 @@ class VectorSide:
         for start in range(0, count, CHUNK):
             part = self.vectors[start:start + CHUNK] if rows is None else self.vectors[rows[start:start + CHUNK]]
             scores[start:start + CHUNK] = part @ query
-        best = np.argpartition(-scores, k - 1)[:k] if k < count else np.arange(count)
-        best = best[np.lexsort((best, -scores[best]))]
+        best = best_first(scores, k)
         return scores[best], (best if rows is None else rows[best])
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import cli
 from search import GoalSearch, evaluate, load_queries
@@ -204,3 +207,22 @@ def test_the_first_results_do_not_depend_on_the_page_size(sample_index, mode):
                                                                        highlight=False)[:10]]
                       for limit in (10, 50, 200)}
             assert firsts[10] == firsts[50] == firsts[200], (query, fusion)
+
+
+@given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 40), st.integers(1, 40))
+def test_the_best_of_many_scores_is_one_order_whatever_the_limit(scores, shorter, longer):
+    """Ties at the cut once went to whichever row ``argpartition`` picked: ``-n 10`` and ``-n 50`` differed."""
+    from search.top import best_first
+
+    key = np.array(scores, dtype=np.float64)
+    shorter, longer = sorted((shorter, longer))
+    assert list(best_first(key, shorter)) == list(best_first(key, longer))[:shorter]
+    assert list(best_first(key, longer)) == sorted(range(len(key)), key=lambda i: (-key[i], i))[:longer]
+
+
+def test_a_candidate_beyond_the_fusion_depth_adds_nothing():
+    """A BM25 hit past the depth once added its normalised score, so a longer page changed the fused order."""
+    short = [("a", 10.0), ("b", 5.0)]
+    assert normalised(short + [("c", 4.0)], floor=0.0, depth=2) == normalised(short, floor=0.0, depth=2)
+    assert convex([short + [("c", 4.0)], [("c", 0.9), ("a", 0.8)]], [0.6, 0.4], [0.0, None], depth=2)[1:] \
+        == [("c", 0.4), ("b", 0.3)]

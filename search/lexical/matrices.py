@@ -25,6 +25,7 @@ from indexer.storage import integrity
 from indexer.storage.term_weights import Postings, field_postings, read_summed, summed
 from indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
 
+from ..top import best_first
 from .plain import PlainQuery
 
 
@@ -164,11 +165,7 @@ class LexicalSide:
         key = score[rows].astype(np.float64)
         if complete is not None:
             key += complete[rows] * (float(key.max()) + 1.0)
-        if len(rows) > limit:
-            best = np.argpartition(-key, limit - 1)[:limit]
-            rows, key = rows[best], key[best]
-        order = np.lexsort((rows, -key))
-        return [(self.ids[r], float(score[r])) for r in rows[order]]
+        return [(self.ids[r], float(score[r])) for r in rows[best_first(key, limit)]]
 
     def mask(self, allowed: np.ndarray | None, exclude: set[str]) -> np.ndarray | None:
         """A row mask from allowed rows (a mask) and excluded ids (None when nothing is restricted)."""
