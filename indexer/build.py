@@ -28,7 +28,7 @@ from .models.onnx_embedder import backend_for
 from .storage.record_store import RECORD_DB, write_store
 from .records import IngestReport, Record
 from .storage.terms import write_terms
-from .storage.vectors import vector_settings, write_vectors
+from .storage.vectors import IVF, vector_layout, vector_settings, wants_ivf, write_vectors
 
 
 Progress = Callable[[str, int, int], None]
@@ -116,7 +116,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         old_reports.update({r.source: r for r in reports})
 
         if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, reports,
-                                                                     old_manifest, model, extra_words, synonyms):
+                                                                     previous, old_manifest, model, extra_words, synonyms):
             return BuildResult(str(index_dir), previous.name, len(old_records), 0, 0, 0, len(old_reports), reports, 0,
                                notes + ["nothing changed: the index holds these documents as they are; "
                                         "nothing was written (`--rebuild` to write it anew)"])
@@ -146,7 +146,7 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 "user_words": list(extra_words),
                 "user_synonyms": list(synonyms),
                 "fulltext_fields": schema_fields(),
-                "vectors": {"views": vector_settings()["views"], "embed_goal_chars": vector_settings()["embed_goal_chars"]},
+                "vectors": vector_layout(),
                 "counts": {"records": len(all_records), "files": len(old_reports),
                            "families": sum(1 for f in families if len(f.members) > 1)},
                 "id_order": id_order(r.id for r in all_records),
@@ -165,11 +165,13 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
 
 
 def _unchanged(old_records: list[Record], records: list[Record], replaced: set[str], old_reports: dict,
-               reports: list[IngestReport], manifest: dict, model: str, extra_words, synonyms) -> bool:
+               reports: list[IngestReport], previous: Path, manifest: dict, model: str, extra_words, synonyms) -> bool:
     """Would this update write what the live generation already holds (the same documents read the same
-    way, the same model and dictionaries)? Then it publishes nothing: re-indexing unchanged files is a no-op."""
+    way, the same model, dictionaries and vector layout)? Then it publishes nothing: re-indexing unchanged
+    files is a no-op."""
     if model != manifest.get("model", {}).get("requested") or tuple(extra_words) != tuple(manifest.get("user_words", ())) \
-            or tuple(synonyms) != tuple(manifest.get("user_synonyms", ())) or manifest.get("fulltext_fields") != schema_fields():
+            or tuple(synonyms) != tuple(manifest.get("user_synonyms", ())) or manifest.get("fulltext_fields") != schema_fields() \
+            or manifest.get("vectors") != vector_layout() or wants_ivf(len(old_records)) != (previous / IVF).exists():
         return False
     same_records = [r.to_dict() for r in old_records if r.source in replaced] == [r.to_dict() for r in records]
     same_reports = all(r.source in old_reports and old_reports[r.source].to_dict() == r.to_dict() for r in reports)

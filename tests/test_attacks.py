@@ -120,8 +120,8 @@ def test_2_clean_up_never_removes_a_generation_it_did_not_create(index_copy):
     stranger = index_copy / "gen-20200101000000-0badc0de"
     shutil.copytree(generation(index_copy), stranger)
     first = generation(index_copy)
-    for _ in range(3):
-        index_paths([SEED["jm_2021"]], index_copy)
+    for paths in ([SEED["jm_2021"]], [SEED["jm_2021"], SEED["sz_2023"]], [SEED["jm_2021"]]):
+        index_paths(paths, index_copy, rebuild=True)  # each build changes the index, so each publishes
     assert stranger.is_dir() and (stranger / "records.db").exists()
     assert not first.exists()  # what this index made and no longer needs does go
     gens = sorted(p.name for p in index_copy.glob("gen-*"))
@@ -176,7 +176,9 @@ def test_3_tampered_toc_with_an_updated_checksum_does_not_run_code(index_copy, t
         result = run("search", "name:社保卡", "--mode", mode, "--index-dir", index_copy)
         assert result.exit_code == 1
         assert "asks to run posix.system" in one_line(result) and "it was not run" in result.stderr
-    result = run("index", SEED["jm_2021"], "--index-dir", index_copy)  # an update opens Whoosh too
+    changed = tmp_path / "jm_2021_changed.txt"  # an update that adds records opens Whoosh too
+    changed.write_bytes(SEED["jm_2021"].read_bytes() + b"\n")
+    result = run("index", changed, "--index-dir", index_copy)
     assert result.exit_code == 1 and "asks to run posix.system" in one_line(result)
     assert not marker.exists()
 
@@ -211,7 +213,7 @@ def test_4_planted_symlinks_are_not_followed(index_copy, tmp_path, planted):
     link.unlink(missing_ok=True)
     link.symlink_to(victim)
     before = victim.read_text()
-    index_paths([SEED["jm_2021"]], index_copy)
+    index_paths([SEED["jm_2021"]], index_copy, rebuild=True)  # a build that changes the index publishes
     assert victim.read_text() == before
     assert not (index_copy / "CURRENT").is_symlink()
     with GoalSearch.open(index_copy) as index:
@@ -233,14 +235,14 @@ def test_6_long_lived_search_keeps_its_generation_across_two_updates(tmp_path):
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"], SEED["sz_2023"]], index_dir)
     script = ("import sys; from indexer import index_paths\n"
-              f"for _ in range(2): index_paths([{str(SEED['jm_2021'])!r}], {str(index_dir)!r}, rebuild=True)")
+              f"for p in ({str(SEED['jm_2021'])!r}, {str(SEED['sz_2023'])!r}): index_paths([p], {str(index_dir)!r}, rebuild=True)")
     with GoalSearch.open(index_dir) as index:
         assert index.search("社保卡", mode="bm25")
         subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
         assert index.search("社保卡", mode="semantic")  # vectors read lazily, after the updates
         assert index.search("\"社保卡\"", mode="bm25")  # a phrase: Whoosh opened after the updates
         assert len(index.records) == 10
-    index_paths([SEED["jm_2021"]], index_dir)  # closed: the next clean-up may take it
+    index_paths([SEED["jm_2021"]], index_dir, rebuild=True)  # closed: the next clean-up may take it
     assert len(list(index_dir.glob("gen-*"))) == 2
 
 

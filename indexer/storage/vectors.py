@@ -46,6 +46,17 @@ def ivf_lists(rows: int) -> int:
     return max(1, min(int(settings["lists_per_sqrt_n"] * math.sqrt(rows)), rows // 39))
 
 
+def wants_ivf(rows: int) -> bool:
+    """Does an index of ``rows`` records get an IVF index beside its vectors (``approximate_min_records``)?"""
+    return rows >= vector_settings()["approximate_min_records"]
+
+
+def vector_layout() -> dict:
+    """The settings a generation's manifest records of how its vectors were made: what each view embeds."""
+    settings = vector_settings()
+    return {"views": settings["views"], "embed_goal_chars": settings["embed_goal_chars"]}
+
+
 def write_ivf(directory: Path, matrix: np.ndarray) -> bool:
     """Write an inverted-file index beside the vectors when the index is large enough; True if written.
 
@@ -56,8 +67,7 @@ def write_ivf(directory: Path, matrix: np.ndarray) -> bool:
     so the codes only choose candidates, and a searching process maps a quarter of the bytes. faiss's own binary
     format (``write_index``), not pickle; the manifest checksums it like every file.
     """
-    settings = vector_settings()
-    if len(matrix) < settings["approximate_min_records"]:
+    if not wants_ivf(len(matrix)):
         return False
     import faiss
 
