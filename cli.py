@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 import cli_render as render
-from cli_safe import echo, json_text
+from cli_safe import echo, json_text, visible
 import cli_render_families as render_families
 from indexer import (
     KIND_LABELS,
@@ -67,7 +67,8 @@ class GoalsearchGroup(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
-            echo(one_line_usage_error(exc), err=True)
+            for line in one_line_usage_error(exc).split("\n"):  # the candidates' fields are escaped one by one
+                echo(line, err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             echo(f"Error: {exc.format_message()}", err=True)  # click's show(), through cli_safe
@@ -81,7 +82,7 @@ class GoalsearchGroup(click.Group):
 def candidate_lines(exc: AmbiguousRecord) -> list[str]:
     """The projects an ambiguous name matches, one per line with its id; long lists say they are cut."""
     shown = exc.candidates[:MAX_CANDIDATES]
-    lines = [f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})" for r in shown]
+    lines = [visible(f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})", one_line=True) for r in shown]
     if len(exc.candidates) > len(shown):
         lines.append(f"  (first {len(shown)} of {len(exc.candidates)}; narrow the name or pick an id)")
     return lines

@@ -227,7 +227,7 @@ def print_report(report: IngestReport) -> None:
     (cells read = in fields + in indicators + skipped), and a line for each form that gave no record."""
     from collections import Counter
 
-    name = Path(report.source).name
+    name = visible(Path(report.source).name, one_line=True)  # a newline in a file name cannot start a line
     reasons = Counter(s.reason.split(":")[0].split(" (")[0] for s in report.skips if not s.merged_into)
     detail = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
     status = "ok" if report.reconciled else "NOT RECONCILED"

@@ -11,7 +11,7 @@ CLI writes passes through here:
   stay where text may wrap, and become ``␊`` / ``␉`` in a line that must stay one line;
 - ``SafeConsole`` is rich's console with every segment of content passed through ``visible`` (rich's own
   control segments, its colours and cursor moves, are left alone);
-- ``echo`` is ``click.echo`` for one-line messages (reports, notes, errors), ``json_text`` JSON with C1
+- ``echo`` is ``click.echo`` for one-line messages (reports, notes, errors; a newline shows as ``␊``), ``json_text`` JSON with C1
   and bidi characters escaped (``json`` escapes C0 itself), strict (no NaN or Infinity).
 """
 from __future__ import annotations
@@ -70,8 +70,10 @@ class SafeConsole(Console):
 
 
 def echo(message: str, err: bool = False) -> None:
-    """A message of one or more lines, each made visible (a file name cannot start a line of its own)."""
-    click.echo("\n".join(visible(line, one_line=True) for line in str(message).split("\n")), err=err)
+    """A one-line message made visible: a newline inside it (from a file name, a project name, an error that
+    quotes a document) is shown as ``␊``, so nothing it quotes can start a line of its own. A message of
+    several lines is several calls."""
+    click.echo(visible(str(message), one_line=True), err=err)
 
 
 def json_text(data, indent: int | None = 2) -> str:
