@@ -65,27 +65,44 @@ def _address_space() -> int:
 
 
 def _child(path: str, limits: ParseLimits, sender) -> None:  # runs in the fork server's child
-    """Parse ``path`` under the limits and send back ("ok", result), ("error", message) or ("memory", "")."""
+    """Parse ``path`` under the limits and send back ("ok", result), ("error", message) or ("memory", "").
+
+    The child writes nothing to the terminal: its stderr is /dev/null (a library's warning may quote the
+    document), and it leaves through ``os._exit`` so that no exception, not even one raised while
+    reporting a MemoryError, reaches multiprocessing's traceback printer. The parent reports a child that
+    sent nothing as one line (``parse_within_limits``).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        start = _address_space()
+        if start:
+            budget = start + int(limits.memory_mb * MB)
+            resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+        sender.send(_outcome(path))
+        sender.close()
+    except BaseException:  # noqa: BLE001 - even reporting failed (no memory left): the parent says "died"
+        os._exit(3)
+    os._exit(0)
+
+
+def _outcome(path: str) -> tuple[str, object]:
+    """("ok", parse(path)), or the kind of failure and its one-line message."""
     from .document import parse  # imported by the fork server already
 
-    start = _address_space()
-    if start:
-        budget = start + int(limits.memory_mb * MB)
-        resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
     try:
-        sender.send(("ok", parse(path)))
+        return "ok", parse(path)
     except MemoryError:
-        sender.send(("memory", ""))
+        return "memory", ""
     except Unreadable as exc:
-        sender.send(("unreadable", str(exc)))
+        return "unreadable", str(exc)
     except DocumentError as exc:
-        sender.send(("error", str(exc)))
+        return "error", str(exc)
     except RecursionError:
-        sender.send(("error", f"{path}: nested too deeply to parse (a damaged or hostile file?)"))
+        return "error", f"{path}: nested too deeply to parse (a damaged or hostile file?)"
     except Exception as exc:  # noqa: BLE001 - a parser's bug on a hostile file is that file's error, not the batch's
-        sender.send(("error", f"{path}: cannot be parsed ({type(exc).__name__}); is the file damaged?"))
-    finally:
-        sender.close()
+        return "error", f"{path}: cannot be parsed ({type(exc).__name__}); is the file damaged?"
 
 
 def parse_within_limits(path: str | Path, limits: ParseLimits | None = None) -> tuple[list[Record], IngestReport]:
@@ -123,10 +140,16 @@ def parse_within_limits(path: str | Path, limits: ParseLimits | None = None) -> 
     if kind == "ok":
         return payload
     if kind == "memory" or kind == "died":
-        how = "" if kind == "memory" else f" (the parser stopped, exit status {child.exitcode})"
+        how = "" if kind == "memory" else _how_it_stopped(child.exitcode)
         raise DocumentError(f"{path}: needs more than {limits.memory_mb:.0f} MB to parse{how}, the limit for a file "
                             "this size (GOALSEARCH_PARSE_MEMORY_MB raises it); is it a hostile or damaged file?")
     raise (Unreadable if kind == "unreadable" else DocumentError)(payload)
+
+
+def _how_it_stopped(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f" (the parser was stopped by signal {-exitcode})"
+    return " (the parser stopped before it could report)"
 
 
 def parse_paths(paths: list[str | Path]) -> tuple[list[Record], list[IngestReport]]:

@@ -123,6 +123,8 @@ def read_pdf(data: bytes, name: str) -> Lines:
         raise
     except Exception as exc:  # pdfplumber wraps pdfminer's exception as its first argument
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if isinstance(cause, MemoryError):
+            raise MemoryError from None  # the budget's limit, reported as such (parse/budget.py)
         raise DocumentError(f"{name}: PDF page {number} of {len(pdf.pages)} cannot be read "
                             f"({type(cause).__name__}); is the file damaged?") from None
     finally:
