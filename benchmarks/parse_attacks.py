@@ -138,6 +138,12 @@ def run(path: Path, tree: Path = ROOT, timeout: float = 600) -> dict:
             "peak_rss_mb": round(peak / (1 << 20), 1), "message": message, "lines": len(stderr)}
 
 
+def held(result: dict) -> bool:
+    """The issue's bar: one line at most, exit 0 or 1 (no crash, no kill), within 30 s and 500 MB."""
+    return result["seconds"] <= 30 and result["peak_rss_mb"] <= 500 and result["exit_status"] in (0, 1) \
+        and result["lines"] <= 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write the results here too")
@@ -152,9 +158,7 @@ def main() -> None:
             result = run(path, args.tree, args.timeout)
             result["file_kb"] = round(path.stat().st_size / 1024, 1)
             results[name] = result
-            held = result["seconds"] <= 30 and result["peak_rss_mb"] <= 500 and result["exit_status"] in (0, 1) \
-                and result["lines"] <= 1
-            print(f"{'held  ' if held else 'FAILED'}  {name}: {result['file_kb']} KB, exit {result['exit_status']}, "
+            print(f"{'held  ' if held(result) else 'FAILED'}  {name}: {result['file_kb']} KB, exit {result['exit_status']}, "
                   f"{result['seconds']} s, {result['peak_rss_mb']} MB: {result['message'][:140]}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")

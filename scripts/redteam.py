@@ -1,11 +1,15 @@
-"""Red-team runner: the attacks of issue #14 ("Reliability, round two"), each reported held or FAILED.
+"""Red-team runner: the attacks of issues #14 and #28 (reliability rounds two and three), each held or FAILED.
 
-    python scripts/redteam.py                 # everything (about 10 minutes on 2 cores)
+    python scripts/redteam.py                 # everything (about 12 minutes on 2 cores)
     python scripts/redteam.py --kills 5 --lock-seconds 5 --skip-tests   # a quick pass
 
-The fast attacks are tests (``tests/test_attacks.py``, ``tests/test_reliability.py``); this
-runner runs them through pytest and reports each as an attack, then runs the slow ones with
-real processes:
+The fast attacks are tests (``tests/test_attacks.py``, ``tests/test_reliability.py``,
+``tests/test_safety.py``); this runner runs them through pytest and reports each as an attack, then
+runs the slow ones with real processes:
+
+- the resource attacks of round three (``benchmarks/parse_attacks.py``: nested form XObjects, 300,000
+  text operators, a 1 GiB inflate, a page of span cells, a 1 MB aligned line): ``goalsearch parse``
+  ends each in one line, within 30 s and 500 MB of the whole process tree;
 
 - ``kill -9`` of a rebuild at random moments: the previous index must stay searchable and
   ``check`` clean, and the next writer must not be blocked;
@@ -37,6 +41,8 @@ SAMPLES = ROOT / "indexer" / "samples"
 SMALL = [SAMPLES / "002_745d9ae431b7d0e5.txt", SAMPLES / "003_0488f224aa4533c8.txt"]
 CLI = "from cli import main; main()"
 
+ATTACK_TESTS = ["tests/test_attacks.py", "tests/test_reliability.py", "tests/test_safety.py"]
+
 results: list[tuple[str, bool, str]] = []
 
 
@@ -51,13 +57,26 @@ def goalsearch(*args: str, check: bool = False) -> subprocess.CompletedProcess:
 
 def attack_pytest() -> None:
     """The fast attacks, one test each."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "tests/test_attacks.py", "tests/test_reliability.py",
-                           "-q", "-rA", "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "pytest", *ATTACK_TESTS, "-q", "-rA", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True)
     found = re.findall(r"^(PASSED|FAILED|ERROR) (\S+)", done.stdout, re.M)
     if not found:
         report("pytest attacks", False, done.stdout[-500:] + done.stderr[-500:])
     for status, test in found:
         report(test.split("::", 1)[-1], status == "PASSED")
+
+
+def attack_parse_budget(base: Path) -> None:
+    """Each resource attack of round three: one line, exit 0 or 1, within 30 s and 500 MB (process tree)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from parse_attacks import ATTACKS, held, run
+
+    for name, (file_name, make) in ATTACKS.items():
+        path = base / file_name
+        path.write_bytes(make())
+        result = run(path, timeout=60)
+        report(f"parse budget: {name}", held(result),
+               f"{result['seconds']} s, {result['peak_rss_mb']} MB, {result['lines']} line(s): {result['message'][:100]}")
 
 
 def attack_kills(base: Path, kills: int) -> None:
@@ -160,6 +179,7 @@ def main() -> int:
     try:
         if not options.skip_tests:
             attack_pytest()
+        attack_parse_budget(base)
         goalsearch("index", str(SAMPLES), "--index-dir", str(base / "index"), check=True)
         attack_lock(base, options.lock_seconds)
         attack_kills(base, options.kills)
