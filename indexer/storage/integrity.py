@@ -30,8 +30,10 @@ import numpy as np
 from ..errors import IndexCorrupt
 from ..files import sha256_file
 
+# What a reader of a damaged or hostile file can raise: numpy's header parser alone gives ValueError, OverflowError
+# (a negative shape), MemoryError (a huge one) and RecursionError (deep nesting, like json).
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
-               sqlite3.Error)
+               sqlite3.Error, ArithmeticError, MemoryError, RecursionError)
 
 
 def id_order(ids) -> str:

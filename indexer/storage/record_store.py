@@ -23,12 +23,21 @@ What is in it:
 Opening reads ``meta`` only: the count and the ids' hash are compared with the manifest
 (``integrity.check_ids``). ``goalsearch check`` runs SQLite's ``integrity_check`` and
 hashes the file.
+
+The file is data, never code: SQL in it (a view, a trigger, a default) would run inside every
+query we make. So opening checks the schema first (the tables and indexes ``write_store``
+makes, nothing else: a ``meta`` replaced by a recursive view hung every command), sets
+``PRAGMA trusted_schema=OFF``, and bounds every statement by a progress handler
+(``store.statement_seconds`` in ``data/limits.json``), so a file that slipped past still
+ends in one line naming it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -36,6 +45,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
+from ..files import data_json
 from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
@@ -59,6 +69,11 @@ CREATE INDEX records_name ON records(name);
 CREATE INDEX records_family ON records(family);
 CREATE INDEX aliases_alias ON aliases(alias);
 """
+# What sqlite_master of a store we wrote holds: the tables and indexes above, and the automatic
+# indexes of their PRIMARY KEYs (SQLite names them sqlite_autoindex_<table>_<n>).
+_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", _SCHEMA))
+_INDEX_NAMES = frozenset(re.findall(r"CREATE (?:UNIQUE )?INDEX (\w+)", _INDEXES))
+_AUTOINDEX = re.compile(r"sqlite_autoindex_(\w+)_[0-9]+")
 
 
 def _digest(text: str) -> str:
@@ -132,6 +147,39 @@ def _arrays(records: list[Record]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def store_limits() -> dict:
+    """How long one statement on a record store may run (``store`` in ``data/limits.json``)."""
+    return data_json("limits.json")["store"]
+
+
+class BoundedConnection(sqlite3.Connection):
+    """A connection whose statements each stop after ``bound`` seconds (``sqlite3.OperationalError:
+    interrupted``): a progress handler, every 10,000 virtual-machine steps, compares the clock with
+    the start of the statement, which ``execute`` records."""
+
+    def bound(self, seconds: float) -> None:
+        self._started = time.monotonic()
+        self.set_progress_handler(lambda: time.monotonic() - self._started > seconds, 10_000)
+
+    def execute(self, *args, **kwargs) -> sqlite3.Cursor:
+        self._started = time.monotonic()
+        return super().execute(*args, **kwargs)
+
+
+def _check_schema(connection: sqlite3.Connection, generation: Path, name: str) -> None:
+    """The store must hold our tables and indexes and nothing else (no view, no trigger)."""
+    found = connection.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+    for kind, entry, table in sorted(found, key=lambda row: row[0] in ("table", "index")):  # views, triggers first
+        auto = _AUTOINDEX.fullmatch(entry or "")
+        if kind == "table" and entry in _TABLES or kind == "index" and (
+                entry in _INDEX_NAMES or auto and auto.group(1) == table and table in _TABLES):
+            continue
+        raise damaged(generation, name, f"it holds a {kind} {str(entry)[:40]!r} goalsearch does not write")
+    missing = _TABLES - {entry for kind, entry, _ in found if kind == "table"}
+    if missing:
+        raise damaged(generation, name, f"no {min(missing)} table")
+
+
 class RecordStore:
     """A read-only view of one generation's ``records.db``: records by row or id, filter columns, families.
 
@@ -165,8 +213,15 @@ class RecordStore:
             raise damaged(generation, name, "missing")
         uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
         with reading(generation, name):
-            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            connection.execute("PRAGMA query_only=1")
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BoundedConnection)
+            try:
+                connection.bound(store_limits()["statement_seconds"])
+                connection.execute("PRAGMA query_only=1")
+                connection.execute("PRAGMA trusted_schema=OFF")
+                _check_schema(connection, generation, name)
+            except BaseException:
+                connection.close()
+                raise
         return cls(connection, generation, name)
 
     @classmethod
