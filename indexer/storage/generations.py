@@ -35,14 +35,11 @@ import shutil
 import stat
 import time
 import uuid
-from functools import lru_cache
 from pathlib import Path
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
 
 from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
 from ..files import data_json, fsync_dir, sha256_file, write_atomic, write_json
+from .schemas import schema_problem
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -258,16 +255,10 @@ def _load_manifest(generation: Path) -> dict:
         raise IndexCorrupt(f"index {generation.parent}: file {MANIFEST} is missing; run `goalsearch index --rebuild`") from None
     except (OSError, ValueError, RecursionError) as exc:
         raise unreadable(f"{type(exc).__name__}: {str(exc)[:80]}") from None
-    problem = best_match(_manifest_validator().iter_errors(manifest))
-    if problem is not None:
-        where = problem.json_path.removeprefix("$.").removeprefix("$") or "the whole file"
-        raise unreadable(f"{where}: {problem.message[:80]}")
+    problem = schema_problem("manifest", manifest)
+    if problem:
+        raise unreadable(problem)
     return manifest
-
-
-@lru_cache(maxsize=1)
-def _manifest_validator() -> Draft202012Validator:
-    return Draft202012Validator(data_json("manifest.schema.json"))
 
 
 def mismatches(generation: Path, manifest: dict) -> list[str]:

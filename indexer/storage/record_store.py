@@ -10,8 +10,9 @@ What is in it:
 - ``records``: one row per record, ``row`` being its position in the id order shared with the
   term matrices and the vectors; the record as JSON (``data``) with the SHA-256 of that JSON
   (``digest``, checked whenever a record is read, so a flipped byte is an error, not a changed
-  project), and the columns SQL looks up or sums: id, name, city, year, department, unit,
-  category, amount, source, family. Indexed: id, name, family.
+  project; so are its fields' types, ``data/record.schema.json``), and the columns SQL looks up
+  or sums: id, name, city, year, department, unit, category, amount, source, family. Indexed: id,
+  name, family.
 - ``aliases``: each record's other names (``find`` by alias).
 - ``families``: every project family as JSON (``indexer.families``), members ordered by year.
 - ``arrays``: the filter columns as numpy arrays, one blob each (city, department and unit
@@ -45,6 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
+from .schemas import schema_problem
 from ..files import data_json
 from ..records import SECTION_LABELS, Record, city_label
 
@@ -251,7 +253,11 @@ class RecordStore:
         if _digest(data) != digest:
             raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
         with self.reading():
-            record = Record.from_dict(json.loads(data))
+            stored = json.loads(data)
+            problem = schema_problem("record", stored)
+            if problem:  # fields of other types (a number for a name) would crash whatever reads them next
+                raise damaged(self.generation, self.name, f"record of row {row}: {problem}")
+            record = Record.from_dict(stored)
         if not (0 <= row < self.count) or record.id != self.ids[row]:
             raise damaged(self.generation, self.name, f"row {row} holds another record")
         return record
