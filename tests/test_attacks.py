@@ -674,3 +674,27 @@ def test_28_record_whose_fields_have_other_types_is_damaged_not_a_crash(index_co
         assert result.exit_code == 1, result.output
         assert "file records.db is damaged (record of row " in one_line(result)
     assert any("name must be string" in p for p in check_index(index_copy))
+
+
+def test_28_disk_full_while_writing_records_db_is_one_line_and_the_index_is_unchanged(index_copy, monkeypatch):
+    import sqlite3
+
+    import indexer.storage.record_store as record_store
+
+    connect = sqlite3.connect
+
+    def tiny(path, *args, **kwargs):  # SQLite's own "database or disk is full", at its third page
+        connection = connect(path, *args, **kwargs)
+        connection.execute("PRAGMA max_page_count = 3")
+        return connection
+
+    before = generation(index_copy)
+    monkeypatch.setattr(record_store.sqlite3, "connect", tiny)
+    result = run("index", SEED["jm_2021"], "--rebuild", "--index-dir", index_copy)
+    monkeypatch.undo()
+    assert result.exit_code == 1, (result.output, repr(result.exception))
+    assert one_line(result) == (f"Error: index {index_copy}: cannot write the new generation (records.db: database "
+                                "or disk is full); the index is unchanged")
+    assert generation(index_copy) == before and not list(index_copy.glob("tmp-*"))
+    with GoalSearch.open(index_copy) as index:
+        assert len(index.records) == 314

@@ -85,13 +85,18 @@ def _digest(text: str) -> str:
 def write_store(path: Path | str, records: list[Record], families: Iterable | None = None) -> None:
     """Write ``records`` (in id order) and their ``families`` (``indexer.families.Family``) to a new database.
 
-    ``path`` may be ``":memory:"``-like only through ``RecordStore.from_records``.
+    ``path`` may be ``":memory:"``-like only through ``RecordStore.from_records``. SQLite's own errors
+    ("database or disk is full") are raised as ``OSError`` naming the file, as any other failed write
+    of the generation is, so the build reports them in one line and publishes nothing.
     """
-    connection = sqlite3.connect(str(path))
     try:
-        _fill(connection, records, families)
-    finally:
-        connection.close()
+        connection = sqlite3.connect(str(path))
+        try:
+            _fill(connection, records, families)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"{Path(path).name}: {exc}") from None
 
 
 def _fill(connection: sqlite3.Connection, records: list[Record], families: Iterable | None) -> None:
