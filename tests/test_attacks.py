@@ -698,3 +698,33 @@ def test_28_disk_full_while_writing_records_db_is_one_line_and_the_index_is_unch
     assert generation(index_copy) == before and not list(index_copy.glob("tmp-*"))
     with GoalSearch.open(index_copy) as index:
         assert len(index.records) == 314
+
+
+def test_28_a_synonyms_file_of_100000_groups_is_refused_in_one_line(tmp_path):
+    synonyms = tmp_path / "synonyms.txt"
+    synonyms.write_text("\n".join(f"词{i}甲 = 词{i}乙" for i in range(100_000)), "utf-8")
+    result = run("index", SEED["jm_2021"], "--synonyms", synonyms, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 2
+    assert "has 100000 entries; at most 5000 are read (data/limits.json)" in one_line(result)
+    assert not (tmp_path / "ix").exists()
+
+
+def test_28_a_manifest_holding_100000_synonym_groups_is_refused_before_they_are_loaded(index_copy):
+    gen = generation(index_copy)
+    manifest = json.loads((gen / "manifest.json").read_text("utf-8"))
+    manifest["user_synonyms"] = [f"词{i}甲 = 词{i}乙" for i in range(100_000)]
+    (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    result = run("search", "社保卡", "--index-dir", index_copy)
+    assert result.exit_code == 1
+    assert "file manifest.json is damaged (100000 synonym groups and 0 user words" in one_line(result)
+
+
+@pytest.mark.parametrize("option", ["--user-dict", "--synonyms"])
+def test_28_user_dictionaries_are_read_in_the_encodings_documents_are_in(tmp_path, option):
+    text = "社保卡制发 10 n\n政务云平台 5\n" if option == "--user-dict" else "社保卡 = 社会保障卡\n等保 = 等级保护测评\n"
+    path = tmp_path / "words.txt"
+    path.write_bytes(text.encode("gbk"))
+    result = run("index", SEED["jm_2021"], option, path, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(next((tmp_path / "ix").glob("gen-*/manifest.json")).read_text("utf-8"))
+    assert manifest["user_words" if option == "--user-dict" else "user_synonyms"] == text.splitlines()
