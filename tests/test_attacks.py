@@ -728,3 +728,23 @@ def test_28_user_dictionaries_are_read_in_the_encodings_documents_are_in(tmp_pat
     assert result.exit_code == 0, result.output
     manifest = json.loads(next((tmp_path / "ix").glob("gen-*/manifest.json")).read_text("utf-8"))
     assert manifest["user_words" if option == "--user-dict" else "user_synonyms"] == text.splitlines()
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"queries": [1, 2]}', r"queries\[0\] must be object"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": "社保卡", "relevant": {"x": "high"}}]}',
+     r"queries\[0\].relevant.x must be integer"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": 5, "relevant": {}}]}', r"queries\[0\].query must be string"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": "x", "relevant": []}]}', r"queries\[0\].relevant must be object"),
+    ("[" * 100_000 + "]" * 100_000, "is not JSON"),
+])
+def test_28_malformed_eval_query_file_is_one_line(tmp_path, content, message):
+    from search.evaluate import load_queries
+    from indexer import UsageError
+
+    path = tmp_path / "q.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        load_queries(path)
+    result = run("eval", path, "--index-dir", tmp_path / "none")
+    assert result.exit_code == 2 and "query file " in one_line(result)
