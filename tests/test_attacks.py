@@ -546,7 +546,7 @@ def test_28_records_db_whose_meta_is_a_recursive_view_is_refused_not_run(index_c
 def test_28_every_statement_on_a_record_store_is_bounded():
     import sqlite3
 
-    from indexer.storage.record_store import BoundedConnection
+    from indexer.storage.sqlite_guard import BoundedConnection
 
     connection = sqlite3.connect(":memory:", factory=BoundedConnection)
     connection.bound(0.2)
@@ -655,20 +655,27 @@ def test_28_an_update_never_follows_or_copies_a_planted_special_file(index_copy,
     assert generation(index_copy) == gen
 
 
-def test_28_record_whose_fields_have_other_types_is_damaged_not_a_crash(index_copy):
+def _rewrite_records(gen: Path, **fields) -> None:
+    """Every stored record with ``fields`` changed, its digest (and the amount column) made to match."""
     import hashlib
     import sqlite3
 
-    gen = generation(index_copy)
     connection = sqlite3.connect(gen / "records.db")
     for row, data in connection.execute("SELECT row, data FROM records").fetchall():
-        record = dict(json.loads(data), name=12345, goal=["a"], amount="lots")
+        record = dict(json.loads(data), **fields)
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
                            (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
+        if isinstance(fields.get("amount"), float):
+            connection.execute("UPDATE records SET amount = ? WHERE row = ?", (fields["amount"], row))
     connection.commit()
     connection.close()
     _reseal(gen)
+
+
+def test_28_record_whose_fields_have_other_types_is_damaged_not_a_crash(index_copy):
+    gen = generation(index_copy)
+    _rewrite_records(gen, name=12345, goal=["a"], amount="lots")
     for command in (["search", "社保卡"], ["show", "社保卡"]):
         result = run(*command, "--index-dir", index_copy)
         assert result.exit_code == 1, result.output
@@ -748,3 +755,16 @@ def test_28_malformed_eval_query_file_is_one_line(tmp_path, content, message):
         load_queries(path)
     result = run("eval", path, "--index-dir", tmp_path / "none")
     assert result.exit_code == 2 and "query file " in one_line(result)
+
+
+def test_28_an_infinite_amount_in_the_store_is_damaged_and_json_output_stays_strict(index_copy):
+    from cli_safe import json_text
+
+    with pytest.raises(ValueError):  # strict: Infinity is not JSON, so it is never written
+        json_text({"amount": float("inf")})
+    _rewrite_records(generation(index_copy), amount=float("inf"))
+    for command in (["search", "社保卡", "--format", "json"], ["stats", "--format", "json"]):
+        result = run(*command, "--index-dir", index_copy)
+        assert result.exit_code == 1 and "Infinity" not in result.stdout
+        assert "file records.db is damaged" in one_line(result)
+    assert any("file records.db is damaged" in p for p in check_index(index_copy))

@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+import math
 import sqlite3
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -47,7 +46,7 @@ import numpy as np
 
 from .integrity import damaged, reading
 from .schemas import schema_problem
-from ..files import data_json
+from .sqlite_guard import BoundedConnection, check_schema, store_limits
 from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
@@ -71,11 +70,6 @@ CREATE INDEX records_name ON records(name);
 CREATE INDEX records_family ON records(family);
 CREATE INDEX aliases_alias ON aliases(alias);
 """
-# What sqlite_master of a store we wrote holds: the tables and indexes above, and the automatic
-# indexes of their PRIMARY KEYs (SQLite names them sqlite_autoindex_<table>_<n>).
-_TABLES = frozenset(re.findall(r"CREATE TABLE (\w+)", _SCHEMA))
-_INDEX_NAMES = frozenset(re.findall(r"CREATE (?:UNIQUE )?INDEX (\w+)", _INDEXES))
-_AUTOINDEX = re.compile(r"sqlite_autoindex_(\w+)_[0-9]+")
 
 
 def _digest(text: str) -> str:
@@ -154,37 +148,8 @@ def _arrays(records: list[Record]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def store_limits() -> dict:
-    """How long one statement on a record store may run (``store`` in ``data/limits.json``)."""
-    return data_json("limits.json")["store"]
-
-
-class BoundedConnection(sqlite3.Connection):
-    """A connection whose statements each stop after ``bound`` seconds (``sqlite3.OperationalError:
-    interrupted``): a progress handler, every 10,000 virtual-machine steps, compares the clock with
-    the start of the statement, which ``execute`` records."""
-
-    def bound(self, seconds: float) -> None:
-        self._started = time.monotonic()
-        self.set_progress_handler(lambda: time.monotonic() - self._started > seconds, 10_000)
-
-    def execute(self, *args, **kwargs) -> sqlite3.Cursor:
-        self._started = time.monotonic()
-        return super().execute(*args, **kwargs)
-
-
-def _check_schema(connection: sqlite3.Connection, generation: Path, name: str) -> None:
-    """The store must hold our tables and indexes and nothing else (no view, no trigger)."""
-    found = connection.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
-    for kind, entry, table in sorted(found, key=lambda row: row[0] in ("table", "index")):  # views, triggers first
-        auto = _AUTOINDEX.fullmatch(entry or "")
-        if kind == "table" and entry in _TABLES or kind == "index" and (
-                entry in _INDEX_NAMES or auto and auto.group(1) == table and table in _TABLES):
-            continue
-        raise damaged(generation, name, f"it holds a {kind} {str(entry)[:40]!r} goalsearch does not write")
-    missing = _TABLES - {entry for kind, entry, _ in found if kind == "table"}
-    if missing:
-        raise damaged(generation, name, f"no {min(missing)} table")
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 class RecordStore:
@@ -225,7 +190,7 @@ class RecordStore:
                 connection.bound(store_limits()["statement_seconds"])
                 connection.execute("PRAGMA query_only=1")
                 connection.execute("PRAGMA trusted_schema=OFF")
-                _check_schema(connection, generation, name)
+                check_schema(connection, generation, name, _SCHEMA + _INDEXES)
             except BaseException:
                 connection.close()
                 raise
@@ -258,7 +223,7 @@ class RecordStore:
         if _digest(data) != digest:
             raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
         with self.reading():
-            stored = json.loads(data)
+            stored = json.loads(data, parse_constant=_no_constant)  # NaN, Infinity: never written by us
             problem = schema_problem("record", stored)
             if problem:  # fields of other types (a number for a name) would crash whatever reads them next
                 raise damaged(self.generation, self.name, f"record of row {row}: {problem}")
@@ -359,6 +324,8 @@ class RecordStore:
                 array = np.frombuffer(found[0][1], dtype=np.dtype(found[0][0]))
             if len(array) != self.count:
                 raise damaged(self.generation, self.name, f"its {name} column has {len(array)} rows, not {self.count}")
+            if array.dtype.kind == "f" and np.isinf(array).any():  # NaN is "no amount"; an infinity is no amount at all
+                raise damaged(self.generation, self.name, f"its {name} column holds an infinity")
             self._arrays[name] = array
         return self._arrays[name]
 
@@ -380,11 +347,17 @@ class RecordStore:
         """(value, records, sum of amounts) per value of a column, most records first, then by value."""
         if column not in ("city", "year", "department", "unit", "category", "source"):
             raise ValueError(column)
-        return [(value, count, total or 0.0) for value, count, total in self._query(
+        found = [(value, count, total or 0.0) for value, count, total in self._query(
             f"SELECT {column}, count(*), sum(amount) FROM records GROUP BY {column} ORDER BY 2 DESC, 1")]
+        if not all(isinstance(total, (int, float)) and math.isfinite(total) for _, _, total in found):
+            raise damaged(self.generation, self.name, "its amounts are not all finite numbers")
+        return found
 
     def total_amount(self) -> float:
-        return self._query("SELECT total(amount) FROM records")[0][0]
+        total = self._query("SELECT total(amount) FROM records")[0][0]
+        if not math.isfinite(total):
+            raise damaged(self.generation, self.name, "its amounts are not all finite numbers")
+        return total
 
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the file (reads every page: ``goalsearch check``)."""
