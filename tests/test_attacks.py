@@ -768,3 +768,31 @@ def test_28_an_infinite_amount_in_the_store_is_damaged_and_json_output_stays_str
         assert result.exit_code == 1 and "Infinity" not in result.stdout
         assert "file records.db is damaged" in one_line(result)
     assert any("file records.db is damaged" in p for p in check_index(index_copy))
+
+
+def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index_copy, monkeypatch):
+    import hashlib
+    import sqlite3
+
+    import indexer.analysis.analyzer
+    import search.highlight
+
+    gen = generation(index_copy)
+    connection = sqlite3.connect(gen / "records.db")
+    for row, data in connection.execute("SELECT row, data FROM records WHERE name LIKE '%社保卡%'").fetchall():
+        text = json.dumps(dict(json.loads(data), goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
+                          separators=(",", ":"))
+        connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
+                           (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
+    connection.commit()
+    connection.close()
+    _reseal(gen)
+    read: list[int] = []
+    spans = indexer.analysis.analyzer.term_spans
+    monkeypatch.setattr(search.highlight, "term_spans", lambda text, *args: read.append(len(text)) or spans(text, *args))
+    with GoalSearch.open(index_copy) as index:
+        hits = index.search("社保卡", mode="bm25", limit=10)
+    assert any(len(hit.record.goal) == 2_000_000 for hit in hits)
+    assert read and max(read) <= search.highlight.highlight_chars() == 20_000
+    snippet = search.highlight.snippet("社保卡" * 200_000, [(i, i + 3) for i in range(0, 600_000, 3)])
+    assert len(snippet.text) == 120 and snippet.ranges[0] == (0, 3)
