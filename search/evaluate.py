@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from indexer import UsageError
+from indexer.storage.schemas import schema_problem
 
 from .api import GoalSearch, SearchMode
 from .metrics import mrr_at_k, ndcg_at_k, recall_at_k
@@ -39,15 +40,19 @@ def load_queries(path: str | Path) -> list[dict]:
         data = json.loads(Path(path).read_text("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"query file {path} not found") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"query file {path} is not JSON: {exc}") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UsageError(f"query file {path} is not JSON: {str(exc)[:100]}") from None
     queries = data.get("queries") if isinstance(data, dict) else None
     if not isinstance(queries, list) or not queries:
         raise UsageError(f"query file {path}: expected {{\"queries\": [...]}} with at least one query")
     for number, query in enumerate(queries, start=1):
-        missing = [k for k in ("id", "kind", "query", "relevant") if k not in query]
+        missing = [k for k in ("id", "kind", "query", "relevant") if k not in query] if isinstance(query, dict) else []
         if missing:
             raise UsageError(f"query file {path}: query {number} lacks {', '.join(missing)}")
+    problem = schema_problem("eval_queries", data)  # the types: data/eval_queries.schema.json
+    if problem:
+        raise UsageError(f"query file {path}: {problem} (a query is {{\"id\": text, \"kind\": text, "
+                         f"\"query\": text, \"relevant\": {{name: grade}}}})")
     return queries
 
 

@@ -25,6 +25,7 @@ from indexer import (
     RecordNotFound,
     index_paths,
 )
+from indexer.analysis.synonyms import dictionary_limits
 from indexer.files import package_path
 from indexer.models import DEFAULT_MODEL, load_embedder, refuse_other_backend
 from indexer.storage import generations as store
@@ -65,7 +66,13 @@ class IndexReader:
         self.ids: list[str] = self.store.ids  # row → record id, the order of term matrices and vectors
         self.by_id = RecordsById(self.store)
         self.extra_words = tuple(manifest.get("user_words", ()))
-        self.synonyms = load_synonyms(tuple(manifest.get("user_synonyms", ())))
+        user_synonyms = tuple(manifest.get("user_synonyms", ()))
+        limits = dictionary_limits()  # what `index` accepts; more would slow every command that opens the index
+        if len(user_synonyms) > limits["synonym_groups"] or len(self.extra_words) > limits["user_words"]:
+            self.store.close()
+            raise integrity.damaged(generation, store.MANIFEST, f"{len(user_synonyms)} synonym groups and "
+                                    f"{len(self.extra_words)} user words, more than `goalsearch index` accepts")
+        self.synonyms = load_synonyms(user_synonyms)
         self.bm25 = BM25Side(generation, generation / FULLTEXT, self.extra_words,
                               verify=lambda: store.read_manifest(generation, verify=FULLTEXT), records=self.store,
                               synonyms=self.synonyms, open_terms=self._open_terms)

@@ -29,6 +29,12 @@ from indexer.storage.vectors import IVF, VECTORS, vector_settings
 from .top import best_first
 
 
+def _first_line(exc: Exception) -> str:
+    """The gist of a faiss error, which starts with the C++ function and source line, then ``Error: …``."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0].rsplit("Error: ", 1)[-1] if lines else type(exc).__name__)[:120]
+
+
 class VectorSide:
     """Inner-product search over one generation's vectors: exact (numpy over the memory-mapped rows),
     or through its IVF index (memory-mapped by faiss), re-scored exactly."""
@@ -57,7 +63,13 @@ class VectorSide:
             if verify:
                 verify()
             self._faiss = faiss
-            self.approximate = faiss.read_index(str(generation / IVF), faiss.IO_FLAG_MMAP_IFC)
+            try:
+                self.approximate = faiss.read_index(str(generation / IVF), faiss.IO_FLAG_MMAP_IFC)
+            except RuntimeError as exc:  # faiss's C++ reader: an assertion on the bytes, as one line
+                raise integrity.damaged(generation, IVF, f"faiss cannot read it: {_first_line(exc)}") from None
+            if self.approximate.ntotal != len(self.vectors) or self.approximate.d != self.vectors.shape[1]:
+                raise integrity.damaged(generation, IVF, f"{self.approximate.ntotal} vectors of {self.approximate.d} "
+                                                         f"dimensions, not {self.vectors.shape}")
         settings = vector_settings()
         self.nprobe = settings["nprobe"]
         self.all_lists_below = settings["all_lists_when_allowed_below"]

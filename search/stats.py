@@ -110,6 +110,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
                            ("vector index", lambda: _row_ids(index, VECTOR_KEYS)),
                            ("records", lambda: [r.id for r in index.records]),
                            ("vectors", lambda: _check_every_vector(index)),
+                           ("term weights", lambda: _check_term_weights(index)),
                            ("stats", lambda: (index_stats(index), None)[1])):
             try:
                 side(name, read())
@@ -133,6 +134,18 @@ def _check_every_vector(index) -> None:
     vectors = index.vectors.vectors
     for start in range(0, len(vectors), 8192):
         integrity.check_vectors(index.generation, index.manifest, VECTORS, vectors[start:start + 8192], len(index.ids))
+
+
+def _check_term_weights(index) -> None:
+    """Every summed weight a positive number and every row in range, every count finite: searching
+    checks types and shapes at open, and only the columns a query reads."""
+    lexical = index.bm25.lexical
+    if lexical is None:  # an index built before the term matrices
+        return
+    for kind, postings in (("words", lexical.words), ("grams", lexical.grams)):
+        with integrity.reading(index.generation, f"{TERMS}/{kind}.weights.npy"):
+            integrity.check_postings(index.generation, f"{TERMS}/{kind}.*.npy", postings, len(index.ids))
+    lexical.by_field  # noqa: B018 - reads and checks each field's counts
 
 
 def _row_ids(index, name: str) -> list[str] | None:

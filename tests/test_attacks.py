@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -503,3 +504,295 @@ def test_11_every_query_path_embeds_only_what_the_model_reads(sample_index, monk
     assert len(seen) == 3
     for text in seen:
         assert embedder.engine.token_count(text, True) <= 512
+
+
+# -- issue #28: a store that is ours or refused ------------------------------------------------
+# Each attacker here rewrites the manifest's checksums after the damage (they are in the same folder,
+# so anyone who can write the index can), so only the readers' own checks stand between it and a crash.
+def _reseal(generation_dir: Path) -> None:
+    manifest = json.loads((generation_dir / "manifest.json").read_text("utf-8"))
+    manifest["checksums"] = {str(p.relative_to(generation_dir)): sha256_file(p) for p in sorted(generation_dir.rglob("*"))
+                             if p.is_file() and not p.is_symlink() and p.name != "manifest.json"}
+    (generation_dir / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+
+def run_process(*args, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The CLI in a process of its own, for attacks that hung it (a hang fails the test at ``timeout``)."""
+    return subprocess.run([sys.executable, "-c", "from cli import main; main()", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def one_line_of(done: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr[-2000:]
+    return lines[0]
+
+
+def test_28_records_db_whose_meta_is_a_recursive_view_is_refused_not_run(index_copy):
+    import sqlite3
+
+    gen = generation(index_copy)
+    connection = sqlite3.connect(gen / "records.db")
+    connection.executescript("DROP TABLE meta; CREATE VIEW meta(key, value) AS WITH RECURSIVE r(x) AS "
+                             "(SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT 'count', x FROM r;")
+    connection.close()
+    _reseal(gen)
+    for command in (["search", "社保卡"], ["show", "社保卡"], ["check"]):
+        line = one_line_of(run_process(*command, "--index-dir", index_copy, timeout=60))
+        assert "file records.db is damaged (it holds a view 'meta' goalsearch does not write)" in line
+
+
+def test_28_every_statement_on_a_record_store_is_bounded():
+    import sqlite3
+
+    from indexer.storage.sqlite_guard import BoundedConnection
+
+    connection = sqlite3.connect(":memory:", factory=BoundedConnection)
+    connection.bound(0.2)
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        connection.execute("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r")
+    assert connection.execute("SELECT 1").fetchall() == [(1,)]  # the next statement has its own time
+
+
+def test_28_ivf_file_that_faiss_rejects_is_one_line(tmp_path, monkeypatch):
+    from indexer.storage.vectors import vector_settings
+
+    monkeypatch.setitem(vector_settings(), "approximate_min_records", 1)
+    index_paths([SEED["jm_2021"]], tmp_path)
+    gen = generation(tmp_path)
+    ivf = gen / "vectors.ivf"
+    ivf.write_bytes(ivf.read_bytes()[:64])
+    _reseal(gen)
+    result = run("search", "社保卡", "--mode", "semantic", "--index-dir", tmp_path)
+    assert result.exit_code == 1
+    assert "file vectors.ivf is damaged (faiss cannot read it: " in one_line(result)
+    assert any("file vectors.ivf is damaged" in p for p in check_index(tmp_path))
+
+
+def _negative_shape(path: Path) -> None:
+    data = path.read_bytes()
+    end = data.index(b"\n") + 1
+    header = data[:end].decode("latin1").replace("'shape': (", "'shape': (-", 1)
+    path.write_bytes(header[:end - 2].encode("latin1") + b" \n" + data[end:] if header.endswith(" \n") else
+                     header[:end - 1].encode("latin1") + b"\n" + data[end:])
+
+
+def _weights_as(dtype) -> Callable[[Path], None]:
+    def damage(path: Path) -> None:
+        np.save(path, np.load(path).astype(dtype), allow_pickle=False)
+    damage.__name__ = f"as_{np.dtype(dtype).name}"
+    return damage
+
+
+def _all_nan(path: Path) -> None:
+    weights = np.load(path)
+    weights[:] = np.nan
+    np.save(path, weights, allow_pickle=False)
+
+
+ARRAY_ATTACKS = [
+    ("vectors.npy", _negative_shape, ["search", "社保卡"]),
+    ("terms/words.rows.npy", _negative_shape, ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/words.weights.npy", _weights_as(np.float64), ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/words.rows.npy", _weights_as(np.float32), ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/words.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/grams.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
+    ("terms/name.data.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
+]
+
+
+@pytest.mark.parametrize("name, damage, command", ARRAY_ATTACKS, ids=[f"{n}-{d.__name__}" for n, d, _ in ARRAY_ATTACKS])
+def test_28_arrays_of_the_wrong_shape_type_or_values_are_damaged_for_search_and_check(index_copy, name, damage, command):
+    gen = generation(index_copy)
+    damage(gen / name)
+    _reseal(gen)
+    result = run(*command, "--index-dir", index_copy)
+    assert result.exit_code == 1, result.output  # never "no matching projects"
+    assert f"file {name} is damaged" in one_line(result)
+    assert any(f"file {name} is damaged" in p for p in check_index(index_copy))
+
+
+MANIFESTS = {
+    "a list": "[]",
+    "checksums a list": lambda m: dict(m, checksums=[1, 2]),
+    "nested deep": "[" * 100_000 + "]" * 100_000,
+    "model a list": lambda m: dict(m, model=[1]),
+    "counts text": lambda m: dict(m, counts={"records": "many"}),
+    "views a number": lambda m: dict(m, vectors={"views": 5}),
+}
+
+
+@pytest.mark.parametrize("shape", list(MANIFESTS))
+def test_28_manifest_of_the_wrong_shape_is_one_line(index_copy, shape):
+    path = generation(index_copy) / "manifest.json"
+    change = MANIFESTS[shape]
+    path.write_text(change if isinstance(change, str) else json.dumps(change(json.loads(path.read_text("utf-8")))))
+    for command in (["search", "社保卡"], ["check"], ["index", SEED["jm_2021"]]):
+        result = run(*command, "--index-dir", index_copy)
+        assert result.exit_code == 1, result.output
+        assert "file manifest.json is damaged (" in one_line(result)
+
+
+def test_28_check_flags_a_symlink_to_dev_zero_without_reading_it(index_copy):
+    gen = generation(index_copy)
+    (gen / "terms" / "extra.npy").symlink_to("/dev/zero")
+    os.mkfifo(gen / "fulltext" / "pipe")
+    problems = check_index(index_copy)
+    assert any("file terms/extra.npy is a symlink" in p for p in problems)
+    assert any("file fulltext/pipe is not a regular file" in p for p in problems)
+    result = run("check", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_28_an_update_never_follows_or_copies_a_planted_special_file(index_copy, tmp_path):
+    gen = generation(index_copy)
+    os.mkfifo(tmp_path / "pipe")  # as /dev/zero, never ends; a FIFO makes the old copy fail instead of filling the disk
+    (gen / "fulltext" / "_MAIN_extra.seg").symlink_to(tmp_path / "pipe")
+    result = run("index", SEED["jm_2021"], "--index-dir", index_copy)
+    assert result.exit_code == 1, result.output
+    assert "file fulltext/_MAIN_extra.seg is a symlink" in one_line(result)
+    assert generation(index_copy) == gen
+
+
+def _rewrite_records(gen: Path, **fields) -> None:
+    """Every stored record with ``fields`` changed, its digest (and the amount column) made to match."""
+    import hashlib
+    import sqlite3
+
+    connection = sqlite3.connect(gen / "records.db")
+    for row, data in connection.execute("SELECT row, data FROM records").fetchall():
+        record = dict(json.loads(data), **fields)
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
+                           (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
+        if isinstance(fields.get("amount"), float):
+            connection.execute("UPDATE records SET amount = ? WHERE row = ?", (fields["amount"], row))
+    connection.commit()
+    connection.close()
+    _reseal(gen)
+
+
+def test_28_record_whose_fields_have_other_types_is_damaged_not_a_crash(index_copy):
+    gen = generation(index_copy)
+    _rewrite_records(gen, name=12345, goal=["a"], amount="lots")
+    for command in (["search", "社保卡"], ["show", "社保卡"]):
+        result = run(*command, "--index-dir", index_copy)
+        assert result.exit_code == 1, result.output
+        assert "file records.db is damaged (record of row " in one_line(result)
+    assert any("name must be string" in p for p in check_index(index_copy))
+
+
+def test_28_disk_full_while_writing_records_db_is_one_line_and_the_index_is_unchanged(index_copy, monkeypatch):
+    import sqlite3
+
+    import indexer.storage.record_store as record_store
+
+    connect = sqlite3.connect
+
+    def tiny(path, *args, **kwargs):  # SQLite's own "database or disk is full", at its third page
+        connection = connect(path, *args, **kwargs)
+        connection.execute("PRAGMA max_page_count = 3")
+        return connection
+
+    before = generation(index_copy)
+    monkeypatch.setattr(record_store.sqlite3, "connect", tiny)
+    result = run("index", SEED["jm_2021"], "--rebuild", "--index-dir", index_copy)
+    monkeypatch.undo()
+    assert result.exit_code == 1, (result.output, repr(result.exception))
+    assert one_line(result) == (f"Error: index {index_copy}: cannot write the new generation (records.db: database "
+                                "or disk is full); the index is unchanged")
+    assert generation(index_copy) == before and not list(index_copy.glob("tmp-*"))
+    with GoalSearch.open(index_copy) as index:
+        assert len(index.records) == 314
+
+
+def test_28_a_synonyms_file_of_100000_groups_is_refused_in_one_line(tmp_path):
+    synonyms = tmp_path / "synonyms.txt"
+    synonyms.write_text("\n".join(f"词{i}甲 = 词{i}乙" for i in range(100_000)), "utf-8")
+    result = run("index", SEED["jm_2021"], "--synonyms", synonyms, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 2
+    assert "has 100000 entries; at most 5000 are read (data/limits.json)" in one_line(result)
+    assert not (tmp_path / "ix").exists()
+
+
+def test_28_a_manifest_holding_100000_synonym_groups_is_refused_before_they_are_loaded(index_copy):
+    gen = generation(index_copy)
+    manifest = json.loads((gen / "manifest.json").read_text("utf-8"))
+    manifest["user_synonyms"] = [f"词{i}甲 = 词{i}乙" for i in range(100_000)]
+    (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    result = run("search", "社保卡", "--index-dir", index_copy)
+    assert result.exit_code == 1
+    assert "file manifest.json is damaged (100000 synonym groups and 0 user words" in one_line(result)
+
+
+@pytest.mark.parametrize("option", ["--user-dict", "--synonyms"])
+def test_28_user_dictionaries_are_read_in_the_encodings_documents_are_in(tmp_path, option):
+    text = "社保卡制发 10 n\n政务云平台 5\n" if option == "--user-dict" else "社保卡 = 社会保障卡\n等保 = 等级保护测评\n"
+    path = tmp_path / "words.txt"
+    path.write_bytes(text.encode("gbk"))
+    result = run("index", SEED["jm_2021"], option, path, "--index-dir", tmp_path / "ix")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(next((tmp_path / "ix").glob("gen-*/manifest.json")).read_text("utf-8"))
+    assert manifest["user_words" if option == "--user-dict" else "user_synonyms"] == text.splitlines()
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"queries": [1, 2]}', r"queries\[0\] must be object"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": "社保卡", "relevant": {"x": "high"}}]}',
+     r"queries\[0\].relevant.x must be integer"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": 5, "relevant": {}}]}', r"queries\[0\].query must be string"),
+    ('{"queries": [{"id": "a", "kind": "k", "query": "x", "relevant": []}]}', r"queries\[0\].relevant must be object"),
+    ("[" * 100_000 + "]" * 100_000, "is not JSON"),
+])
+def test_28_malformed_eval_query_file_is_one_line(tmp_path, content, message):
+    from search.evaluate import load_queries
+    from indexer import UsageError
+
+    path = tmp_path / "q.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError, match=message):
+        load_queries(path)
+    result = run("eval", path, "--index-dir", tmp_path / "none")
+    assert result.exit_code == 2 and "query file " in one_line(result)
+
+
+def test_28_an_infinite_amount_in_the_store_is_damaged_and_json_output_stays_strict(index_copy):
+    from cli_safe import json_text
+
+    with pytest.raises(ValueError):  # strict: Infinity is not JSON, so it is never written
+        json_text({"amount": float("inf")})
+    _rewrite_records(generation(index_copy), amount=float("inf"))
+    for command in (["search", "社保卡", "--format", "json"], ["stats", "--format", "json"]):
+        result = run(*command, "--index-dir", index_copy)
+        assert result.exit_code == 1 and "Infinity" not in result.stdout
+        assert "file records.db is damaged" in one_line(result)
+    assert any("file records.db is damaged" in p for p in check_index(index_copy))
+
+
+def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index_copy, monkeypatch):
+    import hashlib
+    import sqlite3
+
+    import indexer.analysis.analyzer
+    import search.highlight
+
+    gen = generation(index_copy)
+    connection = sqlite3.connect(gen / "records.db")
+    for row, data in connection.execute("SELECT row, data FROM records WHERE name LIKE '%社保卡%'").fetchall():
+        text = json.dumps(dict(json.loads(data), goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
+                          separators=(",", ":"))
+        connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
+                           (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
+    connection.commit()
+    connection.close()
+    _reseal(gen)
+    read: list[int] = []
+    spans = indexer.analysis.analyzer.term_spans
+    monkeypatch.setattr(search.highlight, "term_spans", lambda text, *args: read.append(len(text)) or spans(text, *args))
+    with GoalSearch.open(index_copy) as index:
+        hits = index.search("社保卡", mode="bm25", limit=10)
+    assert any(len(hit.record.goal) == 2_000_000 for hit in hits)
+    assert read and max(read) <= search.highlight.highlight_chars() == 20_000
+    snippet = search.highlight.snippet("社保卡" * 200_000, [(i, i + 3) for i in range(0, 600_000, 3)])
+    assert len(snippet.text) == 120 and snippet.ranges[0] == (0, 3)

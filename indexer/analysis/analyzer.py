@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from whoosh.analysis import LowercaseFilter, StopFilter, Token, Tokenizer
 
 from ..files import data_text, goalsearch_home
+from .synonyms import dictionary_limits, read_user_lines
 
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -80,9 +81,9 @@ def _jieba(extra_words: tuple[str, ...]):
 
 
 def read_user_dict(path: str) -> tuple[str, ...]:
-    """Lines of a jieba user dictionary (``word [freq] [tag]``), for ``--user-dict``."""
-    with open(path, encoding="utf-8") as handle:
-        return tuple(line.strip() for line in handle if line.strip() and not line.startswith("#"))
+    """Lines of a jieba user dictionary (``word [freq] [tag]``), for ``--user-dict``: in any encoding
+    documents are in, bounded like a synonyms file (``read_user_lines``)."""
+    return tuple(read_user_lines(path, "user dictionary", dictionary_limits()["user_words"]))
 
 
 class JiebaTokenizer(Tokenizer):

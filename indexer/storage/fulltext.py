@@ -94,7 +94,9 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
     if previous is not None and whoosh_index.exists_in(str(previous)):
         import shutil
 
-        shutil.copytree(previous, directory)
+        # Copy symlinks as symlinks, never their targets (a link to /dev/zero would fill the disk);
+        # ``generations.checksums`` refuses the generation before we get here, and refuses this one at publish.
+        shutil.copytree(previous, directory, symlinks=True)
         ix = open_fulltext(directory)
     else:
         directory.mkdir(parents=True)

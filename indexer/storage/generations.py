@@ -32,12 +32,14 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from pathlib import Path
 
 from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
-from ..files import fsync_dir, sha256_file, write_atomic, write_json
+from ..files import data_json, fsync_dir, sha256_file, write_atomic, write_json
+from .schemas import schema_problem
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -54,12 +56,46 @@ def looks_like_generation(name: str) -> bool:
 
 
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
-    """SHA-256 of every file of a generation but the manifest (or only ``under``, a folder or file), by relative path."""
+    """SHA-256 of every file of a generation but the manifest (or only ``under``, a folder or file), by relative path.
+
+    A generation holds only regular files and folders that goalsearch wrote. A symlink or a special file
+    (a FIFO, a device) planted in one is never followed, opened or copied: it is ``IndexCorrupt`` here, so
+    reading the manifest with ``verify`` (before an update copies the generation) refuses it.
+    """
+    files, strangers = _entries(generation, under)
+    if strangers:
+        raise IndexCorrupt(f"index {generation.parent}: {strangers[0]}; run `goalsearch index --rebuild`")
+    return {name: sha256_file(path) for name, path in files.items()}
+
+
+def _entries(generation: Path, under: str = "") -> tuple[dict[str, Path], list[str]]:
+    """The regular files of a generation (or of ``under``) but the manifest, by relative path, and a
+    problem for each entry that is not a regular file or a folder; symlinks are listed, never followed."""
     root = generation / under if under else generation
-    if root.is_file():
-        return {under: sha256_file(root)}
-    return {str(p.relative_to(generation)): sha256_file(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != MANIFEST}
+    files: dict[str, Path] = {}
+    strangers: list[str] = []
+
+    def look(path: Path) -> None:
+        name = str(path.relative_to(generation))
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            strangers.append(f"file {name} is a symlink (goalsearch never writes one in an index)")
+        elif stat.S_ISREG(mode):
+            if path.name != MANIFEST:
+                files[name] = path
+        elif not stat.S_ISDIR(mode):
+            strangers.append(f"file {name} is not a regular file (a device, FIFO or socket)")
+
+    if under:
+        look(root)
+    if root.is_dir() and not root.is_symlink():
+        for folder, subfolders, names in os.walk(root):  # never into a symlinked folder
+            for entry in sorted(subfolders) + sorted(names):
+                look(Path(folder) / entry)
+    return dict(sorted(files.items())), sorted(strangers)
 
 
 def new_generation(index_dir: Path) -> Path:
@@ -187,12 +223,7 @@ def read_manifest(generation: Path, verify: bool | str = True) -> dict:
     their input (Whoosh's pickles, faiss's binary index) before opening them, and leaves
     hashing hundreds of MB of JSON and ``.npy`` (read without pickle) to ``check``.
     """
-    try:
-        manifest = json.loads((generation / MANIFEST).read_text("utf-8"))
-    except FileNotFoundError:
-        raise IndexCorrupt(f"index {generation.parent}: manifest missing; run `goalsearch index --rebuild`") from None
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"index {generation.parent}: manifest unreadable ({exc}); run `goalsearch index --rebuild`") from None
+    manifest = _load_manifest(generation)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexIncompatible(f"index {generation.parent} has format {manifest.get('format_version')}, this goalsearch reads {FORMAT_VERSION}; run `goalsearch index --rebuild`")
     if verify:
@@ -207,14 +238,40 @@ def read_manifest(generation: Path, verify: bool | str = True) -> dict:
     return manifest
 
 
+def _load_manifest(generation: Path) -> dict:
+    """The manifest, parsed and checked against ``data/manifest.schema.json`` before anything uses it:
+    ``[]``, ``"checksums": [1, 2]`` or an array nested 100,000 deep is one line naming the file."""
+    def unreadable(why: str) -> IndexCorrupt:
+        return IndexCorrupt(f"index {generation.parent}: file {MANIFEST} is damaged ({why}); run `goalsearch index --rebuild`")
+
+    path = generation / MANIFEST
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise FileNotFoundError(path) if not path.is_symlink() else unreadable("a symlink")
+        if path.stat().st_size > data_json("limits.json")["store"]["manifest_mb"] << 20:
+            raise unreadable("larger than any manifest goalsearch writes")
+        manifest = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"index {generation.parent}: file {MANIFEST} is missing; run `goalsearch index --rebuild`") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise unreadable(f"{type(exc).__name__}: {str(exc)[:80]}") from None
+    problem = schema_problem("manifest", manifest)
+    if problem:
+        raise unreadable(problem)
+    return manifest
+
+
 def mismatches(generation: Path, manifest: dict) -> list[str]:
-    """Every file of a generation that differs from the manifest: changed, missing or unlisted."""
+    """Every file of a generation that differs from the manifest: changed, missing, unlisted, or not a
+    regular file (a symlink, a device: never opened)."""
     expected = manifest.get("checksums", {})
-    actual = checksums(generation)
-    problems = []
+    files, strangers = _entries(generation)
+    actual = {name: sha256_file(path) for name, path in files.items()}
+    problems = list(strangers)
     for name in sorted(set(expected) | set(actual)):
         if name not in actual:
-            problems.append(f"file {name} is missing")
+            if not any(problem.startswith(f"file {name} is ") for problem in strangers):
+                problems.append(f"file {name} is missing")
         elif name not in expected:
             problems.append(f"file {name} is not in the manifest")
         elif expected[name] != actual[name]:

@@ -30,8 +30,10 @@ import numpy as np
 from ..errors import IndexCorrupt
 from ..files import sha256_file
 
+# What a reader of a damaged or hostile file can raise: numpy's header parser alone gives ValueError, OverflowError
+# (a negative shape), MemoryError (a huge one) and RecursionError (deep nesting, like json).
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
-               sqlite3.Error)
+               sqlite3.Error, ArithmeticError, MemoryError, RecursionError)
 
 
 def id_order(ids) -> str:
@@ -99,25 +101,58 @@ def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray,
         raise damaged(generation, name, "rows that are not unit vectors")
 
 
-def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray, n_rows: int, n_columns: int) -> None:
-    """A CSC matrix's pointers must cover its row indices exactly, and rows must be in range."""
+def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray, n_rows: int, n_columns: int,
+              data: np.ndarray | None = None, data_name: str = "") -> None:
+    """A CSC matrix's pointers must cover its row indices exactly, and rows must be in range; its arrays
+    must be of integer (pointers, rows) and float (``data``, the counts, in ``data_name``: finite) types."""
+    if not _integers(indptr, rows):
+        raise damaged(generation, name, "its arrays are not of the types goalsearch writes")
+    if data is not None and (data.dtype.kind != "f" or len(data) != len(rows)):
+        raise damaged(generation, data_name or name, "its counts are not of the type or length goalsearch writes")
     if len(indptr) != n_columns + 1 or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(rows))) \
             or (len(indptr) > 1 and (np.diff(indptr) < 0).any()) or (len(rows) and (rows.min() < 0 or rows.max() >= n_rows)):
         raise damaged(generation, name, "its column pointers or row numbers are out of range")
+    if data is not None and not np.isfinite(data).all():
+        raise damaged(generation, data_name or name, "counts that are not numbers")
+
+
+# The arrays of a sum of BM25 weights (``term_weights.write_summed``), exactly as written.
+POSTINGS_TYPES = {"indptr": np.dtype(np.int64), "rows": np.dtype(np.int32), "weights": np.dtype(np.float32),
+                  "df": np.dtype(np.int32)}
+
+
+def _integers(*arrays: np.ndarray) -> bool:
+    return all(array.dtype.kind in "iu" for array in arrays)
 
 
 def check_pointers(generation: Path, name: str, postings, n_columns: int) -> None:
-    """Memory-mapped CSC arrays (``term_weights.Postings``) must agree in shape: pointers that
-    cover the rows and weights exactly, one document frequency per column.
+    """Memory-mapped CSC arrays (``term_weights.Postings``) must be of the types written and agree in
+    shape: pointers that cover the rows and weights exactly, one document frequency per column.
 
-    Its row numbers are not scanned (that would read every page of the file at open): a
-    search meeting one out of range reports the file as damaged (``LexicalSide.rank``), and
-    ``check`` hashes it.
+    Its row numbers and weights are not scanned (that would read every page of the file at open):
+    a search meeting a row out of range or a weight that is not a number reports the file as damaged
+    (``LexicalSide.rank``), and ``check`` scans them all (``check_postings``).
     """
+    for array, dtype in POSTINGS_TYPES.items():
+        if getattr(postings, array).dtype != dtype:
+            raise damaged(generation, name.replace("*", array), f"{getattr(postings, array).dtype} values, "
+                                                                f"goalsearch writes {dtype}")
     indptr = postings.indptr
     if (len(indptr) != n_columns + 1 or len(postings.df) != n_columns or len(postings.rows) != len(postings.weights)
             or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(postings.rows) or (np.diff(indptr) < 0).any()))):
         raise damaged(generation, name, "its column pointers do not match its rows")
+
+
+def check_postings(generation: Path, name: str, postings, n_rows: int, block: int = 1 << 22) -> None:
+    """Every row number in range and every weight a positive number (BM25 weights of fields with a
+    positive boost are): what ``check`` adds to ``check_pointers``, reading the arrays in blocks."""
+    for start in range(0, len(postings.rows), block):
+        rows = np.asarray(postings.rows[start:start + block])
+        weights = np.asarray(postings.weights[start:start + block])
+        if len(rows) and (rows.min() < 0 or rows.max() >= n_rows):
+            raise damaged(generation, name.replace("*", "rows"), "a row number is out of range")
+        if not (np.isfinite(weights) & (weights > 0)).all():
+            raise damaged(generation, name.replace("*", "weights"), "weights that are not positive numbers")
 
 
 def load_json(generation: Path, manifest: dict, name: str):

@@ -10,8 +10,9 @@ What is in it:
 - ``records``: one row per record, ``row`` being its position in the id order shared with the
   term matrices and the vectors; the record as JSON (``data``) with the SHA-256 of that JSON
   (``digest``, checked whenever a record is read, so a flipped byte is an error, not a changed
-  project), and the columns SQL looks up or sums: id, name, city, year, department, unit,
-  category, amount, source, family. Indexed: id, name, family.
+  project; so are its fields' types, ``data/record.schema.json``), and the columns SQL looks up
+  or sums: id, name, city, year, department, unit, category, amount, source, family. Indexed: id,
+  name, family.
 - ``aliases``: each record's other names (``find`` by alias).
 - ``families``: every project family as JSON (``indexer.families``), members ordered by year.
 - ``arrays``: the filter columns as numpy arrays, one blob each (city, department and unit
@@ -23,11 +24,19 @@ What is in it:
 Opening reads ``meta`` only: the count and the ids' hash are compared with the manifest
 (``integrity.check_ids``). ``goalsearch check`` runs SQLite's ``integrity_check`` and
 hashes the file.
+
+The file is data, never code: SQL in it (a view, a trigger, a default) would run inside every
+query we make. So opening checks the schema first (the tables and indexes ``write_store``
+makes, nothing else: a ``meta`` replaced by a recursive view hung every command), sets
+``PRAGMA trusted_schema=OFF``, and bounds every statement by a progress handler
+(``store.statement_seconds`` in ``data/limits.json``), so a file that slipped past still
+ends in one line naming it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -36,6 +45,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
+from .schemas import schema_problem
+from .sqlite_guard import BoundedConnection, check_schema, store_limits
 from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
@@ -68,13 +79,18 @@ def _digest(text: str) -> str:
 def write_store(path: Path | str, records: list[Record], families: Iterable | None = None) -> None:
     """Write ``records`` (in id order) and their ``families`` (``indexer.families.Family``) to a new database.
 
-    ``path`` may be ``":memory:"``-like only through ``RecordStore.from_records``.
+    ``path`` may be ``":memory:"``-like only through ``RecordStore.from_records``. SQLite's own errors
+    ("database or disk is full") are raised as ``OSError`` naming the file, as any other failed write
+    of the generation is, so the build reports them in one line and publishes nothing.
     """
-    connection = sqlite3.connect(str(path))
     try:
-        _fill(connection, records, families)
-    finally:
-        connection.close()
+        connection = sqlite3.connect(str(path))
+        try:
+            _fill(connection, records, families)
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise OSError(f"{Path(path).name}: {exc}") from None
 
 
 def _fill(connection: sqlite3.Connection, records: list[Record], families: Iterable | None) -> None:
@@ -132,6 +148,10 @@ def _arrays(records: list[Record]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 class RecordStore:
     """A read-only view of one generation's ``records.db``: records by row or id, filter columns, families.
 
@@ -165,8 +185,15 @@ class RecordStore:
             raise damaged(generation, name, "missing")
         uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
         with reading(generation, name):
-            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            connection.execute("PRAGMA query_only=1")
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BoundedConnection)
+            try:
+                connection.bound(store_limits()["statement_seconds"])
+                connection.execute("PRAGMA query_only=1")
+                connection.execute("PRAGMA trusted_schema=OFF")
+                check_schema(connection, generation, name, _SCHEMA + _INDEXES)
+            except BaseException:
+                connection.close()
+                raise
         return cls(connection, generation, name)
 
     @classmethod
@@ -196,7 +223,11 @@ class RecordStore:
         if _digest(data) != digest:
             raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
         with self.reading():
-            record = Record.from_dict(json.loads(data))
+            stored = json.loads(data, parse_constant=_no_constant)  # NaN, Infinity: never written by us
+            problem = schema_problem("record", stored)
+            if problem:  # fields of other types (a number for a name) would crash whatever reads them next
+                raise damaged(self.generation, self.name, f"record of row {row}: {problem}")
+            record = Record.from_dict(stored)
         if not (0 <= row < self.count) or record.id != self.ids[row]:
             raise damaged(self.generation, self.name, f"row {row} holds another record")
         return record
@@ -293,6 +324,8 @@ class RecordStore:
                 array = np.frombuffer(found[0][1], dtype=np.dtype(found[0][0]))
             if len(array) != self.count:
                 raise damaged(self.generation, self.name, f"its {name} column has {len(array)} rows, not {self.count}")
+            if array.dtype.kind == "f" and np.isinf(array).any():  # NaN is "no amount"; an infinity is no amount at all
+                raise damaged(self.generation, self.name, f"its {name} column holds an infinity")
             self._arrays[name] = array
         return self._arrays[name]
 
@@ -314,11 +347,17 @@ class RecordStore:
         """(value, records, sum of amounts) per value of a column, most records first, then by value."""
         if column not in ("city", "year", "department", "unit", "category", "source"):
             raise ValueError(column)
-        return [(value, count, total or 0.0) for value, count, total in self._query(
+        found = [(value, count, total or 0.0) for value, count, total in self._query(
             f"SELECT {column}, count(*), sum(amount) FROM records GROUP BY {column} ORDER BY 2 DESC, 1")]
+        if not all(isinstance(total, (int, float)) and math.isfinite(total) for _, _, total in found):
+            raise damaged(self.generation, self.name, "its amounts are not all finite numbers")
+        return found
 
     def total_amount(self) -> float:
-        return self._query("SELECT total(amount) FROM records")[0][0]
+        total = self._query("SELECT total(amount) FROM records")[0][0]
+        if not math.isfinite(total):
+            raise damaged(self.generation, self.name, "its amounts are not all finite numbers")
+        return total
 
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the file (reads every page: ``goalsearch check``)."""

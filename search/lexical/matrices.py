@@ -60,7 +60,8 @@ class LexicalSide:
                     continue
                 name = f"{TERMS}/{count_file(field, 'indices')}"
                 with integrity.reading(self.generation, name):
-                    integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column))
+                    integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column),
+                                        counts.data, f"{TERMS}/{count_file(field, 'data')}")
                     fields[field] = field_postings(counts, len(self.ids))
             self._by_field = fields
         return self._by_field
@@ -138,6 +139,9 @@ class LexicalSide:
             if col is not None:
                 rows, weights = self.grams.column(col)
                 np.add.at(total, rows, weight * weights)
+        if not np.isfinite(total).all():  # weights that are not numbers would match nothing, silently
+            raise integrity.damaged(self.generation, f"{TERMS}/{self._not_finite()}.weights.npy",
+                                    "weights that are not numbers")
         return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups))
 
     def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
@@ -149,6 +153,11 @@ class LexicalSide:
                          if len(postings.rows) and int(postings.rows.max()) >= len(self.ids)), "words")
             raise integrity.damaged(self.generation, f"{TERMS}/{kind}.rows.npy",
                                     "a row number is out of range") from None
+
+    def _not_finite(self) -> str:
+        """Which summed weights hold a value that is not a number (read whole: only when a search met one)."""
+        return next((kind for kind, postings in (("words", self.words), ("grams", self.grams))
+                     if not np.isfinite(postings.weights).all()), "words")
 
     def knows(self, term: str) -> bool:
         """Does any record have ``term`` (a jieba word or an n-gram)?"""
