@@ -100,8 +100,8 @@ def handle_errors(command):
             raise click.UsageError(str(exc)) from None
         except GoalsearchError as exc:
             raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            echo("interrupted; the index is unchanged", err=True)
+        except KeyboardInterrupt as exc:  # InterruptedAfterPublish says what was published
+            echo(str(exc) or "interrupted; the index is unchanged", err=True)
             sys.exit(130)
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": ")) from None

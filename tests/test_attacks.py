@@ -503,3 +503,57 @@ def test_11_every_query_path_embeds_only_what_the_model_reads(sample_index, monk
     assert len(seen) == 3
     for text in seen:
         assert embedder.engine.token_count(text, True) <= 512
+
+
+# -- issue #28: recovery that works, and nothing written outside the index and the home -----------
+class _FakeEmbedder:
+    """Vectors from a hash of the text: building an index without loading a model (these tests are fast)."""
+
+    from indexer.models import ModelInfo
+
+    info = ModelInfo("fake", 8, "", "")
+
+    def encode_documents(self, texts):
+        rows = np.array([np.frombuffer(__import__("hashlib").sha256(t.encode()).digest()[:8], np.uint8) for t in texts],
+                        np.float32).reshape(len(texts), 8) + 1
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _fake_build(index_dir: Path, rebuild: bool = False) -> None:
+    from indexer.build import build_index
+    from indexer.parse import parse
+
+    records, report = parse(SEED["jm_2021"])
+    build_index(records, index_dir, [report], rebuild=rebuild, embedder=_FakeEmbedder())
+
+
+@pytest.mark.parametrize("pointer", [b"gen-20200101000000-0badc0de\n", b"", b"garbage\n", b"\xff\xfe\x00bad"],
+                         ids=["missing-generation", "empty", "garbage", "not-utf8"])
+def test_28_rebuild_repairs_a_damaged_current(tmp_path, pointer):
+    index_dir = tmp_path / "ix"
+    _fake_build(index_dir)
+    (index_dir / "CURRENT").write_bytes(pointer)
+    with pytest.raises(Exception, match="run `goalsearch index --rebuild`"):
+        GoalSearch.open(index_dir)
+    _fake_build(index_dir, rebuild=True)  # what the message says to run: it must work
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5
+
+
+def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp_path, monkeypatch):
+    from indexer.storage import generations
+
+    index_dir = tmp_path / "ix"
+    _fake_build(index_dir)
+    before = generation(index_dir)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generations, "_collect_garbage", interrupted)
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    result = run("index", SEED["sz_2023"], "--index-dir", index_dir)
+    assert result.exit_code == 130
+    line = one_line(result)
+    assert "unchanged" not in line and "published" in line
+    assert generation(index_dir) != before  # the truth: the new generation is live

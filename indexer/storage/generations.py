@@ -36,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
+from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing, InterruptedAfterPublish
 from ..files import fsync_dir, sha256_file, write_atomic, write_json
 
 FORMAT_VERSION = 1
@@ -77,6 +77,9 @@ def current_generation(index_dir: Path) -> Path | None:
         name = pointer.read_text("utf-8").strip()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise IndexCorrupt(f"index {index_dir}: CURRENT is not a generation name (garbage); "
+                           "run `goalsearch index --rebuild`") from None
     except OSError as exc:
         raise IndexMissing(f"index {index_dir}: cannot read ({exc.strerror})") from None
     path = index_dir / name
@@ -94,17 +97,40 @@ def publish(index_dir: Path, work: Path, manifest: dict) -> Path:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
     final = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    previous = current_generation(index_dir)
+    previous = _live_or_none(index_dir)
     # Listed before it exists: a crash after the rename leaves a generation the next clean-up knows.
     known = [name for name in _ledger(index_dir) if previous is not None]
     known += [name for name in ((previous.name if previous else None), final.name) if name and name not in known]
     write_atomic(index_dir / LEDGER, json.dumps(known))
     os.replace(work, final)
-    fsync_dir(index_dir)
-    write_atomic(index_dir / CURRENT, final.name + "\n")
-    fsync_dir(index_dir)
-    _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
+    try:
+        fsync_dir(index_dir)
+        write_atomic(index_dir / CURRENT, final.name + "\n")
+        fsync_dir(index_dir)
+        _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
+    except KeyboardInterrupt:
+        if _names(index_dir, final):
+            raise InterruptedAfterPublish(f"interrupted after the new generation was published: index {index_dir} "
+                                          "holds the new documents (what the clean-up left goes next time)") from None
+        raise
     return final
+
+
+def _live_or_none(index_dir: Path) -> Path | None:
+    """The live generation, or None when ``CURRENT`` is missing or damaged: a rebuild (the only writer
+    that gets here without reading it first) replaces a damaged pointer rather than failing on it."""
+    try:
+        return current_generation(index_dir)
+    except (IndexCorrupt, IndexMissing):
+        return None
+
+
+def _names(index_dir: Path, generation: Path) -> bool:
+    """Does ``CURRENT`` name ``generation``?"""
+    try:
+        return (index_dir / CURRENT).read_text("utf-8").strip() == generation.name
+    except (OSError, ValueError):
+        return False
 
 
 def _ledger(index_dir: Path) -> list[str]:
