@@ -557,3 +557,45 @@ def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp
     line = one_line(result)
     assert "unchanged" not in line and "published" in line
     assert generation(index_dir) != before  # the truth: the new generation is live
+
+
+@pytest.fixture
+def first_run_here(tmp_path, monkeypatch) -> Path:
+    """A new user's folder: ``search`` with no --index-dir builds ``./index`` from a one-file sample, fake vectors."""
+    import search.reader
+
+    small = tmp_path / "samples"
+    small.mkdir()
+    shutil.copy(SEED["jm_2021"], small)
+    monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    monkeypatch.delenv("GOALSEARCH_INDEX")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "index"
+
+
+def test_28_first_search_killed_while_it_built_is_built_by_the_next(first_run_here):
+    # What a first search killed during its build leaves: the lock, the list naming the generation it
+    # was about to publish, its working folder, a pointer file it never renamed. Nothing was published.
+    index_dir = first_run_here
+    (index_dir / "tmp-0123456789ab" / "fulltext").mkdir(parents=True)
+    (index_dir / "LOCK").write_text("")
+    (index_dir / "GENERATIONS").write_text('["gen-20260101000000-0badc0de"]')
+    (index_dir / ".CURRENT.k2j3h4.tmp").write_text("gen-20260101000000-0badc0de\n")
+    result = run("search", "社保卡", "--mode", "bm25")
+    assert result.exit_code == 0, result.output
+    assert "building one from the bundled sample corpus" in result.stderr
+    assert not (index_dir / "tmp-0123456789ab").exists() and not (index_dir / ".CURRENT.k2j3h4.tmp").exists()
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5
+
+
+def test_28_first_search_never_writes_into_a_folder_of_the_users_files(first_run_here):
+    index_dir = first_run_here
+    (index_dir / "drafts").mkdir(parents=True)
+    (index_dir / "notes.txt").write_text("mine")
+    result = run("search", "社保卡")
+    assert result.exit_code == 1
+    assert "holds files that are not an index (drafts, notes.txt)" in one_line(result)
+    assert sorted(p.name for p in index_dir.iterdir()) == ["drafts", "notes.txt"]
+    assert not any((index_dir / "drafts").iterdir())

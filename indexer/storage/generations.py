@@ -37,6 +37,7 @@ import uuid
 from pathlib import Path
 
 from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing, InterruptedAfterPublish
+from .lock import LOCK_NAME
 from ..files import fsync_dir, sha256_file, write_atomic, write_json
 
 FORMAT_VERSION = 1
@@ -51,6 +52,15 @@ _TEMP = re.compile(r"\.(?:CURRENT|GENERATIONS)\.[A-Za-z0-9_]+\.tmp")
 def looks_like_generation(name: str) -> bool:
     """Is ``name`` a generation or working folder name of ours?"""
     return bool(_GENERATION.fullmatch(name) or _WORK.fullmatch(name))
+
+
+def foreign_names(index_dir: Path) -> list[str]:
+    """What a location without ``CURRENT`` holds besides a writer's leftovers from before its first
+    publish (the lock, the list of generations, working folders, unrenamed temporary files): someone's
+    own files, or generation folders of an index that lost its pointer. Empty: nothing was ever
+    published here, and building here destroys nothing (the build's clean-up removes the leftovers)."""
+    return sorted(p.name for p in index_dir.iterdir()
+                  if not (p.name in (LOCK_NAME, LEDGER) or _WORK.fullmatch(p.name) or _TEMP.fullmatch(p.name)))
 
 
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
