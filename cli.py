@@ -204,7 +204,7 @@ def parse_command(paths, output_format):
     all_records = []
     for path in document_files(list(paths)):
         try:
-            if not path.exists():
+            if not path.exists() and not path.is_symlink():
                 raise DocumentError(f"{path}: no such file or directory")
             records, report = parse_within_limits(path)
         except DocumentError as exc:

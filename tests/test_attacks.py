@@ -599,3 +599,31 @@ def test_28_first_search_never_writes_into_a_folder_of_the_users_files(first_run
     assert "holds files that are not an index (drafts, notes.txt)" in one_line(result)
     assert sorted(p.name for p in index_dir.iterdir()) == ["drafts", "notes.txt"]
     assert not any((index_dir / "drafts").iterdir())
+
+
+def test_28_a_fifo_named_on_the_command_line_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")  # what blocked forever must not even wait for the limit
+    fifo = tmp_path / "budget.txt"
+    os.mkfifo(fifo)
+    result = run("parse", fifo)
+    assert result.exit_code == 1
+    assert one_line(result) == f"error: {fifo}: a FIFO (named pipe), not a document file"
+
+
+def test_28_special_files_and_dangling_links_in_a_folder_are_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED["jm_2021"], docs / "a.txt")
+    os.mkfifo(docs / "b.txt")
+    (docs / "c.txt").symlink_to(tmp_path / "moved-away.txt")
+    result = run("parse", docs, "--format", "jsonl")
+    assert result.exit_code == 1 and len(result.stdout.splitlines()) == 5
+    assert f"error: {docs / 'b.txt'}: a FIFO (named pipe), not a document file" in result.stderr
+    assert f"error: {docs / 'c.txt'}: a symbolic link to {tmp_path / 'moved-away.txt'}, which does not exist" in result.stderr
+    refused = run("index", docs, "--index-dir", tmp_path / "ix")
+    assert refused.exit_code == 1 and "nothing was indexed" in refused.stderr and not (tmp_path / "ix" / "CURRENT").exists()
+    kept = run("index", docs, "--index-dir", tmp_path / "ix", "--keep-going")
+    assert kept.exit_code == 0, kept.output
+    assert f"note: skipped: {docs / 'b.txt'}: a FIFO" in kept.stderr and f"note: skipped: {docs / 'c.txt'}: a symbolic link" in kept.stderr
