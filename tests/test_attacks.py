@@ -708,7 +708,8 @@ def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_
     from indexer.models.onnx_embedder import model_problems  # what `check` runs
 
     assert model_problems("onnx-int8") == []
-    target.write_bytes(b"int8" * 249 + b"int9")  # same size, other bytes: only a hash tells
+    target.unlink()  # replaced by a file of the same size, other bytes: only a hash tells
+    target.write_bytes(b"int8" * 249 + b"int9")
     assert "is damaged (not the bytes the conversion wrote); run `goalsearch model build`" in model_problems("onnx-int8")[0]
     build_onnx_model(Backend.ONNX_INT8, verify=True)  # what `goalsearch model build` runs
     assert target.read_bytes() == b"int8" * 250 and model_problems("onnx-int8") == [] and len(exports) == 2

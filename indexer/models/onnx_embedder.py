@@ -180,7 +180,7 @@ def model_problems(backend: str | None) -> list[str]:
     if not (folder / "goalsearch_model.json").exists():
         return []  # not converted yet: the next use converts it
     problems = folder_problems(folder)
-    chosen = Backend.parse(backend or Backend.TORCH.value)
+    chosen = Backend(backend) if backend in {b.value for b in Backend} else Backend.TORCH
     if chosen is not Backend.TORCH:
         problems += onnx_problems(onnx_dir() / FILES[chosen], onnx_session)
     return problems
