@@ -747,3 +747,19 @@ def test_28_temporary_files_of_killed_writers_go_at_the_next_start_and_only_thei
     build_default_model()  # the next start after it was killed
     assert not any(p.exists() for p in leftovers) and not scratch.exists()
     assert (folder / "goalsearch_model.json").exists()
+
+
+def test_28_model_build_removes_the_fp32_export_an_older_goalsearch_left(tmp_path, monkeypatch):
+    from indexer.models.onnx_embedder import Backend, build_onnx_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    (folder / "onnx").mkdir()
+    for name in ("model.onnx", "model_qint8.onnx"):
+        (folder / "onnx" / name).write_bytes(name.encode())
+    (folder / "onnx" / "goalsearch_onnx.json").write_text('{"model.onnx": "s", "model_qint8.onnx": "s"}')
+    monkeypatch.setattr("indexer.models.onnx_embedder.onnx_session", lambda path, threads=1: None)  # they load
+    assert build_onnx_model(Backend.ONNX_INT8).read_bytes() == b"model_qint8.onnx"  # any start: left alone
+    assert (folder / "onnx" / "model.onnx").exists()
+    build_onnx_model(Backend.ONNX_INT8, verify=True)  # `goalsearch model build`
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["goalsearch_onnx.json", "model_qint8.onnx"]
+    assert json.loads((folder / "onnx" / "goalsearch_onnx.json").read_text()) == {"model_qint8.onnx": "s"}

@@ -111,43 +111,54 @@ def build_onnx_model(backend: Backend, progress=None, verify: bool = False) -> P
     Under the home's model lock (a second first run waits, then uses the result), written to a temporary
     name and renamed, its size and SHA-256 recorded in the marker. ``verify`` hashes the file against them
     and exports again when it differs (``goalsearch model build``). The fp32 export that int8 is quantized
-    from (449 MB) is removed once the int8 file is written: nothing reads it after. onnxruntime's own
+    from (449 MB) is removed once the int8 file is written (and by `model build` when an older goalsearch left
+    it): nothing reads it after. onnxruntime's own
     temporary copies go to a scratch folder in the home (``files.scratch_dir``), not /tmp.
     """
     from .embedding import MODEL_LOCK, build_default_model, remove_leftovers
 
     folder = build_default_model()
     target = onnx_dir() / FILES[backend]
-    if _exported(folder, target, verify):
+    fp32 = onnx_dir() / FILES[Backend.ONNX]
+    # `model build` also removes the fp32 file an older goalsearch left beside the int8 one.
+    unused = verify and backend is Backend.ONNX_INT8 and fp32.exists()
+    if _exported(folder, target, verify) and not unused:
         return target
     with home_lock(MODEL_LOCK):
-        if _exported(folder, target, verify):
-            return target  # another process exported it while we waited
-        remove_leftovers()
-        out = onnx_dir()
-        out.mkdir(parents=True, exist_ok=True)
-        stamp = _source_stamp(folder)
-        done = _marker(out)
-        fp32 = out / FILES[Backend.ONNX]
-        with scratch_dir():
-            if not (fp32.exists() and done.get(fp32.name) == stamp and not onnx_problems(fp32, onnx_session)):
-                if progress:
-                    progress("export to ONNX", 0, 1)
-                _atomic(fp32, lambda tmp: _export(folder, tmp))
-                _record(done, fp32, stamp)
-            if backend is Backend.ONNX_INT8:
-                if progress:
-                    progress("quantize to int8", 0, 1)
-                _atomic(target, lambda tmp: _quantize(fp32, tmp))
-                _record(done, target, stamp)
+        if not _exported(folder, target, verify):  # else another process exported it while we waited
+            remove_leftovers()
+            _write_onnx(folder, backend, progress)
+        if backend is Backend.ONNX_INT8:
+            done = _marker(onnx_dir())
+            if fp32.name in done or fp32.name in done.get("files", {}):
                 done.pop(fp32.name, None)
                 done.get("files", {}).pop(fp32.name, None)
-        _atomic(out / MARKER, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
-        if backend is Backend.ONNX_INT8:
-            fp32.unlink(missing_ok=True)  # after the marker no longer lists it
+                _atomic(onnx_dir() / MARKER, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
+            fp32.unlink(missing_ok=True)  # after the marker no longer lists it: nothing reads it
     if progress:
         progress("ONNX model", 1, 1)
     return target
+
+
+def _write_onnx(folder: Path, backend: Backend, progress) -> None:
+    """Export (and quantize) under the model lock, onnxruntime's temporary copies in a scratch folder."""
+    out = onnx_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = _source_stamp(folder)
+    done = _marker(out)
+    fp32, target = out / FILES[Backend.ONNX], out / FILES[backend]
+    with scratch_dir():
+        if not (fp32.exists() and done.get(fp32.name) == stamp and not onnx_problems(fp32, onnx_session)):
+            if progress:
+                progress("export to ONNX", 0, 1)
+            _atomic(fp32, lambda tmp: _export(folder, tmp))
+            _record(done, fp32, stamp)
+        if backend is Backend.ONNX_INT8:
+            if progress:
+                progress("quantize to int8", 0, 1)
+            _atomic(target, lambda tmp: _quantize(fp32, tmp))
+            _record(done, target, stamp)
+    _atomic(out / MARKER, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
 
 
 def _marker(out: Path) -> dict:
