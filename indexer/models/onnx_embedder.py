@@ -111,9 +111,9 @@ def build_onnx_model(backend: Backend, progress=None, verify: bool = False) -> P
     Under the home's model lock (a second first run waits, then uses the result), written to a temporary
     name and renamed, its size and SHA-256 recorded in the marker. ``verify`` hashes the file against them
     and exports again when it differs (``goalsearch model build``). The fp32 export that int8 is quantized
-    from (449 MB) is removed once the int8 file is written (and by `model build` when an older goalsearch left
-    it): nothing reads it after. onnxruntime's own
-    temporary copies go to a scratch folder in the home (``files.scratch_dir``), not /tmp.
+    from (449 MB) is removed once the int8 file is written (and by ``model build`` when an older goalsearch
+    left it): nothing reads it after. onnxruntime's own temporary copies go to a scratch folder in the home
+    (``files.scratch_dir``), not /tmp.
     """
     from .embedding import MODEL_LOCK, build_default_model, remove_leftovers
 
