@@ -569,6 +569,7 @@ def first_run_here(tmp_path, monkeypatch) -> Path:
     shutil.copy(SEED["jm_2021"], small)
     monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)
     monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    _converted_home(tmp_path, monkeypatch)  # the first search converts no model
     monkeypatch.delenv("GOALSEARCH_INDEX")
     monkeypatch.chdir(tmp_path)
     return tmp_path / "index"
