@@ -237,7 +237,9 @@ def test_28_a_truncated_model_file_is_found_by_check_and_repaired_by_model_build
     goalsearch = lambda *args: subprocess.run([sys.executable, "-c", CLI, *map(str, args)], cwd=ROOT, env=env,  # noqa: E731
                                               capture_output=True, text=True)
     assert goalsearch("index", SEED["jm_2021"], "--index-dir", tmp_path / "ix").returncode == 0
-    tokenizer = next((home / "models").glob("*/tokenizer.json"))
+    from indexer.models import default_model_dir
+
+    tokenizer = home / "models" / default_model_dir().name / "tokenizer.json"  # not the fast model's
     data = tokenizer.read_bytes()
     tokenizer.unlink()  # a hard link to the run's: replaced, not written through
     tokenizer.write_bytes(data[:1000])
