@@ -97,9 +97,9 @@ def _converted(folder: Path, verify: bool) -> bool:
 
 
 def remove_leftovers() -> None:
-    """Remove what killed conversions left in the home: ``*.tmp`` work folders beside the model folders and
-    temporary files in ``onnx/``, scratch folders. Only while no conversion runs (the model lock is free, or this process holds it);
-    looking costs two folder listings, so every start does it."""
+    """Remove what killed conversions left in the home: ``*.tmp`` work folders beside the model folders,
+    temporary files in ``onnx/``, scratch folders. Only while no conversion runs (the model lock is free, or
+    this thread holds it); looking costs three folder listings, so every start does it."""
     sweep_scratch()  # onnxruntime's copies of a killed quantization (``files.scratch_dir``)
     models = goalsearch_home() / "models"
     onnx = default_model_dir() / "onnx"
