@@ -13,7 +13,8 @@ real processes:
 - searches in this process while another process rebuilds: every search succeeds;
 - one long-lived ``GoalSearch`` across updates: semantic and syntax queries still answer;
 - (issue #28) an ``index`` under strace with HOME an empty folder: nothing written outside the index and the home
-  but temporary files the run removed.
+  but temporary files the run removed; a first search (zero-config ``./index``) killed at random moments: the
+  next search builds it.
 
 Start the next round from here: add an attack as a test (fast) or a function below (slow).
 Exit status 1 when any attack was not held.
@@ -150,6 +151,28 @@ def attack_long_lived(base: Path) -> None:
         report("long-lived GoalSearch across two updates", False, f"{type(exc).__name__}: {exc}")
 
 
+def attack_first_search_killed(base: Path, kills: int) -> None:
+    """Issue #28: kill -9 a first search (no --index-dir: it builds ./index from the samples) at a random moment;
+    the next search must build it and answer, never refuse ./index for ever."""
+    problems = []
+    for number in range(kills):
+        folder = base / f"first-{number}"
+        folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "GOALSEARCH_INDEX"}
+        first = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {CLI}",
+                                  "search", "社保卡"], cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        time.sleep(random.uniform(2.0, 15.0))
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        again = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {CLI}",
+                                "search", "社保卡", "--mode", "bm25"], cwd=folder, env=env, capture_output=True, text=True)
+        if again.returncode != 0:
+            problems.append(f"kill {number}: {again.stderr.strip()[-200:]}")
+    report(f"kill -9 of a first search at {kills} random moments", not problems,
+           "; ".join(problems[:2]) or "each time the next search built ./index and answered")
+
+
 WRITES = re.compile(r'^\d+\s+(?:openat\(AT_FDCWD, "([^"]+)", [^)]*O_(?:WRONLY|RDWR|CREAT)'
                     r'|(?:mkdir|creat|unlink|rename|renameat2?|unlinkat|mkdirat)\((?:AT_FDCWD, |\d+, )?"([^"]+)")', re.M)
 
@@ -194,6 +217,7 @@ def main() -> int:
         attack_search_during_updates(base, options.updates)
         attack_long_lived(base)
         attack_writes_outside(base)
+        attack_first_search_killed(base, max(1, options.kills // 5))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     failed = [name for name, held, _ in results if not held]
