@@ -1,4 +1,5 @@
-"""The files goalsearch itself owns: its home folder, its package data, and how it writes and hashes files.
+"""The files goalsearch itself owns: its home folder (with its locks and scratch folders), its package data,
+and how it writes and hashes files.
 
 Every room of ``indexer`` needs some of these (the analyser caches jieba's dictionary in the
 home folder, the models convert into it, storage hashes and writes atomically, and almost every
