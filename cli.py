@@ -100,8 +100,8 @@ def handle_errors(command):
             raise click.UsageError(str(exc)) from None
         except GoalsearchError as exc:
             raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            echo("interrupted; the index is unchanged", err=True)
+        except KeyboardInterrupt as exc:  # InterruptedAfterPublish says what was published
+            echo(str(exc) or "interrupted; the index is unchanged", err=True)
             sys.exit(130)
         except OSError as exc:
             raise click.ClickException(f"{exc.filename or ''}: {exc.strerror or exc}".strip(": ")) from None
@@ -204,7 +204,7 @@ def parse_command(paths, output_format):
     all_records = []
     for path in document_files(list(paths)):
         try:
-            if not path.exists():
+            if not path.exists() and not path.is_symlink():
                 raise DocumentError(f"{path}: no such file or directory")
             records, report = parse_within_limits(path)
         except DocumentError as exc:
@@ -565,13 +565,18 @@ def model_build_command(force, fast):
         goalsearch model build
         goalsearch model build --fast    # static word vectors distilled from the default model
     """
-    with render.progress_bars() as progress:
-        folder = (build_fast_model if fast else build_default_model)(force=force, progress=progress)
-        if not fast:
-            from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend
+    from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend, model_problems
 
+    if not fast and not force:
+        for problem in model_problems(configured_backend().value):  # repaired below: said, not refused
+            echo(f"note: {problem.split('; run ')[0]}; converting it again", err=True)
+    with render.progress_bars() as progress:
+        if fast:
+            folder = build_fast_model(force=force, progress=progress)
+        else:  # verify: every file hashed against its conversion's checksums, converted again when one differs
+            folder = build_default_model(force=force, progress=progress, verify=True)
             if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
-                folder = build_onnx_model(configured_backend(), progress=progress)
+                folder = build_onnx_model(configured_backend(), progress=progress, verify=True)
     echo(f"model ready: {folder}")
 
 

@@ -30,6 +30,11 @@ class IndexWriteFailed(GoalsearchError):
     """The new generation could not be written (disk full, permissions); the live index is unchanged."""
 
 
+class InterruptedAfterPublish(KeyboardInterrupt):
+    """Ctrl-C came after the new generation was published (during the clean-up): the index holds the
+    new documents, so "the index is unchanged" would be a lie. Its message says what happened."""
+
+
 class IndexMissing(GoalsearchError):
     """No index exists at the given location."""
 

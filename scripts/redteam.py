@@ -15,7 +15,10 @@ runs the slow ones with real processes:
   ``check`` clean, and the next writer must not be blocked;
 - six processes hammering the writer lock: never two holders at once;
 - searches in this process while another process rebuilds: every search succeeds;
-- one long-lived ``GoalSearch`` across updates: semantic and syntax queries still answer.
+- one long-lived ``GoalSearch`` across updates: semantic and syntax queries still answer;
+- (issue #28) an ``index`` under strace with HOME an empty folder: nothing written outside the index and the home
+  but temporary files the run removed; a first search (zero-config ``./index``) killed at random moments: the
+  next search builds it.
 
 Start the next round from here: add an attack as a test (fast) or a function below (slow).
 Exit status 1 when any attack was not held.
@@ -167,6 +170,54 @@ def attack_long_lived(base: Path) -> None:
         report("long-lived GoalSearch across two updates", False, f"{type(exc).__name__}: {exc}")
 
 
+def attack_first_search_killed(base: Path, kills: int) -> None:
+    """Issue #28: kill -9 a first search (no --index-dir: it builds ./index from the samples) at a random moment;
+    the next search must build it and answer, never refuse ./index for ever."""
+    problems = []
+    for number in range(kills):
+        folder = base / f"first-{number}"
+        folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if k != "GOALSEARCH_INDEX"}
+        first = subprocess.Popen([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {CLI}",
+                                  "search", "社保卡"], cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        time.sleep(random.uniform(2.0, 15.0))
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        again = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {CLI}",
+                                "search", "社保卡", "--mode", "bm25"], cwd=folder, env=env, capture_output=True, text=True)
+        if again.returncode != 0:
+            problems.append(f"kill {number}: {again.stderr.strip()[-200:]}")
+    report(f"kill -9 of a first search at {kills} random moments", not problems,
+           "; ".join(problems[:2]) or "each time the next search built ./index and answered")
+
+
+WRITES = re.compile(r'^\d+\s+(?:openat\(AT_FDCWD, "([^"]+)", [^)]*O_(?:WRONLY|RDWR|CREAT)'
+                    r'|(?:mkdir|creat|unlink|rename|renameat2?|unlinkat|mkdirat)\((?:AT_FDCWD, |\d+, )?"([^"]+)")', re.M)
+
+
+def attack_writes_outside(base: Path) -> None:
+    """Issue #28: an ``index`` run under strace, HOME an empty folder: every file it creates or changes must be in
+    the index or the goalsearch home, or be a temporary file the run itself removed (Python's multiprocessing
+    socket folder). onnxruntime's telemetry wrote ~/.cache/Microsoft/… on every run."""
+    if not shutil.which("strace"):
+        report("index writes nothing outside the index and the home", False, "strace is not installed")
+        return
+    user, index_dir, trace = base / "user", base / "strace-index", base / "strace.txt"
+    user.mkdir()
+    home = Path(os.environ["GOALSEARCH_HOME"]).resolve()
+    subprocess.run(["strace", "-f", "-qq", "-o", str(trace), "-e",
+                    "trace=openat,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat",
+                    sys.executable, "-c", CLI, "index", str(SMALL[0]), "--index-dir", str(index_dir)],
+                   cwd=ROOT, env=dict(os.environ, HOME=str(user)), capture_output=True, text=True)
+    written = {next(filter(None, m.groups())) for m in WRITES.finditer(trace.read_text("utf-8", "replace"))}
+    outside = sorted(p for p in written if p.startswith("/") and not p.startswith(("/dev/", "/proc/"))
+                     and not any(Path(p).resolve().is_relative_to(root) for root in (index_dir.resolve(), home)))
+    kept = [p for p in outside if Path(p).exists()] + [str(p) for p in user.rglob("*")]
+    report("index writes nothing outside the index and the home", not kept,
+           f"left behind: {kept[:3]}" if kept else f"{len(outside)} temporary paths outside, all removed by the run")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=10)
@@ -185,6 +236,8 @@ def main() -> int:
         attack_kills(base, options.kills)
         attack_search_during_updates(base, options.updates)
         attack_long_lived(base)
+        attack_writes_outside(base)
+        attack_first_search_killed(base, max(1, options.kills // 5))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     failed = [name for name, held, _ in results if not held]

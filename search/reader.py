@@ -137,15 +137,23 @@ class IndexReader:
         """Open the index, first building it from the bundled sample corpus if the location is new.
 
         Meant for the default location only (the CLI calls ``open`` for a location the user named,
-        so a typo is refused, never filled). New means: no ``CURRENT`` and no generation folders; a
-        location with generations but no ``CURRENT`` is someone's index that lost its pointer, and
-        building there could clean its generations away, so it is refused like a missing index.
+        so a typo is refused, never filled). New means: no ``CURRENT``, and nothing but what a writer
+        leaves before its first publish (``store.foreign_names``), so a first search killed while it
+        built is built again. A location with generations but no ``CURRENT`` is someone's index that
+        lost its pointer, and building there could clean its generations away; one holding the user's
+        own files is theirs: both are refused like a missing index.
         """
         index_dir = Path(index_dir)
         if not cls.exists(index_dir):
-            if index_dir.is_dir() and any(store.looks_like_generation(p.name) for p in index_dir.iterdir()):
+            foreign = store.foreign_names(index_dir) if index_dir.is_dir() else []
+            if any(store.looks_like_generation(name) for name in foreign):
                 raise IndexMissing(f"no index at {index_dir} (generation folders but no CURRENT pointer); "
                                    "create one with `goalsearch index PATH`, or move them away")
+            if foreign:
+                more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+                raise IndexMissing(f"no index at {index_dir}, and it holds files that are not an index "
+                                   f"({', '.join(foreign[:3])}{more}), so no sample index is built there; "
+                                   "move them away, or create an index elsewhere with `goalsearch index PATH --index-dir DIR`")
             if notify:
                 shown = index_dir if index_dir.is_absolute() or str(index_dir).startswith(".") else f"./{index_dir}"
                 notify(f"No index at {shown}: building one from the bundled sample corpus ({sample_corpus()}).")

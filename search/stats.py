@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from indexer import GoalsearchError, load_reports
+from indexer.models import DEFAULT_MODEL, model_problems
 from indexer.storage import generations as store
 from indexer.storage import integrity
 from indexer.storage.family_store import check_families
@@ -126,6 +127,8 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
                 index._embedder()
             except GoalsearchError as exc:
                 problems.append(str(exc))
+            if wanted in (DEFAULT_MODEL, "", None):  # the converted files it runs on, hashed
+                problems += model_problems(index.manifest.get("model", {}).get("backend"))
     return list(dict.fromkeys(problems))
 
 

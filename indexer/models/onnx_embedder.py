@@ -29,7 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from .embedding import DefaultEmbedder, ModelInfo, default_model_dir
+from .verify import ModelDamaged, folder_problems, onnx_problems, unreadable
 from ..errors import UsageError
+from ..files import home_lock, scratch_dir, sha256_file
 
 
 class Backend(str, Enum):
@@ -103,40 +105,96 @@ def _source_stamp(folder: Path) -> str:
     return marker.get("source_sha256", "")
 
 
-def build_onnx_model(backend: Backend, progress=None) -> Path:
+def build_onnx_model(backend: Backend, progress=None, verify: bool = False) -> Path:
     """The ONNX file for ``backend``, exporting (and quantizing) it first when missing or stale.
 
-    Written to a temporary name and renamed, so two processes converting at once never read half a file.
+    Under the home's model lock (a second first run waits, then uses the result), written to a temporary
+    name and renamed, its size and SHA-256 recorded in the marker. ``verify`` hashes the file against them
+    and exports again when it differs (``goalsearch model build``). The fp32 export that int8 is quantized
+    from (449 MB) is removed once the int8 file is written (and by ``model build`` when an older goalsearch
+    left it): nothing reads it after. onnxruntime's own temporary copies go to a scratch folder in the home
+    (``files.scratch_dir``), not /tmp.
     """
-    from .embedding import build_default_model
+    from .embedding import MODEL_LOCK, build_default_model, remove_leftovers
 
     folder = build_default_model()
-    out = onnx_dir()
-    target = out / FILES[backend]
-    stamp = _source_stamp(folder)
-    marker = out / MARKER
-    try:
-        done = json.loads(marker.read_text("utf-8"))
-    except (OSError, ValueError):
-        done = {}
-    if target.exists() and done.get(target.name) == stamp:
+    target = onnx_dir() / FILES[backend]
+    fp32 = onnx_dir() / FILES[Backend.ONNX]
+    # `model build` also removes the fp32 file an older goalsearch left beside the int8 one.
+    unused = verify and backend is Backend.ONNX_INT8 and fp32.exists()
+    if _exported(folder, target, verify) and not unused:
         return target
-    out.mkdir(parents=True, exist_ok=True)
-    fp32 = out / FILES[Backend.ONNX]
-    if not (fp32.exists() and done.get(fp32.name) == stamp):
-        if progress:
-            progress("export to ONNX", 0, 1)
-        _atomic(fp32, lambda tmp: _export(folder, tmp))
-        done[fp32.name] = stamp
-    if backend is Backend.ONNX_INT8:
-        if progress:
-            progress("quantize to int8", 0, 1)
-        _atomic(target, lambda tmp: _quantize(fp32, tmp))
-        done[target.name] = stamp
-    _atomic(marker, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
+    with home_lock(MODEL_LOCK):
+        if not _exported(folder, target, verify):  # else another process exported it while we waited
+            remove_leftovers()
+            _write_onnx(folder, backend, progress)
+        if backend is Backend.ONNX_INT8:
+            done = _marker(onnx_dir())
+            if fp32.name in done or fp32.name in done.get("files", {}):
+                done.pop(fp32.name, None)
+                done.get("files", {}).pop(fp32.name, None)
+                _atomic(onnx_dir() / MARKER, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
+            fp32.unlink(missing_ok=True)  # after the marker no longer lists it: nothing reads it
     if progress:
         progress("ONNX model", 1, 1)
     return target
+
+
+def _write_onnx(folder: Path, backend: Backend, progress) -> None:
+    """Export (and quantize) under the model lock, onnxruntime's temporary copies in a scratch folder."""
+    out = onnx_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = _source_stamp(folder)
+    done = _marker(out)
+    fp32, target = out / FILES[Backend.ONNX], out / FILES[backend]
+    with scratch_dir():
+        if not (fp32.exists() and done.get(fp32.name) == stamp and not onnx_problems(fp32, onnx_session)):
+            if progress:
+                progress("export to ONNX", 0, 1)
+            _atomic(fp32, lambda tmp: _export(folder, tmp))
+            _record(done, fp32, stamp)
+        if backend is Backend.ONNX_INT8:
+            if progress:
+                progress("quantize to int8", 0, 1)
+            _atomic(target, lambda tmp: _quantize(fp32, tmp))
+            _record(done, target, stamp)
+    _atomic(out / MARKER, lambda tmp: tmp.write_text(json.dumps(done), "utf-8"))
+
+
+def _marker(out: Path) -> dict:
+    """What ``goalsearch_onnx.json`` records: each file's source stamp, and under ``files`` its size and hash."""
+    try:
+        done = json.loads((out / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return done if isinstance(done, dict) else {}
+
+
+def _record(done: dict, path: Path, stamp: str) -> None:
+    done[path.name] = stamp
+    if not isinstance(done.get("files"), dict):
+        done["files"] = {}
+    done["files"][path.name] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+def _exported(folder: Path, target: Path, verify: bool) -> bool:
+    """Is ``target`` exported from the current conversion (and, with ``verify``, unchanged since)?"""
+    if not target.exists() or _marker(target.parent).get(target.name) != _source_stamp(folder):
+        return False
+    return not (verify and onnx_problems(target, onnx_session))
+
+
+def model_problems(backend: str | None) -> list[str]:
+    """What is wrong with the converted default model for an index built with ``backend`` (``torch``,
+    ``onnx``, ``onnx-int8``): every file it uses, hashed (``goalsearch check``). [] when all is well."""
+    folder = default_model_dir()
+    if not (folder / "goalsearch_model.json").exists():
+        return []  # not converted yet: the next use converts it
+    problems = folder_problems(folder)
+    chosen = Backend(backend) if backend in {b.value for b in Backend} else Backend.TORCH
+    if chosen is not Backend.TORCH:
+        problems += onnx_problems(onnx_dir() / FILES[chosen], onnx_session)
+    return problems
 
 
 def _atomic(target: Path, write) -> None:
@@ -144,10 +202,33 @@ def _atomic(target: Path, write) -> None:
     os.close(handle)
     try:
         write(Path(name))
+        os.chmod(name, 0o644)  # mkstemp's 0600 would hide the model from the home's other users
         os.replace(name, target)
     finally:
         if os.path.exists(name):
             os.unlink(name)
+
+
+def onnxruntime_quiet():
+    """onnxruntime, imported with its telemetry off: by default every session writes a device id and queued
+    events under ``~/.cache/Microsoft`` (outside the home and the index). ``ORT_DISABLE_TELEMETRY`` must be
+    set before the first import; ``disable_telemetry_events`` stops what an earlier import would send."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
+
+
+def onnx_session(path: Path, threads: int = 1):
+    """An onnxruntime session of one model file on the CPU, ``threads`` intra-op threads, sequential."""
+    onnxruntime = onnxruntime_quiet()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _export(folder: Path, path: Path) -> None:
@@ -184,6 +265,7 @@ def _quantize(fp32: Path, path: Path) -> None:
     projections); per output channel, which kept 0.995 cosine of fp32 where per-tensor kept 0.980."""
     import logging
 
+    onnxruntime_quiet()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.getLogger().setLevel(logging.ERROR)  # "consider pre-processing" is advice for static quantization
@@ -218,17 +300,22 @@ class OnnxEmbedder(DefaultEmbedder):
         self._tokenizer = None
 
     def _open(self) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads or _threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(str(build_onnx_model(self.backend)), options,
-                                                     providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(Path(self.path) / "tokenizer.json"))
+        target = build_onnx_model(self.backend)
+        tokenizer_file = Path(self.path) / "tokenizer.json"
+        # Sizes are free to compare; a file its library cannot read is one line too (``model build`` repairs both).
+        problems = onnx_problems(target, onnx_session, full=False) + folder_problems(Path(self.path), full=False)
+        if problems:
+            raise ModelDamaged(problems[0])
+        try:
+            self._session = onnx_session(target, self.threads or _threads())
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for a damaged file
+            raise ModelDamaged(unreadable(target, exc)) from None
+        try:
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        except Exception as exc:  # noqa: BLE001 - tokenizers raises a bare Exception
+            raise ModelDamaged(unreadable(tokenizer_file, exc)) from None
         tokenizer.enable_truncation(self.MAX_TOKENS)  # as sentence-transformers cuts at max_seq_length
         tokenizer.no_padding()
         self._tokenizer = tokenizer

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import DocumentError, Unreadable
 from ..files import data_json
 from ..records import IngestReport, Record
-from .document import document_files
+from .document import document_files, not_a_file
 
 MB = 1 << 20
 
@@ -113,9 +113,12 @@ def parse_within_limits(path: str | Path, limits: ParseLimits | None = None) -> 
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
-        raise Unreadable(f"{path}: cannot read ({exc.strerror})") from None
+        raise Unreadable(not_a_file(path) or f"{path}: cannot read ({exc.strerror})") from None
+    if not_a_file(path, info):  # a FIFO would block the reader until the time limit
+        raise Unreadable(not_a_file(path, info))
+    size = info.st_size
     limits = limits or ParseLimits.for_file(size)
     context = _fork_server()
     receiver, sender = context.Pipe(duplex=False)

@@ -176,9 +176,39 @@ def _walk(folder: Path) -> tuple[list[Path], list[OSError]]:
     inside = []
     for parent, dirs, names in os.walk(folder, onerror=failed.append):
         dirs[:] = [d for d in dirs if not d.startswith(".") and not is_index_folder(Path(parent) / d)]
-        inside.extend(Path(parent) / name for name in names
-                      if not name.startswith(".") and (Path(parent) / name).is_file())
+        # Every other entry, FIFOs and dangling links too: the readers refuse them one by one (``not_a_file``), so
+        # none is passed over without a word.
+        inside.extend(Path(parent) / name for name in names if not name.startswith("."))
     return sorted(inside), failed
+
+
+def not_a_file(path: Path, info=None) -> str | None:
+    """Why ``path`` is no document file to read, one line (None for a regular file, or one that is
+    missing for another reason): a dangling symbolic link, or a FIFO, socket or device, whose
+    reading would block forever or never end. ``info``: its ``stat`` when the caller has it."""
+    import stat
+
+    try:
+        info = info or path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"{path}: a symbolic link to {_link_target(path)}, which does not exist"
+        return None
+    except OSError:
+        return None
+    if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+        return None
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) \
+        else "a device"
+    return f"{path}: {kind}, not a document file"
+
+
+def _link_target(path: Path) -> str:
+    """Where a symbolic link points, for a message."""
+    try:
+        return str(path.readlink())
+    except OSError:
+        return "?"
 
 
 def document_files(paths: list[str | Path]) -> list[Path]:
@@ -216,13 +246,18 @@ def collect_files(paths: list[str | Path], missing_ok: bool = False) -> tuple[li
         try:
             info = path.stat()
         except FileNotFoundError:
-            if missing_ok:
+            if path.is_symlink() and not missing_ok:
+                problems.append(not_a_file(path) or f"{shown}: no such file or directory")
+            elif missing_ok:
                 found.append(path)
             else:
                 problems.append(f"{shown}: no such file or directory")
             return
         except OSError as exc:
             problems.append(f"{shown}: cannot read ({exc.strerror})")
+            return
+        if not_a_file(path, info):
+            problems.append(not_a_file(path, info))
             return
         key = (info.st_dev, info.st_ino)
         if key not in seen:

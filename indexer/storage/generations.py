@@ -37,8 +37,9 @@ import time
 import uuid
 from pathlib import Path
 
-from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing
+from ..errors import IndexCorrupt, IndexIncompatible, IndexMissing, InterruptedAfterPublish
 from ..files import data_json, fsync_dir, sha256_file, write_atomic, write_json
+from .lock import LOCK_NAME
 from .schemas import schema_problem
 
 FORMAT_VERSION = 1
@@ -53,6 +54,15 @@ _TEMP = re.compile(r"\.(?:CURRENT|GENERATIONS)\.[A-Za-z0-9_]+\.tmp")
 def looks_like_generation(name: str) -> bool:
     """Is ``name`` a generation or working folder name of ours?"""
     return bool(_GENERATION.fullmatch(name) or _WORK.fullmatch(name))
+
+
+def foreign_names(index_dir: Path) -> list[str]:
+    """What a location without ``CURRENT`` holds besides a writer's leftovers from before its first
+    publish (the lock, the list of generations, working folders, unrenamed temporary files): someone's
+    own files, or generation folders of an index that lost its pointer. Empty: nothing was ever
+    published here, and building here destroys nothing (the build's clean-up removes the leftovers)."""
+    return sorted(p.name for p in index_dir.iterdir()
+                  if not (p.name in (LOCK_NAME, LEDGER) or _WORK.fullmatch(p.name) or _TEMP.fullmatch(p.name)))
 
 
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
@@ -113,6 +123,9 @@ def current_generation(index_dir: Path) -> Path | None:
         name = pointer.read_text("utf-8").strip()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise IndexCorrupt(f"index {index_dir}: CURRENT is not a generation name (garbage); "
+                           "run `goalsearch index --rebuild`") from None
     except OSError as exc:
         raise IndexMissing(f"index {index_dir}: cannot read ({exc.strerror})") from None
     path = index_dir / name
@@ -130,17 +143,40 @@ def publish(index_dir: Path, work: Path, manifest: dict) -> Path:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
     final = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    previous = current_generation(index_dir)
+    previous = _live_or_none(index_dir)
     # Listed before it exists: a crash after the rename leaves a generation the next clean-up knows.
     known = [name for name in _ledger(index_dir) if previous is not None]
     known += [name for name in ((previous.name if previous else None), final.name) if name and name not in known]
     write_atomic(index_dir / LEDGER, json.dumps(known))
     os.replace(work, final)
-    fsync_dir(index_dir)
-    write_atomic(index_dir / CURRENT, final.name + "\n")
-    fsync_dir(index_dir)
-    _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
+    try:
+        fsync_dir(index_dir)
+        write_atomic(index_dir / CURRENT, final.name + "\n")
+        fsync_dir(index_dir)
+        _collect_garbage(index_dir, known, keep={final.name, previous.name if previous else ""})
+    except KeyboardInterrupt:
+        if _names(index_dir, final):
+            raise InterruptedAfterPublish(f"interrupted after the new generation was published: index {index_dir} "
+                                          "holds the new documents (what the clean-up left goes next time)") from None
+        raise
     return final
+
+
+def _live_or_none(index_dir: Path) -> Path | None:
+    """The live generation, or None when ``CURRENT`` is missing or damaged: a rebuild (the only writer
+    that gets here without reading it first) replaces a damaged pointer rather than failing on it."""
+    try:
+        return current_generation(index_dir)
+    except (IndexCorrupt, IndexMissing):
+        return None
+
+
+def _names(index_dir: Path, generation: Path) -> bool:
+    """Does ``CURRENT`` name ``generation``?"""
+    try:
+        return (index_dir / CURRENT).read_text("utf-8").strip() == generation.name
+    except (OSError, ValueError):
+        return False
 
 
 def _ledger(index_dir: Path) -> list[str]:
