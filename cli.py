@@ -171,10 +171,9 @@ def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
         return GoalSearch.open(index_dir, model=model)
     with render.progress_bars(transient=True) as progress:
         if not (default_model_dir() / "goalsearch_model.json").exists():
-            echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
+            progress.note(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).")
             build_default_model(progress=progress)
-        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: echo(m, err=True),
-                                               progress=progress)
+        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=progress.note, progress=progress)
 
 
 # -- commands ---------------------------------------------------------------------------

@@ -25,17 +25,53 @@ def console(stderr: bool = False):
     return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=output_columns(stream))
 
 
+class Bars:
+    """What ``progress_bars`` yields: the ``progress(stage, done, total)`` callback the indexer and model
+    builders take (they never import rich), and ``note(message)`` for what the CLI says meanwhile.
+
+    A note goes through the bars' own console, which prints it above the live bars; a line written to stderr
+    directly (``click.echo``) landed inside the bar being drawn and stayed there garbled.
+    """
+
+    def __init__(self, bar) -> None:
+        import time
+
+        self.bar = bar
+        self.tasks: dict[str, tuple[int, float]] = {}
+        self.last = time.monotonic()
+        self.clock = time.monotonic
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if stage not in self.tasks:
+            self.tasks[stage] = (self.bar.add_task(stage, total=total, took=0.0), self.last)
+        task, started = self.tasks[stage]
+        self.bar.update(task, completed=done, total=total, took=now - started)
+        self.last = now
+
+    def note(self, message: str) -> None:
+        """One line, made visible (``cli_safe.echo``); above the bars while they are drawn."""
+        from rich.text import Text
+
+        if self.bar.live.is_started:
+            self.bar.console.print(Text(visible(str(message), one_line=True)), soft_wrap=True)
+        else:
+            echo(message, err=True)
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
 @contextmanager
 def progress_bars(transient: bool = False):
-    """A ``progress(stage, done, total)`` callback that draws one rich bar per stage on stderr,
-    with counts, rate and elapsed time; it draws nothing when stderr is not a terminal.
+    """One rich bar per stage on stderr, with counts, rate, elapsed time and the time left (``Bars``); nothing
+    is drawn when stderr is not a terminal.
 
-    The indexer and model builders take this callback; they never import rich themselves. A stage
-    starts when the one before it last reported, so a step reported only once, when done (the
-    full-text index), still shows how long it took and its rate.
+    A stage starts when the one before it last reported, so a step reported only once, when done (the
+    full-text index), still shows how long it took and its rate. The time left is the stage's pace so far
+    applied to what remains (``eta -:--`` until its first step is done).
     """
-    import time
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
     from rich.text import Text
 
@@ -43,22 +79,17 @@ def progress_bars(transient: bool = False):
         def render(self, task):
             took = task.fields.get("took", 0.0)
             rate = f"{task.completed / took:,.1f}/s " if took > 0 and task.completed else ""
-            return Text(f"{rate}{int(took) // 60}:{int(took) % 60:02d}", style="progress.data.speed")
+            if task.total is not None and task.completed >= task.total:
+                left = ""
+            elif took > 0 and task.completed:
+                left = f" eta {_clock(took / task.completed * (task.total - task.completed))}"
+            else:
+                left = " eta -:--"
+            return Text(f"{rate}{_clock(took)}{left}", style="progress.data.speed")
 
     with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), RateAndTime(),
                   console=console(stderr=True), transient=transient, disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, tuple[int, float]] = {}
-        last = [time.monotonic()]
-
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            if stage not in tasks:
-                tasks[stage] = (bar.add_task(stage, total=total, took=0.0), last[0])
-            task, started = tasks[stage]
-            bar.update(task, completed=done, total=total, took=now - started)
-            last[0] = now
-
-        yield progress
+        yield Bars(bar)
 
 
 def json_out(data) -> None:

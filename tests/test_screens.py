@@ -207,3 +207,33 @@ def test_a_pipe_is_laid_out_for_columns_then_the_terminal_of_stderr_then_80(monk
     finally:
         os.close(master)
         os.close(slave)
+
+
+# -- the first run's bars ----------------------------------------------------------------------------
+def test_a_note_during_the_bars_gets_a_line_of_its_own_and_bars_show_the_time_left(monkeypatch):
+    """``No index at …: building one`` used to be written into the bar being drawn (``…3/4 0.5/s 0:05No index``)."""
+    import io
+    import sys
+
+    import cli_render
+
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    monkeypatch.setattr(sys, "stderr", stream)
+    times = iter(range(100))
+    with cli_render.progress_bars() as progress:
+        progress.clock = lambda: float(next(times))
+        progress.last = progress.clock()
+        progress("embed", 1, 4)
+        progress.bar.refresh()
+        progress.note("No index at index: building one")
+        progress("embed", 2, 4)
+        progress.bar.refresh()
+        drawn = stream.getvalue()
+        progress("embed", 4, 4)
+    screen = stream.getvalue()
+    before = screen[:screen.index("No index")]
+    assert before.endswith(("\n", "\r\x1b[2K")), before[-40:]  # the bar's line erased first, or a fresh line
+    assert screen[screen.index("No index"):].startswith("No index at index: building one\n")
+    assert "eta 0:0" in drawn  # 1 of 4 after 1 s: 3 s left (then 2 of 4 after 2 s: 2 s)
+    assert "eta" not in screen[screen.rindex("4/4"):]  # done: how long it took, no time left
