@@ -92,6 +92,23 @@ def progress_bars(transient: bool = False):
         yield Bars(bar)
 
 
+def say(message: str, indent: str = "") -> None:
+    """A message on stderr (``cli_safe.echo``): on a terminal wrapped at its spaces to the terminal's width, its
+    later lines indented two more (a quoted name can never start a line); to a file or a pipe one line, as grep
+    wants it."""
+    if output_columns(sys.stderr) is not None:
+        echo(indent + message, err=True)
+        return
+    import os
+
+    try:
+        width = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        width = 80
+    for line in fill_words(visible(str(message), one_line=True), width - 1, indent, indent + "  "):
+        echo(line, err=True)
+
+
 def json_out(data) -> None:
     click.echo(json_text(data))
 
@@ -271,10 +288,10 @@ def print_report(report: IngestReport) -> None:
                      f"records + {report.merged} merged + {report.skipped} skipped ({detail})")
     if report.forms:
         parts.append(forms_summary(report.forms))
-    echo(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]", err=True)
+    say(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]")
     for form in report.forms:
         if form.get("note"):
-            echo(f"  note: {form['note']}", err=True)
+            say(f"note: {form['note']}", indent="  ")
 
 
 _KIND_WORDS = {"goal_form": "绩效目标表", "self_evaluation": "自评表", "fragment": "fragment"}

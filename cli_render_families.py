@@ -209,6 +209,30 @@ def family_hits_out(rows: list[FamilyHit], output_format: str, problems: list[st
         _indented(out, str(row.rank), head, indent)
 
 
+CLAUSE_ENDS = "，。；、：！？,;:!?"
+
+
+def clause_passage(shared: str, goal: str, most: int = 120) -> str:
+    """The shared passage from the start of a clause to the end of one: the longest common run of two goals
+    starts and ends wherever they part (``…有关要求，加``); a part clause at either end is left out and marked
+    ``…``, and a passage longer than ``most`` characters ends at the last clause that fits."""
+    start = goal.find(shared)
+    text, left = shared, False
+    if start > 0 and goal[start - 1] not in CLAUSE_ENDS:  # begins mid-clause: from the next clause on
+        cut = next((i + 1 for i, ch in enumerate(text) if ch in CLAUSE_ENDS), 0)
+        text, left = (text[cut:], True) if 0 < cut < len(text) else (text, True)
+    ends_goal = start >= 0 and start + len(shared) == len(goal)
+    right = False
+    if len(text) > most or not (ends_goal or text[-1:] in CLAUSE_ENDS):
+        cut = max((i + 1 for i, ch in enumerate(text[:most]) if ch in CLAUSE_ENDS), default=0)
+        if cut:
+            text = text[:cut].rstrip(CLAUSE_ENDS) or text[:cut]
+        elif len(text) > most:
+            text = text[:most - 1]
+        right = True
+    return ("…" if left else "") + text + ("…" if right else "")
+
+
 def duplicates_out(found: Duplicates, output_format: str) -> None:
     """Pairs of near-duplicate goals: both projects, their amounts, and the passage they share."""
     if output_format == "json":
@@ -242,7 +266,7 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
             facts = [city_label(record.city) or "", str(record.year or ""),
                      f"{amount(record.amount)} 万元" if record.amount is not None else "", record.unit, record.id]
             body.append("\n" + " · ".join(f for f in facts if f), style="dim")
-        shared = pair.shared if len(pair.shared) <= 120 else pair.shared[:119] + "…"
+        shared = clause_passage(pair.shared, pair.a.goal)
         body.append("\nshared：", style="bold")  # no blank after the colon: the passage starts on this line
         body.append(shared, style="yellow")
         _indented(out, str(number), body, indent)

@@ -237,3 +237,16 @@ def test_a_note_during_the_bars_gets_a_line_of_its_own_and_bars_show_the_time_le
     assert screen[screen.index("No index"):].startswith("No index at index: building one\n")
     assert "eta 0:0" in drawn  # 1 of 4 after 1 s: 3 s left (then 2 of 4 after 2 s: 2 s)
     assert "eta" not in screen[screen.rindex("4/4"):]  # done: how long it took, no time left
+
+
+@pytest.mark.parametrize("shared, expected", [
+    ("通过开展中等职业教育免学费，贯彻落实国家有关要求，加", "通过开展中等职业教育免学费，贯彻落实国家有关要求…"),
+    ("教育免学费，贯彻落实国家有关要求，", "…贯彻落实国家有关要求，"),
+    ("加强管理。", "加强管理。"),
+])
+def test_the_shared_passage_of_duplicates_starts_and_ends_at_a_clause(shared, expected):
+    """It ended mid-word (``…有关要求，加``): the longest common run stops wherever the two goals part."""
+    from cli_render_families import clause_passage
+
+    goal = "前言，通过开展中等职业教育免学费，贯彻落实国家有关要求，加强管理。"
+    assert clause_passage(shared, goal) == expected
