@@ -148,14 +148,15 @@ def _goal_snippet(hit: Hit, cells: int = 240):
         text, ranges, left, right = hit.record.goal, [], False, False
     if cell_len(text) > cells:
         first = ranges[0][0] if ranges else 0
-        begin = max(0, first - 8)
+        allowed = stops(text)  # never start or end inside a number or a word (``…024-2025年``, ``…年信息化``)
+        begin = max(stop for stop in allowed if stop <= max(0, first - 8))
         end = begin
         while end < len(text) and cell_len(text[begin:end + 1]) <= cells - 2:
             end += 1
-        while begin > 0 and cell_len(text[begin - 1:end]) <= cells - 2:  # a match near the end: fill from the left
-            begin -= 1
-        allowed = stops(text)  # never start or end inside a number or a word (``…024-2025年``)
-        begin = min([stop for stop in allowed if stop >= begin and stop <= first] or [begin])
+        if end == len(text):  # a match near the end: fill from the left, from a break on
+            while begin > 0 and cell_len(text[begin - 1:end]) <= cells - 2:
+                begin -= 1
+            begin = min([stop for stop in allowed if begin <= stop <= first] or [begin])
         end = max([stop for stop in allowed if begin < stop <= end] or [end])
         left, right = left or begin > 0, right or end < len(text)
         ranges = [(max(s, begin) - begin, min(e, end) - begin) for s, e in ranges if e > begin and s < end]

@@ -250,3 +250,20 @@ def test_the_shared_passage_of_duplicates_starts_and_ends_at_a_clause(shared, ex
 
     goal = "前言，通过开展中等职业教育免学费，贯彻落实国家有关要求，加强管理。"
     assert clause_passage(shared, goal) == expected
+
+
+def test_a_snippet_never_starts_or_ends_inside_a_number():
+    """The cut before the first match fell inside the year span: ``…年信息化运维`` (or ``…024-2025年``)."""
+    from types import SimpleNamespace
+
+    from cli_render import _goal_snippet
+
+    text = "通过广州市技师学院2024-2025年信息化运维项目的建设，对软件、硬件、网络进行运行维护，系统可用率不低于99.95%，" * 2
+    hit = SimpleNamespace(snippet=SimpleNamespace(text=text, ranges=[(19, 24)], truncated_left=False,
+                                                  truncated_right=False), record=None)
+    for cells in range(40, 120, 3):
+        shown = _goal_snippet(hit, cells).plain
+        assert shown.startswith("…2024-2025年信息化"), shown
+        body = shown.strip("…")
+        after = text[text.index(body) + len(body):][:1]
+        assert cell_len(shown) <= cells and not (body[-1].isdigit() and after in set("0123456789.-%,")), shown
