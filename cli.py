@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 import cli_render as render
+import cli_wrap
 from cli_safe import echo, json_text, visible
 import cli_render_families as render_families
 from indexer import (
@@ -59,7 +60,12 @@ def one_line_usage_error(exc: click.UsageError) -> str:
 
 
 class GoalsearchGroup(click.Group):
-    """The top-level group: as click's, but a usage error is said in one line with the command's ``-h``."""
+    """The top-level group: as click's, but a usage error is said in one line with the command's ``-h``, and
+    help (of the group, its commands and subgroups) is wrapped by display cells (``cli_wrap.HelpFormatter``)."""
+
+    context_class = cli_wrap.Context
+    command_class = cli_wrap.Command
+    group_class = type
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
@@ -165,10 +171,9 @@ def _open(index_dir: Path, model: str | None = None) -> GoalSearch:
         return GoalSearch.open(index_dir, model=model)
     with render.progress_bars(transient=True) as progress:
         if not (default_model_dir() / "goalsearch_model.json").exists():
-            echo(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).", err=True)
+            progress.note(f"Converting the bundled embedding model for sentence-transformers into {default_model_dir()} (once).")
             build_default_model(progress=progress)
-        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=lambda m: echo(m, err=True),
-                                               progress=progress)
+        return GoalSearch.open_or_build_sample(index_dir, model=model, notify=progress.note, progress=progress)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -219,7 +224,7 @@ def parse_command(paths, output_format):
         for record in all_records:
             echo(json_text(record.to_dict(), indent=None))
     elif all_records:
-        render.records_table(all_records)
+        render.records_blocks(all_records)
     if failed:
         sys.exit(1)
 

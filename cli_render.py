@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ import click
 
 from cli_safe import SafeConsole, echo, json_text, visible
 from cli_wrap import lines as wrapped
-from cli_wrap import wrap
+from cli_wrap import fill_words, output_columns, shorten, stops, wrap
 from indexer import KIND_LABELS, IngestReport, Record, city_label
 from search import EvalReport, Hit, Stats
 
@@ -23,21 +22,56 @@ from search import EvalReport, Hit, Stats
 def console(stderr: bool = False):
     """The console every table and block is printed on: document text in it is made visible (``cli_safe``)."""
     stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS", "160"))
-    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=output_columns(stream))
+
+
+class Bars:
+    """What ``progress_bars`` yields: the ``progress(stage, done, total)`` callback the indexer and model
+    builders take (they never import rich), and ``note(message)`` for what the CLI says meanwhile.
+
+    A note goes through the bars' own console, which prints it above the live bars; a line written to stderr
+    directly (``click.echo``) landed inside the bar being drawn and stayed there garbled.
+    """
+
+    def __init__(self, bar) -> None:
+        import time
+
+        self.bar = bar
+        self.tasks: dict[str, tuple[int, float]] = {}
+        self.last = time.monotonic()
+        self.clock = time.monotonic
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if stage not in self.tasks:
+            self.tasks[stage] = (self.bar.add_task(stage, total=total, took=0.0), self.last)
+        task, started = self.tasks[stage]
+        self.bar.update(task, completed=done, total=total, took=now - started)
+        self.last = now
+
+    def note(self, message: str) -> None:
+        """One line, made visible (``cli_safe.echo``); above the bars while they are drawn."""
+        from rich.text import Text
+
+        if self.bar.live.is_started:
+            self.bar.console.print(Text(visible(str(message), one_line=True)), soft_wrap=True)
+        else:
+            echo(message, err=True)
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 @contextmanager
 def progress_bars(transient: bool = False):
-    """A ``progress(stage, done, total)`` callback that draws one rich bar per stage on stderr,
-    with counts, rate and elapsed time; it draws nothing when stderr is not a terminal.
+    """One rich bar per stage on stderr, with counts, rate, elapsed time and the time left (``Bars``); nothing
+    is drawn when stderr is not a terminal.
 
-    The indexer and model builders take this callback; they never import rich themselves. A stage
-    starts when the one before it last reported, so a step reported only once, when done (the
-    full-text index), still shows how long it took and its rate.
+    A stage starts when the one before it last reported, so a step reported only once, when done (the
+    full-text index), still shows how long it took and its rate. The time left is the stage's pace so far
+    applied to what remains (``eta -:--`` until its first step is done).
     """
-    import time
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
     from rich.text import Text
 
@@ -45,22 +79,34 @@ def progress_bars(transient: bool = False):
         def render(self, task):
             took = task.fields.get("took", 0.0)
             rate = f"{task.completed / took:,.1f}/s " if took > 0 and task.completed else ""
-            return Text(f"{rate}{int(took) // 60}:{int(took) % 60:02d}", style="progress.data.speed")
+            if task.total is not None and task.completed >= task.total:
+                left = ""
+            elif took > 0 and task.completed:
+                left = f" eta {_clock(took / task.completed * (task.total - task.completed))}"
+            else:
+                left = " eta -:--"
+            return Text(f"{rate}{_clock(took)}{left}", style="progress.data.speed")
 
     with Progress(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(), RateAndTime(),
                   console=console(stderr=True), transient=transient, disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, tuple[int, float]] = {}
-        last = [time.monotonic()]
+        yield Bars(bar)
 
-        def progress(stage: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            if stage not in tasks:
-                tasks[stage] = (bar.add_task(stage, total=total, took=0.0), last[0])
-            task, started = tasks[stage]
-            bar.update(task, completed=done, total=total, took=now - started)
-            last[0] = now
 
-        yield progress
+def say(message: str, indent: str = "") -> None:
+    """A message on stderr (``cli_safe.echo``): on a terminal wrapped at its spaces to the terminal's width, its
+    later lines indented two more (a quoted name can never start a line); to a file or a pipe one line, as grep
+    wants it."""
+    if output_columns(sys.stderr) is not None:
+        echo(indent + message, err=True)
+        return
+    import os
+
+    try:
+        width = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        width = 80
+    for line in fill_words(visible(str(message), one_line=True), width - 1, indent, indent + "  "):
+        echo(line, err=True)
 
 
 def json_out(data) -> None:
@@ -102,12 +148,16 @@ def _goal_snippet(hit: Hit, cells: int = 240):
         text, ranges, left, right = hit.record.goal, [], False, False
     if cell_len(text) > cells:
         first = ranges[0][0] if ranges else 0
-        begin = max(0, first - 8)
+        allowed = stops(text)  # never start or end inside a number or a word (``…024-2025年``, ``…年信息化``)
+        begin = max(stop for stop in allowed if stop <= max(0, first - 8))
         end = begin
         while end < len(text) and cell_len(text[begin:end + 1]) <= cells - 2:
             end += 1
-        while begin > 0 and cell_len(text[begin - 1:end]) <= cells - 2:  # a match near the end: fill from the left
-            begin -= 1
+        if end == len(text):  # a match near the end: fill from the left, from a break on
+            while begin > 0 and cell_len(text[begin - 1:end]) <= cells - 2:
+                begin -= 1
+            begin = min([stop for stop in allowed if begin <= stop <= first] or [begin])
+        end = max([stop for stop in allowed if begin < stop <= end] or [end])
         left, right = left or begin > 0, right or end < len(text)
         ranges = [(max(s, begin) - begin, min(e, end) - begin) for s, e in ranges if e > begin and s < end]
         text = text[begin:end]
@@ -239,10 +289,10 @@ def print_report(report: IngestReport) -> None:
                      f"records + {report.merged} merged + {report.skipped} skipped ({detail})")
     if report.forms:
         parts.append(forms_summary(report.forms))
-    echo(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]", err=True)
+    say(f"{name}{_input_note(report)}: {'; '.join(parts)} [{status}]")
     for form in report.forms:
         if form.get("note"):
-            echo(f"  note: {form['note']}", err=True)
+            say(f"note: {form['note']}", indent="  ")
 
 
 _KIND_WORDS = {"goal_form": "绩效目标表", "self_evaluation": "自评表", "fragment": "fragment"}
@@ -287,19 +337,33 @@ def _input_note(report: IngestReport) -> str:
 _FORM_LAYOUTS = {"cells": "one cell per line", "rows": "rows of cells", "text": "text without cell borders"}
 
 
-def records_table(records: list[Record]) -> None:
-    """Parsed records, one row each, goals shortened."""
-    from rich.table import Table
+def record_block(record: Record, width: int):
+    """One parsed record as rich Text: the whole name, the facts, the unit, the id with the tables it came
+    from and its line, and the start of its goal (two lines of ``width`` cells)."""
+    from rich.text import Text
 
-    table = Table(expand=True)
-    for name, kwargs in [("id", {"no_wrap": True}), ("project", {"ratio": 3}), ("city", {}), ("year", {}),
-                         ("unit", {"ratio": 1}), ("万元", {"justify": "right"}), ("category", {}),
-                         ("sections", {}), ("line", {"justify": "right"}), ("goal", {"ratio": 3})]:
-        table.add_column(name, **kwargs)
-    for r in records:
-        table.add_row(r.id, r.name, city_label(r.city), str(r.year or ""), r.unit, amount(r.amount), r.category,
-                      ",".join(r.sections), str(r.line), r.goal[:80] + ("…" if len(r.goal) > 80 else ""))
-    console().print(table)
+    body = Text(record.name, style="bold")
+    body.append("\n" + meta_line(record), style="cyan")
+    if record.unit or record.department:
+        body.append("\n" + (record.unit or record.department))
+    body.append("\n" + record.id, style="green")
+    body.append(f" · {', '.join(record.sections)} · line {record.line}", style="dim")
+    if record.goal:
+        body.append("\n" + shorten(record.goal, width, 2))
+    return body
+
+
+def records_blocks(records: list[Record], out=None) -> None:
+    """Parsed records, a numbered block each (``record_block``), as search shows its hits.
+
+    A table of ten columns could not fit a name, a unit and a goal even at 160 columns: it cut all three.
+    """
+    out = out or console()
+    indent = len(str(len(records))) + 1
+    for number, record in enumerate(records, start=1):
+        if number > 1:
+            out.print()
+        _indented(out, str(number), record_block(record, max(20, out.width - indent)), indent)
 
 
 def indicator_line(indicator: dict) -> str:
@@ -369,31 +433,56 @@ def _promised_and_delivered(out, record: Record, indent: int) -> None:
                                 (second, "bold" if number == 0 else "")), soft_wrap=True)
 
 
-def stats_tables(stats: Stats) -> None:
-    """Counts by city, year, category and department, then every file and its rows."""
+def fitted_table(out, title: str, headers: list[str], rows: list[list[str]], numbers: set[int] = frozenset()):
+    """``title`` on a line, then a table that fits ``out``'s width: every column as wide as its longest cell, except the first (a name),
+    which takes what is left and is wrapped there by ``cli_wrap`` (never cut with ``…``, never split inside
+    a number); the columns in ``numbers`` right-aligned."""
+    from rich.cells import cell_len
     from rich.table import Table
 
+    widths = [max([cell_len(h)] + [cell_len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    room = max(12, out.width - sum(widths[1:]) - 2 * (len(headers) - 1))
+    first = min(widths[0], room)
+    paragraph(out, title, style="bold")
+    table = Table(box=None, pad_edge=False, header_style="bold underline")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i in numbers else "left", no_wrap=True,
+                         width=first if i == 0 else None)
+    for row in rows:
+        table.add_row("\n".join(wrap(row[0], first)), *row[1:])
+    return table
+
+
+def paragraph(out, text: str, style: str = "") -> None:
+    """A line of our own prose wrapped at its spaces (``732,726.41 万元`` stays whole), not by rich."""
+    from rich.text import Text
+
+    for line in fill_words(text, out.width):
+        out.print(Text(line, style=style), soft_wrap=True)
+
+
+def stats_tables(stats: Stats) -> None:
+    """Counts by city, year, category and department, then every file and its rows (failures explained after)."""
     out = console()
-    out.print(f"index {stats.index_dir} ({stats.generation}): {stats.records} records, "
-                  f"{stats.total_amount:,.2f} 万元; model {stats.model.get('name')} ({stats.model.get('dimension')}-d)")
+    paragraph(out, f"index {stats.index_dir} ({stats.generation}): {stats.records:,} records, "
+                   f"{stats.total_amount:,.2f}\u00a0万元; model {stats.model.get('name')} ({stats.model.get('dimension')}-d)")
     for title, counts in [("city", stats.by_city), ("year", stats.by_year), ("category", stats.by_category),
                           ("department", stats.by_department)]:
-        table = Table(title=f"records by {title}")
-        table.add_column(title)
-        table.add_column("records", justify="right")
-        for key, count in counts.items():
-            table.add_row(key, str(count))
-        out.print(table)
-    files = Table(title="files")
-    for column in ("file", "status", "rows read", "records", "merged", "skipped", "reconciled"):
-        files.add_column(column)
+        out.print()
+        out.print(fitted_table(out, f"records by {title}", [title, "records"],
+                               [[str(key), f"{count:,}"] for key, count in counts.items()], numbers={1}))
+    rows = [[Path(f["source"]).name, f["status"], f"{f['rows_read']:,}", f"{f['records']:,}", f"{f['merged']:,}",
+             f"{f['skipped']:,}", "yes" if f["reconciled"] else "NO"] for f in stats.files]
+    out.print()
+    out.print(fitted_table(out, "files (rows read = records + merged + skipped)", ["file", "status", "rows", "records", "merged", "skipped", "reconciled"],
+                           rows, numbers={2, 3, 4, 5}))
     for f in stats.files:
-        files.add_row(Path(f["source"]).name, f["error"] or f["status"], str(f["rows_read"]), str(f["records"]),
-                      str(f["merged"]), str(f["skipped"]), "yes" if f["reconciled"] else "NO")
-    out.print(files)
-    out.print(f"rows: {stats.rows_read} read, {stats.records} records, {stats.rows_merged} merged, "
-                  f"{stats.rows_skipped} skipped; size on disk: " +
-                  ", ".join(f"{k} {v / 1024:,.0f} KiB" for k, v in stats.size_bytes.items()))
+        if f["error"]:
+            paragraph(out, f"failed: {Path(f['source']).name}: {f['error']}")
+    out.print()
+    paragraph(out, f"rows: {stats.rows_read:,} read, {stats.records:,} records, {stats.rows_merged:,} merged, "
+                   f"{stats.rows_skipped:,} skipped; size on disk: " +
+                   ", ".join(f"{k} {v / 1024:,.0f}\u00a0KiB" for k, v in stats.size_bytes.items()))
 
 
 def eval_table(report: EvalReport, path: Path) -> None:

@@ -11,6 +11,7 @@ import io
 
 from cli_render import _indented, amount, console, csv_out, json_out
 from cli_safe import echo
+from cli_wrap import lines as wrapped
 from indexer import KIND_LABELS, city_label
 from search import Duplicates, FamilyHit, FamilyView
 
@@ -67,16 +68,16 @@ def family_out(view: FamilyView, output_format: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
     out = console()
-    out.print(family_summary(view))
+    for line in wrapped(family_summary(view), out.width):
+        out.print(line, soft_wrap=True)
     out.print()
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("year", no_wrap=True)
-    table.add_column("万元", justify="right", no_wrap=True)
-    table.add_column("change", justify="right", no_wrap=True)
-    table.add_column("project", overflow="fold")
     by_year = {y.year: y for y in view.years}
-    shown = set()
+    rows, shown = [], set()
     for record in view.members:
         year = by_year[record.year]
         first = record.year not in shown
@@ -85,17 +86,27 @@ def family_out(view: FamilyView, output_format: str) -> None:
         project.append("\n" + member_facts(record), style="dim")
         if record.actual:
             project.append(f"\n实际完成: {record.actual}")
-        table.add_row(str(record.year or "?") if first else "", amount(year.amount) if first else "",
-                      _change_text(year.change, year.change_pct) if first else "", project)
+        rows.append((str(record.year or "?") if first else "", amount(year.amount) if first else "",
+                     _change_text(year.change, year.change_pct) if first else "", project))
+    heads = ("year", "万元", "change")
+    widths = [max([cell_len(head)] + [cell_len(row[i]) for row in rows]) for i, head in enumerate(heads)]
+    room = max(20, out.width - sum(widths) - 2 * len(heads))  # the project column: what the numbers leave
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for head, width in zip(heads, widths):
+        table.add_column(head, justify="left" if head == "year" else "right", no_wrap=True, width=width)
+    table.add_column("project", no_wrap=True, width=room)
+    for *numbers, project in rows:
+        table.add_row(*numbers, Text("\n").join(wrapped(project, room)))
     out.print(table)
     _goals(out, view)
 
 
 def _goals(out, view: FamilyView) -> None:
-    """Each goal that differs from the member before it, next to that one; the differing text marked."""
+    """Each goal that differs from the member before it, next to that one; the differing text marked
+    (bold yellow on a terminal; without colour, ``[`` ``]`` around it), both wrapped by ``cli_wrap``."""
     import difflib
 
-    from rich.table import Table
+    from rich.cells import cell_len
     from rich.text import Text
 
     changed = [(view.members[i - 1], view.members[i]) for i, c in enumerate(view.goal_changed) if c]
@@ -103,19 +114,25 @@ def _goals(out, view: FamilyView) -> None:
         if len(view.members) > 1:
             out.print("\ngoal: the same in every year")
         return
+    plain = out.no_color or not out.is_terminal
+    column = max(10, (out.width - 2) // 2)
     for before, after in changed:
         matcher = difflib.SequenceMatcher(None, before.goal, after.goal, autojunk=False)
         left, right = Text(), Text()
         for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-            style = None if tag == "equal" else "bold yellow"
-            left.append(before.goal[a0:a1], style=style)
-            right.append(after.goal[b0:b1], style=style)
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", expand=True)
-        table.add_column(f"goal {before.year} ({before.id[:8]})", ratio=1, overflow="fold")
-        table.add_column(f"goal {after.year} ({after.id[:8]})", ratio=1, overflow="fold")
-        table.add_row(left, right)
+            for side, text in ((left, before.goal[a0:a1]), (right, after.goal[b0:b1])):
+                if tag == "equal" or not text:
+                    side.append(text)
+                else:
+                    side.append(f"[{text}]" if plain else text, style="bold yellow")
+        left_lines = [Text(f"goal {before.year} ({before.id[:8]})", style="bold")] + wrapped(left, column)
+        right_lines = [Text(f"goal {after.year} ({after.id[:8]})", style="bold")] + wrapped(right, column)
         out.print()
-        out.print(table)
+        for number in range(max(len(left_lines), len(right_lines))):
+            first = left_lines[number] if number < len(left_lines) else Text()
+            second = right_lines[number] if number < len(right_lines) else Text()
+            pad = " " * (column - cell_len(first.plain) + 2) if second.plain else ""
+            out.print(Text.assemble(first, pad, second), soft_wrap=True)
 
 
 def family_csv(views: list[FamilyView]) -> None:
@@ -192,6 +209,30 @@ def family_hits_out(rows: list[FamilyHit], output_format: str, problems: list[st
         _indented(out, str(row.rank), head, indent)
 
 
+CLAUSE_ENDS = "，。；、：！？,;:!?"
+
+
+def clause_passage(shared: str, goal: str, most: int = 120) -> str:
+    """The shared passage from the start of a clause to the end of one: the longest common run of two goals
+    starts and ends wherever they part (``…有关要求，加``); a part clause at either end is left out and marked
+    ``…``, and a passage longer than ``most`` characters ends at the last clause that fits."""
+    start = goal.find(shared)
+    text, left = shared, False
+    if start > 0 and goal[start - 1] not in CLAUSE_ENDS:  # begins mid-clause: from the next clause on
+        cut = next((i + 1 for i, ch in enumerate(text) if ch in CLAUSE_ENDS), 0)
+        text, left = (text[cut:], True) if 0 < cut < len(text) else (text, True)
+    ends_goal = start >= 0 and start + len(shared) == len(goal)
+    right = False
+    if len(text) > most or not (ends_goal or text[-1:] in CLAUSE_ENDS):
+        cut = max((i + 1 for i, ch in enumerate(text[:most]) if ch in CLAUSE_ENDS), default=0)
+        if cut:
+            text = text[:cut].rstrip(CLAUSE_ENDS) or text[:cut]
+        elif len(text) > most:
+            text = text[:most - 1]
+        right = True
+    return ("…" if left else "") + text + ("…" if right else "")
+
+
 def duplicates_out(found: Duplicates, output_format: str) -> None:
     """Pairs of near-duplicate goals: both projects, their amounts, and the passage they share."""
     if output_format == "json":
@@ -225,7 +266,7 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
             facts = [city_label(record.city) or "", str(record.year or ""),
                      f"{amount(record.amount)} 万元" if record.amount is not None else "", record.unit, record.id]
             body.append("\n" + " · ".join(f for f in facts if f), style="dim")
-        shared = pair.shared if len(pair.shared) <= 120 else pair.shared[:119] + "…"
+        shared = clause_passage(pair.shared, pair.a.goal)
         body.append("\nshared：", style="bold")  # no blank after the colon: the passage starts on this line
         body.append(shared, style="yellow")
         _indented(out, str(number), body, indent)
