@@ -23,9 +23,11 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
+from indexer.analysis.ngrams import char_grams
 from indexer.storage.fulltext import TEXT_FIELDS, open_fulltext
 from indexer.storage.term_weights import field_boosts
 
+from ..feedback import name_key
 from .matrices import LexicalSide
 from .plain import PlainQuery, plain_query, query_settings
 from .record_columns import RecordColumns
@@ -97,6 +99,7 @@ class BM25Side:
         self._lexical: LexicalSide | None = None
         self._columns: RecordColumns | None = None
         self._last_parse: tuple[str, ParsedQuery] | None = None
+        self._last_named: tuple[str, np.ndarray | None] | None = None
 
     @property
     def searcher(self):
@@ -191,6 +194,27 @@ class BM25Side:
         plain = plain_query(text, self.extra_words, self.synonyms, word_idf, gram_idf)
         return ParsedQuery(None, plain, plain.words, problems)
 
+    def named(self, text: str) -> np.ndarray | None:
+        """For a short plain query (``name_first_max_chars``): a mask of the rows whose name holds the
+        whole query (NFKC, case and spaces ignored), which rank first; None otherwise or when none does.
+
+        The name n-grams narrow the rows to those whose name has every n-gram of the query, and only
+        their names are read, so a common word costs a few hundred names at most, not a scan."""
+        key = name_key(text)
+        if (len(key) > query_settings()["name_first_max_chars"] or self.lexical is None or self.records is None
+                or self.parse(text).plain is None):
+            return None
+        if self._last_named is None or self._last_named[0] != key:
+            rows = self.lexical.name_rows(char_grams(key))
+            mask = None
+            if rows is not None and len(rows):
+                holding = [row for row, name in self.records.names_at(rows).items() if key in name_key(name)]
+                if holding:
+                    mask = np.zeros(len(self.lexical.ids), dtype=bool)
+                    mask[holding] = True
+            self._last_named = (key, mask)
+        return self._last_named[1]
+
     def expansions(self, text: str) -> list[Expansion]:
         """The synonym expansions a plain query searched (none for syntax)."""
         parsed = self.parse(text)
@@ -240,7 +264,7 @@ class BM25Side:
         if not whoosh and self.lexical is not None:
             mask = self.lexical.mask(allowed, set(exclude))
             if parsed.query is None:
-                return self.lexical.rank(parsed.plain, mask, limit), parsed.terms, parsed.problems
+                return self.lexical.rank(parsed.plain, mask, limit, self.named(text)), parsed.terms, parsed.problems
             scored = self.on_matrices(parsed.query)
             if scored is not None:
                 return self.lexical.top(scored[0], scored[1], mask, limit), parsed.terms, parsed.problems

@@ -44,6 +44,7 @@ class LexicalSide:
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
         self._by_field: dict[str, Postings] | None = None
+        self._names = None  # the name n-gram counts, read on the first short query
         kinds = read_summed(self.folder, boosts) or summed(self.by_field, boosts, len(self.ids), len(vocabulary))
         for kind, postings in kinds.items():
             integrity.check_pointers(generation, f"{TERMS}/{kind}.*.npy", postings, len(vocabulary))
@@ -93,6 +94,25 @@ class LexicalSide:
             hit[rows] = True
         return score, hit
 
+    def name_rows(self, grams: list[str]) -> np.ndarray | None:
+        """Rows whose name (or an alias) has every one of ``grams`` (character n-grams): the only rows
+        whose name can contain the text they come from. None for an index without the name n-gram field."""
+        if self._names is None:
+            self._names = read_counts(self.folder, "name_ngrams", self.generation) or False
+        if self._names is False or not grams:
+            return None
+        rows = None
+        for gram in dict.fromkeys(grams):
+            col = self.column.get(gram)
+            if col is None:
+                return np.empty(0, dtype=np.int64)
+            with integrity.reading(self.generation, f"{TERMS}/{count_file('name_ngrams', 'indices')}"):
+                found = np.asarray(self._names.indices[int(self._names.indptr[col]):int(self._names.indptr[col + 1])])
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                break
+        return rows[(rows >= 0) & (rows < len(self.ids))].astype(np.int64)
+
     def _add_group(self, total: np.ndarray, word: str, parts: tuple[str, ...], weight: float) -> np.ndarray | None:
         """Add ``weight`` × the group's score to ``total``; the rows it matches (a mask), None if none can.
 
@@ -119,7 +139,8 @@ class LexicalSide:
             np.add.at(total, rows[keep], weight * weights[keep])
         return every_part if hit is None else hit | every_part
 
-    def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
+    def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
+              first: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Term at a time: each term's column is added to the scores with ``np.add.at`` (one
         unbuffered pass, three times faster than ``total[rows] += ...`` on the common n-grams).
         Every weight is positive (fields boosted 0 are left out of the sums), so the records
@@ -138,12 +159,14 @@ class LexicalSide:
             if col is not None:
                 rows, weights = self.grams.column(col)
                 np.add.at(total, rows, weight * weights)
-        return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups))
+        return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups), first=first)
 
-    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all)."""
+    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
+             first: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all);
+        ``first`` (a mask) the rows that rank before all others (names that hold the whole query)."""
         try:
-            return self._rank(query, allowed, limit)
+            return self._rank(query, allowed, limit, first)
         except IndexError:  # a row number out of range: the arrays are damaged (not scanned at open)
             kind = next((kind for kind, postings in (("words", self.words), ("grams", self.grams))
                          if len(postings.rows) and int(postings.rows.max()) >= len(self.ids)), "words")
@@ -155,16 +178,19 @@ class LexicalSide:
         return term in self.column
 
     def top(self, score: np.ndarray, matched: np.ndarray, allowed: np.ndarray | None, limit: int,
-            complete: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs among matched and allowed rows, ``complete`` rows
-        first, then by score, ties in row order (Whoosh's document order)."""
+            complete: np.ndarray | None = None, first: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs among matched and allowed rows: ``first`` rows, then
+        ``complete`` rows, then by score, ties in row order (Whoosh's document order)."""
         candidate = matched & allowed if allowed is not None else matched
         rows = np.flatnonzero(candidate)
         if not len(rows) or limit <= 0:
             return []
         key = score[rows].astype(np.float64)
+        step = float(key.max()) + 1.0
         if complete is not None:
-            key += complete[rows] * (float(key.max()) + 1.0)
+            key += complete[rows] * step
+        if first is not None:
+            key += first[rows] * 2 * step
         return [(self.ids[r], float(score[r])) for r in rows[best_first(key, limit)]]
 
     def mask(self, allowed: np.ndarray | None, exclude: set[str]) -> np.ndarray | None:
