@@ -164,10 +164,9 @@ class GoalSearch(IndexReader):
             bm25_hits = []  # only guided the vector; a semantic hit shows no BM25 rank
         else:
             fused = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])
-            named = self.bm25.named(text) if plain else None
-            if named is not None:  # the names that hold a short query whole, among the candidates BM25 ranked first
+            if plain and self.bm25.holding:  # names that hold a short query whole, among BM25's first candidates
                 head = bm25_hits[:fusion_settings()["depth"]]
-                fused = name_first(fused, {doc_id for doc_id, _ in head if named[self.store.row[doc_id]]})
+                fused = name_first(fused, {doc_id for doc_id, _ in head if doc_id in self.bm25.holding})
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:

@@ -216,6 +216,42 @@ def test_a_name_that_holds_a_short_query_whole_ranks_first(sample_index, mode):
     assert held >= 20  # the rule is exercised, not vacuous
 
 
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans(), st.booleans()), min_size=1, max_size=1200),
+       st.integers(1, 30))
+def test_names_are_read_only_until_the_page_is_full_and_the_page_is_the_same(rows, limit):
+    """A common word once meant reading thousands of names a query; now only chunks up to ``limit`` holders."""
+    from search.lexical.matrices import _holding
+
+    key = np.array([k for k, _, _ in rows], dtype=np.float64)
+    maybe = np.array([m or h for _, m, h in rows], dtype=bool)
+    holds_all = np.array([h for _, _, h in rows], dtype=bool)
+    asked = []
+
+    def holds(some):
+        asked.append(len(some))
+        return holds_all[some]
+
+    everything = np.arange(len(rows))
+    found = _holding(everything, key, maybe, holds, limit)
+    assert holds_all[found].all()
+    best = sorted(np.flatnonzero(holds_all), key=lambda i: (-key[i], i))[:limit]
+    assert set(best) <= set(found)  # the page's holders are all found
+    order = sorted(np.flatnonzero(maybe), key=lambda i: (-key[i], i))
+    chunks = [order[start:start + 500] for start in range(0, len(order), 500)]
+    needed = next((n + 1 for n in range(len(chunks)) if holds_all[sum(chunks[:n + 1], [])].sum() >= limit), len(chunks))
+    assert len(asked) == needed  # no chunk read after the page was full
+
+
+def test_a_common_word_reads_one_chunk_of_names():
+    from search.lexical.matrices import _holding
+
+    asked = []
+    key = np.arange(5000, dtype=np.float64)
+    found = _holding(np.arange(5000), key, np.ones(5000, dtype=bool), lambda some: asked.append(len(some)) or
+                     np.ones(len(some), dtype=bool), 10)
+    assert asked == [500] and found[0] == 4999  # the best-ranked rows are asked first
+
+
 def test_rocchio_moves_the_query_toward_the_feedback_records():
     from search.feedback import rocchio
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -27,6 +28,26 @@ from indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_coun
 
 from ..top import best_first
 from .plain import PlainQuery
+
+NameRule = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]  # rows that may hold the query; which do
+
+
+def _holding(rows: np.ndarray, key: np.ndarray, maybe: np.ndarray, holds: Callable[[np.ndarray], np.ndarray],
+             limit: int) -> np.ndarray:
+    """Positions in ``rows`` that hold the query: the best ``limit`` of them by ``key`` (ties by row),
+    asking ``holds`` about the ``maybe`` rows in that order, a chunk at a time."""
+    positions = np.flatnonzero(maybe[rows])
+    positions = positions[np.lexsort((rows[positions], -key[positions]))]
+    found: list[np.ndarray] = []
+    count = 0
+    for start in range(0, len(positions), 500):
+        chunk = positions[start:start + 500]
+        held = chunk[holds(rows[chunk])]
+        found.append(held)
+        count += len(held)
+        if count >= limit:
+            break
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
 class LexicalSide:
@@ -140,7 +161,7 @@ class LexicalSide:
         return every_part if hit is None else hit | every_part
 
     def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
-              first: np.ndarray | None = None) -> list[tuple[str, float]]:
+              first: NameRule | None = None) -> list[tuple[str, float]]:
         """Term at a time: each term's column is added to the scores with ``np.add.at`` (one
         unbuffered pass, three times faster than ``total[rows] += ...`` on the common n-grams).
         Every weight is positive (fields boosted 0 are left out of the sums), so the records
@@ -162,9 +183,9 @@ class LexicalSide:
         return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups), first=first)
 
     def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
-             first: np.ndarray | None = None) -> list[tuple[str, float]]:
+             first: NameRule | None = None) -> list[tuple[str, float]]:
         """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all);
-        ``first`` (a mask) the rows that rank before all others (names that hold the whole query)."""
+        ``first``: which rows rank before all others (names that hold the whole query, ``top``)."""
         try:
             return self._rank(query, allowed, limit, first)
         except IndexError:  # a row number out of range: the arrays are damaged (not scanned at open)
@@ -178,9 +199,13 @@ class LexicalSide:
         return term in self.column
 
     def top(self, score: np.ndarray, matched: np.ndarray, allowed: np.ndarray | None, limit: int,
-            complete: np.ndarray | None = None, first: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs among matched and allowed rows: ``first`` rows, then
-        ``complete`` rows, then by score, ties in row order (Whoosh's document order)."""
+            complete: np.ndarray | None = None, first: NameRule | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs among matched and allowed rows: rows ``first`` says hold the
+        query, then ``complete`` rows, then by score, ties in row order (Whoosh's document order).
+
+        ``first`` is (a mask of the rows that may hold it, a function telling which of some rows do). Those
+        rows are asked in ranking order, 500 at a time, until ``limit`` of them hold: the page is then
+        theirs, and the rest need not be read (a common word at 100k has thousands of candidates)."""
         candidate = matched & allowed if allowed is not None else matched
         rows = np.flatnonzero(candidate)
         if not len(rows) or limit <= 0:
@@ -190,7 +215,7 @@ class LexicalSide:
         if complete is not None:
             key += complete[rows] * step
         if first is not None:
-            key += first[rows] * 2 * step
+            key[_holding(rows, key, *first, limit)] += 2 * step
         return [(self.ids[r], float(score[r])) for r in rows[best_first(key, limit)]]
 
     def mask(self, allowed: np.ndarray | None, exclude: set[str]) -> np.ndarray | None:
