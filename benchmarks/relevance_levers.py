@@ -1,4 +1,4 @@
-"""Relevance levers on the dev set: every ranking choice of issue #13, one at a time, per query kind.
+"""Relevance levers on the dev set: every ranking choice of issues #13 and #30, one at a time, per query kind.
 
     python benchmarks/relevance_levers.py                 # table for benchmarks/README.md
     python benchmarks/relevance_levers.py --json out.json
@@ -47,13 +47,15 @@ KINDS = ("keyword", "description", "cross-city")
 
 BEFORE = {  # the settings before issue #13
     "boosts": {"name": 3.0, "aliases": 2.0, "goal": 1.0, "unit": 1.0, "department": 0.5, "name_ngrams": 0.0, "goal_ngrams": 0.0},
-    "query": {"k3": 0.0, "key_terms": 64, "synonym_weight": 0.0, "synonyms_max_chars": 0, "paste_chars": 10 ** 9},
-    "fusion": {"method": "rrf", "depth": 50},
+    "query": {"k3": 0.0, "key_terms": 64, "synonym_weight": 0.0, "synonyms_max_chars": 0, "paste_chars": 10 ** 9,
+              "name_first_max_chars": 0},
+    "fusion": {"method": "rrf", "depth": 50, "feedback": {"docs": 0, "beta": 1.0}},
     "index": "cut128",
     "passage_prompt": False,
 }
 SHIPPED_BOOSTS = dict(field_boosts())
 SHIPPED_QUERY = dict(query_settings())
+SHIPPED_FEEDBACK = dict(fusion_settings()["feedback"])
 
 
 def levers() -> list[tuple[str, dict, str]]:
@@ -78,9 +80,13 @@ def levers() -> list[tuple[str, dict, str]]:
     add("+ a second view: the goal alone (sum of cosines)", lambda s: s.update(index="views"))
     add("+ convex fusion 0.6 BM25 / 0.4 semantic, depth 100",
         lambda s: s["fusion"].update(method="convex", depth=100))
-    add("+ domain synonyms (weight 1 shared, queries ≤ 60 chars) = shipped",
+    add("+ domain synonyms (weight 1 shared, queries ≤ 60 chars) = shipped in #13",
         lambda s: s["query"].update(synonym_weight=SHIPPED_QUERY["synonym_weight"],
                                     synonyms_max_chars=SHIPPED_QUERY["synonyms_max_chars"]))
+    add("+ a name holding a short query (≤ 8 chars) whole ranks first (bm25, hybrid)",
+        lambda s: s["query"].update(name_first_max_chars=SHIPPED_QUERY["name_first_max_chars"]))
+    add("+ Rocchio: the query vector moved toward the first fused top 3 (β 1), vectors searched again = shipped",
+        lambda s: s["fusion"].update(feedback=dict(SHIPPED_FEEDBACK)))
     shipped = copy.deepcopy(s)
 
     def without(label: str, change) -> None:
@@ -95,6 +101,10 @@ def levers() -> list[tuple[str, dict, str]]:
     without("shipped − goal view (name：goal whole only)", lambda t: t.update(index="whole"))
     without("shipped with RRF k=60 instead of convex", lambda t: t["fusion"].update(method="rrf"))
     without("shipped with convex 0.5 / 0.5", lambda t: t.update(weights={"bm25": 0.5, "semantic": 0.5}))
+    without("shipped − name first", lambda t: t["query"].update(name_first_max_chars=0))
+    without("shipped − Rocchio feedback", lambda t: t["fusion"].update(feedback={"docs": 0, "beta": 1.0}))
+    without("shipped with feedback from the top 5, β 0.5", lambda t: t["fusion"].update(feedback={"docs": 5, "beta": 0.5}))
+    without("shipped with feedback from the top 10, β 1", lambda t: t["fusion"].update(feedback={"docs": 10, "beta": 1.0}))
     return rows
 
 
@@ -211,12 +221,13 @@ def main() -> None:
             print(f"{label:70s} " + " ".join(f"{results[-1]['dev'][k]:.3f}" for k in (*KINDS, "overall"))
                   + f"  old {results[-1]['old']['overall']:.3f}", flush=True)
     print()
-    print("| lever | keyword | description | cross-city | overall | older set |")
-    print("|---|---|---|---|---|---|")
+    print("| lever | keyword | description | cross-city | overall | older set | semantic alone |")
+    print("|---|---|---|---|---|---|---|")
     for result in results:
         d = result["dev"]
+        alone = f"{result['dev_semantic']['overall']:.3f}" if "dev_semantic" in result else ""
         print(f"| {result['row']} | {d['keyword']:.3f} | {d['description']:.3f} | {d['cross-city']:.3f} | "
-              f"{d['overall']:.3f} | {result['old']['overall']:.3f} |")
+              f"{d['overall']:.3f} | {result['old']['overall']:.3f} | {alone} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), "utf-8")
 

@@ -21,10 +21,12 @@ from indexer.analysis.analyzer import query_terms
 from .families import FamilyHit, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
 from .families import looks_like_family_id, view
 from .filters import Filters, check_contradictions, check_known
+from .feedback import name_first, rocchio
 from .fusion import FusionMethod, fuse, fusion_settings
 from .highlight import highlight_ranges, snippet
 from .hits import Hit, SearchMode
 from .inputs import clean_query
+from .lexical.bm25 import is_syntax
 from .lexical.synonyms import Expansion
 from .reader import MAX_QUERY_CHARS, IndexReader, sample_corpus
 
@@ -132,7 +134,10 @@ class GoalSearch(IndexReader):
         semantic_hits: list[tuple[str, float]] = []
         terms: set[str] = set()
         meaning = self.bm25.meaning(text) if vector is None and mode is not SearchMode.BM25 else None
-        if mode in (SearchMode.HYBRID, SearchMode.BM25) or meaning is not None:
+        feedback = fusion_settings()["feedback"]  # Rocchio over the first fused ranking (search.feedback)
+        plain = vector is None and meaning is None and not is_syntax(text)
+        moves = plain and mode is not SearchMode.BM25 and feedback["docs"] > 0
+        if mode in (SearchMode.HYBRID, SearchMode.BM25) or meaning is not None or moves:
             wanted = len(self.store) if meaning is not None else limit if mode is SearchMode.BM25 else depth
             bm25_hits, terms, problems = self.bm25.search(text, allowed, wanted, exclude)
             self.problems.extend(problems)
@@ -145,13 +150,23 @@ class GoalSearch(IndexReader):
         if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC) and text:
             if vector is None:
                 vector = self.encode_query(text)
-            semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth, exclude)
+            semantic_hits = self.vectors.search(vector, allowed, depth if moves else limit if mode is SearchMode.SEMANTIC
+                                                else depth, exclude)
+            first = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])[:feedback["docs"]] if moves else []
+            if first:
+                vector = rocchio(vector, self.vectors.centroid([doc_id for doc_id, _ in first]), feedback["beta"])
+                semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth,
+                                                    exclude)
         if mode is SearchMode.BM25:
             fused = bm25_hits
         elif mode is SearchMode.SEMANTIC:
             fused = semantic_hits if text else bm25_hits
+            bm25_hits = []  # only guided the vector; a semantic hit shows no BM25 rank
         else:
             fused = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])
+            if plain and self.bm25.holding:  # names that hold a short query whole, among BM25's first candidates
+                head = bm25_hits[:fusion_settings()["depth"]]
+                fused = name_first(fused, {doc_id for doc_id, _ in head if doc_id in self.bm25.holding})
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:

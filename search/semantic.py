@@ -80,6 +80,13 @@ class VectorSide:
         self._check(vector)
         return vector[0].copy()
 
+    def centroid(self, doc_ids: list[str]) -> np.ndarray:
+        """The mean of these records' vectors, views averaged: one query-sized vector (``feedback.rocchio``)."""
+        rows = np.sort(np.array([self.row[doc_id] for doc_id in doc_ids], dtype=np.int64))
+        matrix = self._read(rows)
+        self._check(matrix)
+        return matrix.reshape(len(rows), self.views, -1).mean(axis=(0, 1))
+
     def search(self, vector: np.ndarray, allowed: np.ndarray | None, limit: int,
                exclude: set[str] = frozenset()) -> list[tuple[str, float]]:
         """Ranked (id, similarity) pairs nearest to ``vector`` among ``allowed`` rows (a mask; None: all).

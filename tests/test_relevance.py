@@ -189,11 +189,76 @@ def test_dev_set_ranking_holds(sample_index):
     report = evaluate(sample_index, load_queries(ROOT / "benchmarks" / "dev_queries.json"))
     ndcg = {mode: {kind: v["ndcg@10"] for kind, v in kinds.items()} for mode, kinds in report.by_mode.items()}
     assert not report.problems
-    assert ndcg["hybrid"]["overall"] >= 0.80 and ndcg["hybrid"]["cross-city"] >= 0.72
+    assert ndcg["hybrid"]["overall"] >= 0.83 and ndcg["hybrid"]["cross-city"] >= 0.77
+    assert ndcg["semantic"]["overall"] >= 0.72  # with feedback from the first fused ranking (issue #30)
     for kind in ("keyword", "description", "cross-city"):
         assert ndcg["hybrid"][kind] >= max(ndcg["bm25"][kind], ndcg["semantic"][kind]), kind
     older = evaluate(sample_index, load_queries(ROOT / "benchmarks" / "eval_queries.json"), modes=["hybrid"])
-    assert older.by_mode["hybrid"]["overall"]["ndcg@10"] >= 0.83
+    assert older.by_mode["hybrid"]["overall"]["ndcg@10"] >= 0.87
+
+
+def _name_holds(name: str, query: str) -> bool:
+    return query.replace(" ", "").lower() in name.replace(" ", "").lower()
+
+
+@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
+def test_a_name_that_holds_a_short_query_whole_ranks_first(sample_index, mode):
+    """``网络安全``: the projects with it in their names once ranked 2, 4, 5 and 19 in bm25 mode, below
+    projects that only shared its words. Every short query of both query sets, the whole ranking."""
+    queries = [q["query"] for name in ("dev_queries.json", "eval_queries.json")
+               for q in load_queries(ROOT / "benchmarks" / name) if len(q["query"].replace(" ", "")) <= 8]
+    held = 0
+    for query in queries:
+        names = [h.record.name for h in sample_index.search(query, mode=mode, limit=400, highlight=False)]
+        holds = [_name_holds(name, query) for name in names]
+        held += sum(holds)
+        assert holds == sorted(holds, reverse=True), (query, names[:holds.index(False)] if False in holds else names)
+    assert held >= 20  # the rule is exercised, not vacuous
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans(), st.booleans()), min_size=1, max_size=1200),
+       st.integers(1, 30))
+def test_names_are_read_only_until_the_page_is_full_and_the_page_is_the_same(rows, limit):
+    """A common word once meant reading thousands of names a query; now only chunks up to ``limit`` holders."""
+    from search.lexical.matrices import _holding
+
+    key = np.array([k for k, _, _ in rows], dtype=np.float64)
+    maybe = np.array([m or h for _, m, h in rows], dtype=bool)
+    holds_all = np.array([h for _, _, h in rows], dtype=bool)
+    asked = []
+
+    def holds(some):
+        asked.append(len(some))
+        return holds_all[some]
+
+    everything = np.arange(len(rows))
+    found = _holding(everything, key, maybe, holds, limit)
+    assert holds_all[found].all()
+    best = sorted(np.flatnonzero(holds_all), key=lambda i: (-key[i], i))[:limit]
+    assert set(best) <= set(found)  # the page's holders are all found
+    order = sorted(np.flatnonzero(maybe), key=lambda i: (-key[i], i))
+    chunks = [order[start:start + 500] for start in range(0, len(order), 500)]
+    needed = next((n + 1 for n in range(len(chunks)) if holds_all[sum(chunks[:n + 1], [])].sum() >= limit), len(chunks))
+    assert len(asked) == needed  # no chunk read after the page was full
+
+
+def test_a_common_word_reads_one_chunk_of_names():
+    from search.lexical.matrices import _holding
+
+    asked = []
+    key = np.arange(5000, dtype=np.float64)
+    found = _holding(np.arange(5000), key, np.ones(5000, dtype=bool), lambda some: asked.append(len(some)) or
+                     np.ones(len(some), dtype=bool), 10)
+    assert asked == [500] and found[0] == 4999  # the best-ranked rows are asked first
+
+
+def test_rocchio_moves_the_query_toward_the_feedback_records():
+    from search.feedback import rocchio
+
+    query, centroid = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.6, 0.8])
+    moved = rocchio(query, centroid, 1.0)
+    assert np.isclose(np.linalg.norm(moved), 1.0) and moved @ centroid > query @ centroid
+    assert np.allclose(rocchio(query, centroid, 0.0), query)
 
 
 @pytest.mark.slow

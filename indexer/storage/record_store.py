@@ -242,6 +242,10 @@ class RecordStore:
                 found[row] = values
         return found
 
+    def names_at(self, rows: Iterable[int]) -> dict[int, str]:
+        """The names of these rows (a ranking checks which names hold a query without reading records)."""
+        return {row: values[0] for row, values in self._columns_of("name", [int(r) for r in rows]).items()}
+
     def at_rows(self, rows: Iterable[int]) -> list[Record]:
         """The records of these rows, in the order given."""
         return [record for record, _ in self.with_families(rows)]

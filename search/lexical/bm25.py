@@ -23,10 +23,12 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
+from indexer.analysis.ngrams import char_grams
 from indexer.storage.fulltext import TEXT_FIELDS, open_fulltext
 from indexer.storage.term_weights import field_boosts
 
-from .matrices import LexicalSide
+from ..feedback import name_key
+from .matrices import LexicalSide, NameRule
 from .plain import PlainQuery, plain_query, query_settings
 from .record_columns import RecordColumns
 from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
@@ -97,6 +99,7 @@ class BM25Side:
         self._lexical: LexicalSide | None = None
         self._columns: RecordColumns | None = None
         self._last_parse: tuple[str, ParsedQuery] | None = None
+        self.holding: set[str] = set()  # ids of the last search whose name holds its short query whole
 
     @property
     def searcher(self):
@@ -191,6 +194,27 @@ class BM25Side:
         plain = plain_query(text, self.extra_words, self.synonyms, word_idf, gram_idf)
         return ParsedQuery(None, plain, plain.words, problems)
 
+    def _name_rule(self, text: str) -> NameRule | None:
+        """For a short plain query (``name_first_max_chars``): the rows whose name may hold the whole query
+        (every n-gram of it in the name n-grams), and a check of some rows' names (NFKC, case and spaces
+        ignored) that records the ids found in ``holding``; None for other queries."""
+        key = name_key(text)
+        if len(key) > query_settings()["name_first_max_chars"] or self.lexical is None or self.records is None:
+            return None
+        rows = self.lexical.name_rows(char_grams(key))
+        if rows is None or not len(rows):
+            return None
+        maybe = np.zeros(len(self.lexical.ids), dtype=bool)
+        maybe[rows] = True
+
+        def holds(some: np.ndarray) -> np.ndarray:
+            names = self.records.names_at(some)
+            held = np.array([key in name_key(names.get(int(row), "")) for row in some], dtype=bool)
+            self.holding.update(self.lexical.ids[int(row)] for row in some[held])
+            return held
+
+        return maybe, holds
+
     def expansions(self, text: str) -> list[Expansion]:
         """The synonym expansions a plain query searched (none for syntax)."""
         parsed = self.parse(text)
@@ -235,12 +259,13 @@ class BM25Side:
         matrices are tested against.
         """
         parsed = self.parse(text)
+        self.holding = set()
         if parsed.query is None and not parsed.groups and not (parsed.plain and parsed.plain.grams):
             return [], parsed.terms, parsed.problems
         if not whoosh and self.lexical is not None:
             mask = self.lexical.mask(allowed, set(exclude))
             if parsed.query is None:
-                return self.lexical.rank(parsed.plain, mask, limit), parsed.terms, parsed.problems
+                return self.lexical.rank(parsed.plain, mask, limit, self._name_rule(text)), parsed.terms, parsed.problems
             scored = self.on_matrices(parsed.query)
             if scored is not None:
                 return self.lexical.top(scored[0], scored[1], mask, limit), parsed.terms, parsed.problems

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -27,6 +28,26 @@ from indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_coun
 
 from ..top import best_first
 from .plain import PlainQuery
+
+NameRule = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]  # rows that may hold the query; which do
+
+
+def _holding(rows: np.ndarray, key: np.ndarray, maybe: np.ndarray, holds: Callable[[np.ndarray], np.ndarray],
+             limit: int) -> np.ndarray:
+    """Positions in ``rows`` that hold the query: the best ``limit`` of them by ``key`` (ties by row),
+    asking ``holds`` about the ``maybe`` rows in that order, a chunk at a time."""
+    positions = np.flatnonzero(maybe[rows])
+    positions = positions[np.lexsort((rows[positions], -key[positions]))]
+    found: list[np.ndarray] = []
+    count = 0
+    for start in range(0, len(positions), 500):
+        chunk = positions[start:start + 500]
+        held = chunk[holds(rows[chunk])]
+        found.append(held)
+        count += len(held)
+        if count >= limit:
+            break
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
 class LexicalSide:
@@ -44,6 +65,7 @@ class LexicalSide:
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
         self._by_field: dict[str, Postings] | None = None
+        self._names = None  # the name n-gram counts, read on the first short query
         kinds = read_summed(self.folder, boosts) or summed(self.by_field, boosts, len(self.ids), len(vocabulary))
         for kind, postings in kinds.items():
             integrity.check_pointers(generation, f"{TERMS}/{kind}.*.npy", postings, len(vocabulary))
@@ -94,6 +116,25 @@ class LexicalSide:
             hit[rows] = True
         return score, hit
 
+    def name_rows(self, grams: list[str]) -> np.ndarray | None:
+        """Rows whose name (or an alias) has every one of ``grams`` (character n-grams): the only rows
+        whose name can contain the text they come from. None for an index without the name n-gram field."""
+        if self._names is None:
+            self._names = read_counts(self.folder, "name_ngrams", self.generation) or False
+        if self._names is False or not grams:
+            return None
+        rows = None
+        for gram in dict.fromkeys(grams):
+            col = self.column.get(gram)
+            if col is None:
+                return np.empty(0, dtype=np.int64)
+            with integrity.reading(self.generation, f"{TERMS}/{count_file('name_ngrams', 'indices')}"):
+                found = np.asarray(self._names.indices[int(self._names.indptr[col]):int(self._names.indptr[col + 1])])
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                break
+        return rows[(rows >= 0) & (rows < len(self.ids))].astype(np.int64)
+
     def _add_group(self, total: np.ndarray, word: str, parts: tuple[str, ...], weight: float) -> np.ndarray | None:
         """Add ``weight`` × the group's score to ``total``; the rows it matches (a mask), None if none can.
 
@@ -120,7 +161,8 @@ class LexicalSide:
             np.add.at(total, rows[keep], weight * weights[keep])
         return every_part if hit is None else hit | every_part
 
-    def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
+    def _rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
+              first: NameRule | None = None) -> list[tuple[str, float]]:
         """Term at a time: each term's column is added to the scores with ``np.add.at`` (one
         unbuffered pass, three times faster than ``total[rows] += ...`` on the common n-grams).
         Every weight is positive (fields boosted 0 are left out of the sums), so the records
@@ -142,12 +184,14 @@ class LexicalSide:
         if not np.isfinite(total).all():  # weights that are not numbers would match nothing, silently
             raise integrity.damaged(self.generation, f"{TERMS}/{self._not_finite()}.weights.npy",
                                     "weights that are not numbers")
-        return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups))
+        return self.top(total, total > 0, allowed, limit, complete=matched == len(query.groups), first=first)
 
-    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all)."""
+    def rank(self, query: PlainQuery, allowed: np.ndarray | None, limit: int,
+             first: NameRule | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs for ``query`` among ``allowed`` rows (a mask; None: all);
+        ``first``: which rows rank before all others (names that hold the whole query, ``top``)."""
         try:
-            return self._rank(query, allowed, limit)
+            return self._rank(query, allowed, limit, first)
         except IndexError:  # a row number out of range: the arrays are damaged (not scanned at open)
             kind = next((kind for kind, postings in (("words", self.words), ("grams", self.grams))
                          if len(postings.rows) and int(postings.rows.max()) >= len(self.ids)), "words")
@@ -164,16 +208,23 @@ class LexicalSide:
         return term in self.column
 
     def top(self, score: np.ndarray, matched: np.ndarray, allowed: np.ndarray | None, limit: int,
-            complete: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``limit`` best (id, score) pairs among matched and allowed rows, ``complete`` rows
-        first, then by score, ties in row order (Whoosh's document order)."""
+            complete: np.ndarray | None = None, first: NameRule | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (id, score) pairs among matched and allowed rows: rows ``first`` says hold the
+        query, then ``complete`` rows, then by score, ties in row order (Whoosh's document order).
+
+        ``first`` is (a mask of the rows that may hold it, a function telling which of some rows do). Those
+        rows are asked in ranking order, 500 at a time, until ``limit`` of them hold: the page is then
+        theirs, and the rest need not be read (a common word at 100k has thousands of candidates)."""
         candidate = matched & allowed if allowed is not None else matched
         rows = np.flatnonzero(candidate)
         if not len(rows) or limit <= 0:
             return []
         key = score[rows].astype(np.float64)
+        step = float(key.max()) + 1.0
         if complete is not None:
-            key += complete[rows] * (float(key.max()) + 1.0)
+            key += complete[rows] * step
+        if first is not None:
+            key[_holding(rows, key, *first, limit)] += 2 * step
         return [(self.ids[r], float(score[r])) for r in rows[best_first(key, limit)]]
 
     def mask(self, allowed: np.ndarray | None, exclude: set[str]) -> np.ndarray | None:
