@@ -114,5 +114,6 @@ def test_index_with_the_fast_model(small_fast_model, tmp_path):
         assert index.manifest["model"]["requested"] == "fast" and index.manifest["model"]["dimension"] == 16
         record = index.records[0]
         hits = index.search(record.embedding_text(), mode="semantic", limit=1)
-        # the name：goal view is the query itself (cosine 1); the score is the mean with the goal view's
-        assert hits[0].record.id == record.id and 0.99 < hits[0].semantic_score <= 1.0 + 1e-5
+        # the name：goal view is the query itself; the vector side then searches again from the query moved
+        # toward the first ranking's top 3 (Rocchio, search/feedback.py), so the cosine is near 1, not 1
+        assert hits[0].record.id == record.id and 0.95 < hits[0].semantic_score <= 1.0 + 1e-5
