@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-import cli_render as render
-import cli_wrap
-from cli_safe import echo, json_text, visible
-import cli_render_families as render_families
-from indexer import (
+from . import cli_render as render
+from . import cli_wrap
+from .cli_safe import echo, json_text, visible
+from . import cli_render_families as render_families
+from .indexer import (
     KIND_LABELS,
     SECTION_LABELS,
     DocumentError,
@@ -33,12 +33,12 @@ from indexer import (
     parse_within_limits,
     remove_paths,
 )
-from indexer.models.embedding import (
+from .indexer.models.embedding import (
     build_default_model,
     build_fast_model,
     default_model_dir,
 )
-from search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
+from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = list(SECTION_LABELS)
@@ -514,7 +514,7 @@ def eval_command(queries_file, index_dir, output_format, fusion, rrf_k):
         goalsearch eval benchmarks/eval_queries.json --format json
         goalsearch eval --fusion rrf --rrf-k 20
     """
-    from search import evaluate, load_queries
+    from .search import evaluate, load_queries
 
     path = queries_file or DEFAULT_QUERIES
     queries = load_queries(path)
@@ -570,7 +570,7 @@ def model_build_command(force, fast):
         goalsearch model build
         goalsearch model build --fast    # static word vectors distilled from the default model
     """
-    from indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend, model_problems
+    from .indexer.models.onnx_embedder import Backend, build_onnx_model, configured_backend, model_problems
 
     if not fast and not force:
         for problem in model_problems(configured_backend().value):  # repaired below: said, not refused

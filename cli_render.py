@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
-from cli_safe import SafeConsole, echo, json_text, visible
-from cli_wrap import lines as wrapped
-from cli_wrap import fill_words, output_columns, shorten, stops, wrap
-from indexer import KIND_LABELS, IngestReport, Record, city_label
-from search import EvalReport, Hit, Stats
+from .cli_safe import SafeConsole, echo, json_text, visible
+from .cli_wrap import lines as wrapped
+from .cli_wrap import fill_words, output_columns, shorten, stops, wrap
+from .indexer import KIND_LABELS, IngestReport, Record, city_label
+from .search import EvalReport, Hit, Stats
 
 
 def console(stderr: bool = False):

@@ -9,11 +9,11 @@ import csv
 import io
 
 
-from cli_render import _indented, amount, console, csv_out, json_out
-from cli_safe import echo
-from cli_wrap import lines as wrapped
-from indexer import KIND_LABELS, city_label
-from search import Duplicates, FamilyHit, FamilyView
+from .cli_render import _indented, amount, console, csv_out, json_out
+from .cli_safe import echo
+from .cli_wrap import lines as wrapped
+from .indexer import KIND_LABELS, city_label
+from .search import Duplicates, FamilyHit, FamilyView
 
 
 def _years_text(view: FamilyView) -> str:
@@ -181,7 +181,7 @@ def families_out(views: list[FamilyView], output_format: str) -> None:
 
 def family_hits_out(rows: list[FamilyHit], output_format: str, problems: list[str]) -> None:
     """``search --group family``: one block per family, its newest member's name, the years and amounts."""
-    from cli_render import _goal_snippet
+    from .cli_render import _goal_snippet
 
     for problem in problems:
         echo(f"note: {problem}", err=True)

@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import Record, build_index, parse_paths  # noqa: E402
-from indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
-from indexer.models import ModelInfo, load_embedder  # noqa: E402
-from indexer.storage.vectors import embedded_texts, record_views  # noqa: E402
-from search import GoalSearch, rrf, sample_corpus  # noqa: E402
+from goalsearch.indexer import Record, build_index, parse_paths  # noqa: E402
+from goalsearch.indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
+from goalsearch.indexer.models import ModelInfo, load_embedder  # noqa: E402
+from goalsearch.indexer.storage.vectors import embedded_texts, record_views  # noqa: E402
+from goalsearch.search import GoalSearch, rrf, sample_corpus  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
 PLACES = ("广州市", "深圳市", "江门市", "广州", "深圳", "江门")
@@ -177,7 +177,7 @@ def cold_start(index_dir: Path, query: str) -> dict[str, float]:
         runs = []
         for _ in range(3):
             started = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "cli.py"), "search", query, "--mode", mode, "--format", "json",
+            subprocess.run([sys.executable, "-m", "goalsearch", "search", query, "--mode", mode, "--format", "json",
                             "--index-dir", str(index_dir)], check=True, capture_output=True)
             runs.append(time.perf_counter() - started)
         out[mode] = round(sorted(runs)[1], 2)
@@ -197,7 +197,7 @@ FILTERS = {
 def filter_costs(index: GoalSearch) -> dict:
     """Per filter: the rows it allows, and p50 ms of finding them (``GoalSearch._allowed``, what every
     filtered search pays) and of a filtered listing (the empty query: allowed rows by amount, 10 records read)."""
-    from search.api import _filters
+    from goalsearch.search.api import _filters
 
     costs = {}
     for label, given in FILTERS.items():
@@ -215,7 +215,7 @@ def search_memory(index_dir: Path, queries: list[str]) -> float:
     """Peak RSS (MB, VmHWM: ru_maxrss would carry the parent's peak across exec) of a fresh process
     that opens the index and runs every query in every mode."""
     script = ("import resource, sys, json; sys.path.insert(0, %r)\n"
-              "from search import GoalSearch\n"
+              "from goalsearch import GoalSearch\n"
               "gs = GoalSearch.open(%r)\n"
               "for q in json.loads(sys.argv[1]):\n"
               "    [gs.search(q, mode=m) for m in ('bm25', 'semantic', 'hybrid')]\n"
@@ -255,7 +255,7 @@ def faiss_comparison(vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> l
     ivf_build = time.perf_counter() - started
     for nprobe in (8, 16, 32, 64):
         candidates.append((f"IVF{nlist} nprobe={nprobe}", ivf, ("ivf", nprobe)))
-    # What goalsearch writes: 8-bit codes, 2k candidates re-scored with the float rows (search.semantic).
+    # What goalsearch writes: 8-bit codes, 2k candidates re-scored with the float rows (goalsearch.search.semantic).
     sq8 = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], nlist,
                                         faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
     started = time.perf_counter()
@@ -334,8 +334,8 @@ def main() -> None:
         result["bm25_index_s"] = round(marks.get("full text", started) - started, 2)
         result["bm25_records_per_s"] = round(args.projects / max(1e-9, result["bm25_index_s"]), 1)
         result["term_matrices_s"] = round(marks.get("term matrices", started) - marks.get("full text", started), 2)
-        from indexer.analysis.ngrams import char_grams
-        from indexer.storage.terms import ngram_texts
+        from goalsearch.indexer.analysis.ngrams import char_grams
+        from goalsearch.indexer.storage.terms import ngram_texts
 
         tokenize_started = time.perf_counter()
         for record in records:

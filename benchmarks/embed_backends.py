@@ -3,7 +3,7 @@
     python benchmarks/embed_backends.py [--ray] [--json FILE]
 
 The texts are the ones goalsearch embeds for the sample corpus (every view of every record,
-``indexer.storage.vectors.embedded_texts``), in the order a build hands them over: shortest first.
+``goalsearch.indexer.storage.vectors.embedded_texts``), in the order a build hands them over: shortest first.
 Each backend embeds them once after a warm-up batch; cosines are against the torch vectors.
 ``--ray`` (needs ``pip install -e '.[cluster]'``) times ``RayEmbedder`` with 1 and 2 actors,
 actor start and model load included. Results: ``benchmarks/README.md``.
@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from indexer import parse_paths  # noqa: E402
-from indexer.models import load_embedder  # noqa: E402
-from indexer.storage.vectors import embedded_texts  # noqa: E402
+from goalsearch.indexer import parse_paths  # noqa: E402
+from goalsearch.indexer.models import load_embedder  # noqa: E402
+from goalsearch.indexer.storage.vectors import embedded_texts  # noqa: E402
 
 
 def main() -> None:
@@ -53,7 +53,7 @@ def main() -> None:
     if args.ray:
         import ray
 
-        from indexer.ray_build import RayEmbedder, start_ray
+        from goalsearch.indexer.ray_build import RayEmbedder, start_ray
 
         start_ray(None)
         for workers in (1, 2):

@@ -31,11 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import build_index, parse_paths  # noqa: E402
-from indexer.models import load_embedder  # noqa: E402
-from indexer.storage.vectors import embedded_texts  # noqa: E402
-from search import GoalSearch, sample_corpus  # noqa: E402
-from search.evaluate import evaluate, load_queries  # noqa: E402
+from goalsearch.indexer import build_index, parse_paths  # noqa: E402
+from goalsearch.indexer.models import load_embedder  # noqa: E402
+from goalsearch.indexer.storage.vectors import embedded_texts  # noqa: E402
+from goalsearch.search import GoalSearch, sample_corpus  # noqa: E402
+from goalsearch.search.evaluate import evaluate, load_queries  # noqa: E402
 
 TEXTS = {
     "whole": lambda r: r.embedding_text(),

@@ -9,10 +9,10 @@ on the sample corpus, the city): two templates are one family when the sample co
 is two families (different units). Goal vectors are composed from the default model's vectors of
 the goal's sentences, as ``bench.ComposedEmbedder`` does for the goal view.
 
-Reported: the time and peak memory of ``indexer.storage.family_store.compute_families`` (what a build adds),
+Reported: the time and peak memory of ``goalsearch.indexer.storage.family_store.compute_families`` (what a build adds),
 family recovery (a true family of two or more whose members all land in one found family, and
 nothing else with them), wrong merges (found families of two or more that mix true families),
-pairwise precision and recall, and the time of ``search.duplicates.find_duplicates``.
+pairwise precision and recall, and the time of ``goalsearch.search.duplicates.find_duplicates``.
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench import SENTENCE_END, synthetic_records  # noqa: E402
-from indexer import parse_paths  # noqa: E402
-from indexer.families import find_families  # noqa: E402
-from indexer.storage.family_store import compute_families  # noqa: E402
-from indexer.storage.vectors import VECTORS  # noqa: E402
-from search import sample_corpus  # noqa: E402
-from search.duplicates import find_duplicates  # noqa: E402
+from goalsearch.indexer import parse_paths  # noqa: E402
+from goalsearch.indexer.families import find_families  # noqa: E402
+from goalsearch.indexer.storage.family_store import compute_families  # noqa: E402
+from goalsearch.indexer.storage.vectors import VECTORS  # noqa: E402
+from goalsearch.search import sample_corpus  # noqa: E402
+from goalsearch.search.duplicates import find_duplicates  # noqa: E402
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

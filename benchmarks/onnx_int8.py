@@ -15,12 +15,12 @@ import numpy as np
 
 
 def export_int8(folder: Path, out_dir: Path) -> Path:
-    """Write ``model.onnx`` (goalsearch's own export, ``indexer.models.onnx_embedder``) and its int8 twin
+    """Write ``model.onnx`` (goalsearch's own export, ``goalsearch.indexer.models.onnx_embedder``) and its int8 twin
     quantized per tensor, as measured in 2026-11-23's table; returns the int8 file. goalsearch's
     default backend quantizes per output channel instead (``onnx-int8``)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from indexer.models.onnx_embedder import _export
+    from goalsearch.indexer.models.onnx_embedder import _export
 
     fp32 = out_dir / "model.onnx"
     _export(folder, fp32)

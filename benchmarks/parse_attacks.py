@@ -120,10 +120,12 @@ def _tree_rss(root: int) -> int:
 
 
 def run(path: Path, tree: Path = ROOT, timeout: float = 600) -> dict:
-    """``cli.py parse`` of ``tree`` on ``path``: exit status, seconds, peak tree memory, first stderr line;
+    """``goalsearch parse`` of ``tree`` on ``path``: exit status, seconds, peak tree memory, first stderr line;
     killed (with the whole process group) after ``timeout`` seconds."""
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "cli.py", "parse", str(path), "--format", "json"], cwd=tree,
+    # a checkout from before the package (no __main__.py) runs its cli.py; this one runs the installed goalsearch
+    command = [sys.executable, "-m", "goalsearch"] if (tree / "__main__.py").exists() else [sys.executable, "cli.py"]
+    process = subprocess.Popen([*command, "parse", str(path), "--format", "json"], cwd=tree,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     peak, killed = 0, False
     while process.poll() is None:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import renderings  # noqa: E402
-from indexer import parse  # noqa: E402
+from goalsearch.indexer import parse  # noqa: E402
 
 KINDS = ("text", "pdf", "html", "cells", "markdown", "aligned")
 

@@ -31,15 +31,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import index_paths  # noqa: E402
-from indexer.storage.vectors import vector_settings  # noqa: E402
-from search import GoalSearch, evaluate, load_queries, sample_corpus  # noqa: E402
-from search.evaluate import resolve  # noqa: E402
-from search.fusion import fusion_settings  # noqa: E402
-from search.lexical import field_boosts  # noqa: E402
-from indexer.storage.term_weights import bm25_weights  # noqa: E402
-from search.lexical.plain import query_settings  # noqa: E402
-from search.metrics import ndcg_at_k  # noqa: E402
+from goalsearch.indexer import index_paths  # noqa: E402
+from goalsearch.indexer.storage.vectors import vector_settings  # noqa: E402
+from goalsearch.search import GoalSearch, evaluate, load_queries, sample_corpus  # noqa: E402
+from goalsearch.search.evaluate import resolve  # noqa: E402
+from goalsearch.search.fusion import fusion_settings  # noqa: E402
+from goalsearch.search.lexical import field_boosts  # noqa: E402
+from goalsearch.indexer.storage.term_weights import bm25_weights  # noqa: E402
+from goalsearch.search.lexical.plain import query_settings  # noqa: E402
+from goalsearch.search.metrics import ndcg_at_k  # noqa: E402
 
 DEV = ROOT / "benchmarks" / "dev_queries.json"
 OLD = ROOT / "benchmarks" / "eval_queries.json"
@@ -117,7 +117,7 @@ def settings(row: dict, dev_keyword_terms: list[str]):
     query_settings().update(row["query"])
     fusion_settings().update(row["fusion"])
     fusion_settings()["convex_weights"] = row.get("weights", saved[3])
-    from search.lexical import synonyms as synonyms_module
+    from goalsearch.search.lexical import synonyms as synonyms_module
 
     original_lines = synonyms_module.package_synonym_lines
     if row.get("synonyms") == "leave_dev_out":

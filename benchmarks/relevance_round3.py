@@ -1,6 +1,6 @@
 """Issue #30's levers, each alone, on one sample index: what was kept and what was not, per query kind.
 
-    python cli.py index indexer/samples --index-dir /tmp/relevance-idx
+    python -m goalsearch index indexer/samples --index-dir /tmp/relevance-idx
     python benchmarks/relevance_round3.py --index-dir /tmp/relevance-idx --json benchmarks/results/relevance_round3.json
 
 Each side is computed once per query (BM25 over every record, the query vector with either prompt), and the
@@ -27,13 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.analysis.analyzer import query_words  # noqa: E402
-from search import GoalSearch, load_queries  # noqa: E402
-from search.evaluate import resolve  # noqa: E402
-from search.feedback import name_key, rocchio  # noqa: E402
-from search.fusion import convex  # noqa: E402
-from search.lexical.plain import query_settings  # noqa: E402
-from search.metrics import ndcg_at_k  # noqa: E402
+from goalsearch.indexer.analysis.analyzer import query_words  # noqa: E402
+from goalsearch.search import GoalSearch, load_queries  # noqa: E402
+from goalsearch.search.evaluate import resolve  # noqa: E402
+from goalsearch.search.feedback import name_key, rocchio  # noqa: E402
+from goalsearch.search.fusion import convex  # noqa: E402
+from goalsearch.search.lexical.plain import query_settings  # noqa: E402
+from goalsearch.search.metrics import ndcg_at_k  # noqa: E402
 
 SETS = {"dev": ROOT / "benchmarks" / "dev_queries.json", "old": ROOT / "benchmarks" / "eval_queries.json"}
 SHIPPED = {"name_first": 8, "fb_docs": 3, "fb_beta": 1.0, "fb_from": "fused", "w": {"short": .6, "sentence": .6, "paste": .6},

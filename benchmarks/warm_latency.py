@@ -12,7 +12,7 @@ import time
 
 root, index_dir = sys.argv[1], sys.argv[2]
 sys.path.insert(0, root)
-from search import GoalSearch  # noqa: E402  (the tree given, not the installed one)
+from goalsearch.search import GoalSearch  # noqa: E402  (the tree given, not the installed one)
 
 queries = [q["query"] for q in json.load(open(root + "/benchmarks/eval_queries.json", encoding="utf-8"))["queries"]]
 index = GoalSearch.open(index_dir)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 SAMPLES = ROOT / "indexer" / "samples"
 SMALL = [SAMPLES / "002_745d9ae431b7d0e5.txt", SAMPLES / "003_0488f224aa4533c8.txt"]
-CLI = "from cli import main; main()"
+CLI = "from goalsearch.cli import main; main()"
 
 ATTACK_TESTS = ["tests/test_attacks.py", "tests/test_reliability.py", "tests/test_safety.py"]
 
@@ -84,12 +84,12 @@ def attack_parse_budget(base: Path) -> None:
 
 def attack_kills(base: Path, kills: int) -> None:
     """kill -9 a rebuild at random moments; the previous index must survive each."""
-    from search import GoalSearch, check_index
+    from goalsearch.search import GoalSearch, check_index
 
     index_dir = base / "kills"
     shutil.copytree(base / "index", index_dir)
     before = len(GoalSearch.open(index_dir).records)
-    script = ("from indexer import index_paths; "
+    script = ("from goalsearch.indexer import index_paths; "
               f"index_paths([{str(SMALL[0])!r}], {str(index_dir)!r}, rebuild=True)")
     survived = 0
     problems = []
@@ -131,11 +131,11 @@ def attack_lock(base: Path, seconds: float) -> None:
 
 def attack_search_during_updates(base: Path, updates: int) -> None:
     """Search in this process while another process rebuilds the index over and over."""
-    from search import GoalSearch
+    from goalsearch.search import GoalSearch
 
     index_dir = base / "busy"
     shutil.copytree(base / "index", index_dir)
-    script = ("from indexer import index_paths\n"
+    script = ("from goalsearch.indexer import index_paths\n"
               f"for _ in range({updates}): index_paths({[str(p) for p in SMALL]!r}, {str(index_dir)!r}, rebuild=True)")
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     searches, failures = 0, []
@@ -153,7 +153,7 @@ def attack_search_during_updates(base: Path, updates: int) -> None:
 
 def attack_long_lived(base: Path) -> None:
     """A GoalSearch opened before two updates must still answer every kind of query."""
-    from search import GoalSearch
+    from goalsearch.search import GoalSearch
 
     index_dir = base / "long"
     shutil.copytree(base / "index", index_dir)

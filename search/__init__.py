@@ -2,7 +2,7 @@
 
 Public names only; everything else in this package is internal.
 """
-from indexer import (
+from ..indexer import (
     AmbiguousRecord,
     GoalsearchError,
     IndexCorrupt,

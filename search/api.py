@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer import AmbiguousRecord, Record, UsageError
-from indexer.analysis.analyzer import query_terms
+from ..indexer import AmbiguousRecord, Record, UsageError
+from ..indexer.analysis.analyzer import query_terms
 
 from .families import FamilyHit, FamilySort, FamilyView, GroupBy, family_by_id, group_hits, list_families
 from .families import looks_like_family_id, view

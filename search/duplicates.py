@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer import Record, UsageError
-from indexer.families import family_settings
+from ..indexer import Record, UsageError
+from ..indexer.families import family_settings
 
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 _BIG_BUCKET = 50

@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from indexer import UsageError
-from indexer.storage.schemas import schema_problem
+from ..indexer import UsageError
+from ..indexer.storage.schemas import schema_problem
 
 from .api import GoalSearch, SearchMode
 from .metrics import mrr_at_k, ndcg_at_k, recall_at_k

@@ -17,8 +17,8 @@ from enum import Enum
 
 import numpy as np
 
-from indexer import Record, RecordNotFound, UsageError
-from indexer.families import Family, amounts_by_year, find_families, goal_vectors
+from ..indexer import Record, RecordNotFound, UsageError
+from ..indexer.families import Family, amounts_by_year, find_families, goal_vectors
 
 _FAMILY_ID = re.compile(r"fam-[0-9a-f]{1,12}(?:-\d+)?")
 

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from indexer import Record, UsageError, city_label
-from indexer.storage.record_store import SECTIONS
+from ..indexer import Record, UsageError, city_label
+from ..indexer.storage.record_store import SECTIONS
 
 
 @dataclass
@@ -152,7 +152,7 @@ def check_known(filters: Filters, store, shown: int = 8) -> None:
             if city_label(city) not in cities:
                 raise UsageError(f"unknown city {city!r}; the index has {', '.join(closest_first(city_label(city), cities))}")
     if filters.category:
-        from indexer import categories
+        from ..indexer import categories
 
         known = categories()
         for category in filters.category:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from enum import Enum
 from functools import lru_cache
 
-from indexer import UsageError
-from indexer.files import data_json
+from ..indexer import UsageError
+from ..indexer.files import data_json
 
 Run = list[tuple[str, float]]
 

@@ -10,8 +10,8 @@ from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-from indexer.analysis.analyzer import term_spans
-from indexer.files import data_json
+from ..indexer.analysis.analyzer import term_spans
+from ..indexer.files import data_json
 
 WINDOWS_TRIED = 1000  # snippet windows compared, one per range from the first: the best is almost always early
 

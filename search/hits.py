@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from indexer import Record, UsageError
+from ..indexer import Record, UsageError
 
 from .highlight import Snippet
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from indexer import UsageError
+from ..indexer import UsageError
 
 MAX_WILDCARDS = 8
 _WILDCARD = re.compile(r'(?<![\w"])([^\s"()]*[*?][^\s"()]*)')

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
-from indexer import (
+from ..indexer import (
     AmbiguousRecord,
     GoalsearchError,
     IndexCorrupt,
@@ -25,15 +25,15 @@ from indexer import (
     RecordNotFound,
     index_paths,
 )
-from indexer.analysis.synonyms import dictionary_limits
-from indexer.files import package_path
-from indexer.models import DEFAULT_MODEL, load_embedder, refuse_other_backend
-from indexer.storage import generations as store
-from indexer.storage import integrity
-from indexer.storage.fulltext import FULLTEXT
-from indexer.storage.record_store import RecordStore
-from indexer.storage.terms import TERMS
-from indexer.storage.vectors import IVF, KEYS, VECTORS, vector_settings
+from ..indexer.analysis.synonyms import dictionary_limits
+from ..indexer.files import package_path
+from ..indexer.models import DEFAULT_MODEL, load_embedder, refuse_other_backend
+from ..indexer.storage import generations as store
+from ..indexer.storage import integrity
+from ..indexer.storage.fulltext import FULLTEXT
+from ..indexer.storage.record_store import RecordStore
+from ..indexer.storage.terms import TERMS
+from ..indexer.storage.vectors import IVF, KEYS, VECTORS, vector_settings
 
 from .allocator import keep_freed_memory
 from .families import FamilyIndex

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.storage import integrity
-from indexer.storage.contents import LEGACY_RECORDS, load_records
-from indexer.storage.family_store import has_family_file, load_families
-from indexer.storage.record_store import RECORD_DB, RecordStore
+from ..indexer.storage import integrity
+from ..indexer.storage.contents import LEGACY_RECORDS, load_records
+from ..indexer.storage.family_store import has_family_file, load_families
+from ..indexer.storage.record_store import RECORD_DB, RecordStore
 
 
 def open_records(generation: Path, manifest: dict) -> RecordStore:

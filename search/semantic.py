@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from indexer.storage import integrity
-from indexer.storage.file_reads import read_rows
-from indexer.storage.vectors import IVF, VECTORS, vector_settings
+from ..indexer.storage import integrity
+from ..indexer.storage.file_reads import read_rows
+from ..indexer.storage.vectors import IVF, VECTORS, vector_settings
 
 from .top import best_first
 

@@ -5,15 +5,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from indexer import GoalsearchError, load_reports
-from indexer.models import DEFAULT_MODEL, model_problems
-from indexer.storage import generations as store
-from indexer.storage import integrity
-from indexer.storage.family_store import check_families
-from indexer.storage.fulltext import FULLTEXT
-from indexer.storage.terms import KEYS, TERMS
-from indexer.storage.vectors import KEYS as VECTOR_KEYS
-from indexer.storage.vectors import VECTORS
+from ..indexer import GoalsearchError, load_reports
+from ..indexer.models import DEFAULT_MODEL, model_problems
+from ..indexer.storage import generations as store
+from ..indexer.storage import integrity
+from ..indexer.storage.family_store import check_families
+from ..indexer.storage.fulltext import FULLTEXT
+from ..indexer.storage.terms import KEYS, TERMS
+from ..indexer.storage.vectors import KEYS as VECTOR_KEYS
+from ..indexer.storage.vectors import VECTORS
 
 from .reader import IndexReader
 

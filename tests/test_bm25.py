@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SEED, names
-from indexer import index_paths
-from indexer.analysis.analyzer import chinese_analyzer
-from indexer.storage.vectors import embedded_texts
-from search import GoalSearch
-from search.lexical.plain import PlainQuery
+from goalsearch.indexer import index_paths
+from goalsearch.indexer.analysis.analyzer import chinese_analyzer
+from goalsearch.indexer.storage.vectors import embedded_texts
+from goalsearch.search import GoalSearch
+from goalsearch.search.lexical.plain import PlainQuery
 
 QUERIES = json.loads((Path(__file__).parent / "data" / "bm25_queries.json").read_text("utf-8"))["queries"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 
 README = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
 

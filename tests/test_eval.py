@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from indexer import UsageError
-from search import evaluate, load_queries
-from search.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from goalsearch.cli import cli
+from goalsearch.indexer import UsageError
+from goalsearch.search import evaluate, load_queries
+from goalsearch.search.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 
 QUERIES = Path(__file__).parent.parent / "benchmarks" / "eval_queries.json"
 

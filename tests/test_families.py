@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SEED
-from indexer import Record
-from indexer.families import find_families, name_key
-from search import GoalSearch, UsageError, check_index
-from search.duplicates import find_duplicates
+from goalsearch.indexer import Record
+from goalsearch.indexer.families import find_families, name_key
+from goalsearch.search import GoalSearch, UsageError, check_index
+from goalsearch.search.duplicates import find_duplicates
 
 EXPECTED = json.loads((Path(__file__).parent / "data" / "sample_families.json").read_text("utf-8"))
 
@@ -188,7 +188,7 @@ def _generation(index_dir: Path) -> Path:
 
 def test_index_written_before_families_computes_them(sample_index_dir, sample_index, tmp_path):
     """A generation from before families (records.jsonl, no families.json) gets them computed when opened."""
-    from indexer.storage import generations as store
+    from goalsearch.indexer.storage import generations as store
 
     old = tmp_path / "old"
     shutil.copytree(sample_index_dir, old)
@@ -223,7 +223,7 @@ def test_check_finds_a_lost_family(sample_index_dir, tmp_path):
 
 @pytest.mark.slow
 def test_families_follow_documents_added_and_removed(tmp_path):
-    from indexer import index_paths, remove_paths
+    from goalsearch.indexer import index_paths, remove_paths
 
     def members(index_dir):
         with GoalSearch.open(index_dir) as index:
@@ -239,7 +239,7 @@ def test_families_follow_documents_added_and_removed(tmp_path):
 
 
 def test_empty_index_has_no_families(tmp_path):
-    from indexer import build_index
+    from goalsearch.indexer import build_index
 
     build_index([], tmp_path / "empty")
     with GoalSearch.open(tmp_path / "empty") as index:

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import form_renderings as fr
-from cli import cli
-from indexer import DocumentError, parse, parse_bytes, parse_text
-from indexer.parse.forms.values import read_amount, split_glued, split_spaced_rows
+from goalsearch.cli import cli
+from goalsearch.indexer import DocumentError, parse, parse_bytes, parse_text
+from goalsearch.indexer.parse.forms.values import read_amount, split_glued, split_spaced_rows
 
 SPECS = fr.sample_specs()
 IDS = ["goal_form", "self_evaluation", "sichuan_in_yuan"]
@@ -159,8 +159,8 @@ def test_space_separated_rows_fill_the_most_columns():
 @pytest.mark.slow
 def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
     """What was promised and what was delivered, in one family; the year's money counted once."""
-    from indexer import build_index
-    from search import GoalSearch
+    from goalsearch.indexer import build_index
+    from goalsearch.search import GoalSearch
 
     indicators = [fr.IndicatorSpec("产出指标", "数量指标", "热线坐席数", "≥60个", actual="62个", weight=50, score=50),
                   fr.IndicatorSpec("满意度指标", "服务对象满意度指标", "来电群众满意度", "≥90%", actual="93%", weight=50,

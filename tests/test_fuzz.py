@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli import cli
+from goalsearch.cli import cli
 
 QUERY_TEXT = st.one_of(
     st.text(max_size=60),

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 import renderings
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SEED
-from indexer import parse, parse_bytes
+from goalsearch.indexer import parse, parse_bytes
 
 KINDS = ("pdf", "html", "cells", "markdown", "aligned")
 _SPACE = re.compile(r"\s+")

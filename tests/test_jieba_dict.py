@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SAMPLES
-from indexer.analysis import analyzer, jieba_dict
-from indexer.analysis.analyzer import query_words, whole_jieba
+from goalsearch.indexer.analysis import analyzer, jieba_dict
+from goalsearch.indexer.analysis.analyzer import query_words, whole_jieba
 
 EXTRA = ("智慧人社大脑",)
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import SEED
-from indexer import parse
-from indexer.models import build_default_model, default_model_dir, load_embedder
+from goalsearch.indexer import parse
+from goalsearch.indexer.models import build_default_model, default_model_dir, load_embedder
 
 pytestmark = pytest.mark.slow  # converts or loads the embedding model, or distils
 
@@ -70,13 +70,13 @@ def fake_teacher(words: list[str]) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def small_fast_model(tmp_path_factory):
-    from indexer.models.static import build_static_model
+    from goalsearch.indexer.models.static import build_static_model
 
     return build_static_model(tmp_path_factory.mktemp("fast") / "model", teacher_encode=fake_teacher, words=3000)
 
 
 def test_fast_model_segments_like_jieba(small_fast_model):
-    from indexer.models.static import StaticQueryEncoder
+    from goalsearch.indexer.models.static import StaticQueryEncoder
 
     tokenizer = StaticQueryEncoder(small_fast_model).tokenizer
     assert tokenizer.encode("政务云运维", add_special_tokens=False).tokens == ["政务云", "运维"]
@@ -88,7 +88,7 @@ def test_fast_model_query_path_equals_sentence_transformers(small_fast_model, se
     """Queries skip the sentence-transformers import; the vectors must not change for it."""
     from sentence_transformers import SentenceTransformer
 
-    from indexer.models.static import StaticQueryEncoder
+    from goalsearch.indexer.models.static import StaticQueryEncoder
 
     texts = seed_texts[:20] + ["政务云运维", "ABC 123！", "龘"]
     expected = SentenceTransformer(str(small_fast_model), device="cpu").encode(texts, normalize_embeddings=True)
@@ -100,9 +100,9 @@ def test_index_with_the_fast_model(small_fast_model, tmp_path):
 
     from click.testing import CliRunner
 
-    from cli import cli
-    from indexer.models.embedding import fast_model_dir
-    from search import GoalSearch
+    from goalsearch.cli import cli
+    from goalsearch.indexer.models.embedding import fast_model_dir
+    from goalsearch.search import GoalSearch
 
     fast_model_dir().parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(small_fast_model, fast_model_dir(), dirs_exist_ok=True)

@@ -2,12 +2,15 @@
 that changes nothing writing nothing."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SEED
-from indexer import UsageError
+from goalsearch.indexer import UsageError
 
 
 def run(*args, **env):
@@ -44,3 +47,20 @@ def test_indexing_unchanged_files_again_writes_nothing(tmp_path):
 def test_counts_read_as_english(tmp_path):
     result = run("index", SEED["jm_2021"], "--index-dir", tmp_path / "one")
     assert "5 records from 1 file (5 added" in result.stderr and "1 files" not in result.stderr
+
+
+def test_import_goalsearch_is_not_shadowed_by_a_users_own_modules(tmp_path):
+    """The API under a name of its own: a user's search.py, cli.py or indexer.py beside their script is
+    never imported in place of ours (they once were: the package's modules were top-level names)."""
+    for name in ("search.py", "cli.py", "indexer.py", "cli_render.py", "goalsearch_helpers.py"):
+        (tmp_path / name).write_text("raise SystemExit('a user module was imported instead of goalsearch')\n")
+    code = ("from goalsearch import GoalSearch, index_paths, parse\n"
+            "from goalsearch.search import AmbiguousRecord\n"
+            "import goalsearch.cli\n"
+            "print(GoalSearch.__module__, parse.__module__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["goalsearch.search.api", "goalsearch.indexer.parse.document"]
+    done = subprocess.run([sys.executable, "-m", "goalsearch", "--help"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "Usage: " in done.stdout, done.stderr

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, SEED
-from indexer import IndexIncompatible, UsageError, build_index, parse
-from indexer.models import load_embedder
-from indexer.models.onnx_embedder import Backend, OnnxEmbedder, build_onnx_model
-from search import GoalSearch
+from goalsearch.indexer import IndexIncompatible, UsageError, build_index, parse
+from goalsearch.indexer.models import load_embedder
+from goalsearch.indexer.models.onnx_embedder import Backend, OnnxEmbedder, build_onnx_model
+from goalsearch.search import GoalSearch
 
 pytestmark = pytest.mark.slow  # exports, quantizes and runs the model
 
@@ -85,7 +85,7 @@ def test_unknown_backend_lists_the_valid_ones(monkeypatch):
 
 
 def test_search_imports_neither_onnxruntime_nor_ray(sample_index_dir):
-    script = ("import sys; from click.testing import CliRunner; from cli import cli; "
+    script = ("import sys; from click.testing import CliRunner; from goalsearch.cli import cli; "
               f"r = CliRunner().invoke(cli, ['search', '政务云运维', '--index-dir', {str(sample_index_dir)!r}]); "
               "assert r.exit_code == 0, r.output; "
               "print(sorted(m for m in ('onnxruntime', 'ray', 'torch', 'sentence_transformers') if m in sys.modules))")

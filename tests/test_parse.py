@@ -6,9 +6,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from goalsearch.cli import cli
 from conftest import SEED
-from indexer import DocumentError, parse, parse_bytes, parse_paths
+from goalsearch.indexer import DocumentError, parse, parse_bytes, parse_paths
 
 EXPECTED_RECORDS = {"gz_data_2026": 20, "gz_hrss_2024": 214, "jm_2021": 5, "sz_2023": 5, "gz_zwfw_2026": 70}
 EXPECTED_MERGED = {"gz_data_2026": 1, "gz_hrss_2024": 59, "jm_2021": 0, "sz_2023": 1, "gz_zwfw_2026": 19}

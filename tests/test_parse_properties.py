@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEED
-from indexer import DocumentError, parse_bytes, parse_text
+from goalsearch.indexer import DocumentError, parse_bytes, parse_text
 
 SEED_LINES = {name: path.read_text("utf-8").splitlines() for name, path in SEED.items()}
 DAMAGE = st.sampled_from(["cut", "double_header", "tag", "drop", "fffd", "spaces", "swap"])

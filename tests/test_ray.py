@@ -1,6 +1,6 @@
 """``goalsearch index --ray``: the same index as a plain ``index``, built on a local Ray; a killed run publishes nothing.
 
-Both builds run as the user runs them, in their own processes (``python cli.py index …``), so
+Both builds run as the user runs them, in their own processes (``python -m goalsearch index …``), so
 neither goes through this suite's embedding cache.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, SEED
-from indexer import build_index, parse
-from indexer.storage.vectors import load_vectors
-from search import GoalSearch
-from search.stats import check_index
+from goalsearch.indexer import build_index, parse
+from goalsearch.indexer.storage.vectors import load_vectors
+from goalsearch.search import GoalSearch
+from goalsearch.search.stats import check_index
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # starts a local Ray and embeds the sample corpus twice
@@ -30,7 +30,7 @@ QUERIES = ["政务云运维", "社保卡", "为12345热线提供话务场地和�
 
 
 def goalsearch(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, "-m", "goalsearch", *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_killed_ray_run_leaves_the_previous_generation_live(tmp_path):
     records, report = parse(SEED["jm_2021"])
     build_index(records, tmp_path / "ix", [report])
     live = (tmp_path / "ix" / "CURRENT").read_text("utf-8")
-    run = subprocess.Popen([sys.executable, "cli.py", "index", str(SAMPLES), "--ray", "--index-dir", str(tmp_path / "ix")],
+    run = subprocess.Popen([sys.executable, "-m", "goalsearch", "index", str(SAMPLES), "--ray", "--index-dir", str(tmp_path / "ix")],
                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
@@ -102,7 +102,7 @@ def test_manifest_json_is_plain(plain_and_ray):
 def test_ray_not_installed_is_one_line_and_builds_nothing(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from cli import cli
+    from goalsearch.cli import cli
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the [cluster] extra were not installed
     result = CliRunner().invoke(cli, ["index", str(SAMPLES), "--ray", "--index-dir", str(tmp_path / "ix")])

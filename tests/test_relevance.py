@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-import cli
-from search import GoalSearch, evaluate, load_queries
-from search.fusion import convex, normalised
-from search.lexical import field_boosts
-from search.lexical.plain import query_settings, saturated
+from goalsearch import cli
+from goalsearch.search import GoalSearch, evaluate, load_queries
+from goalsearch.search.fusion import convex, normalised
+from goalsearch.search.lexical import field_boosts
+from goalsearch.search.lexical.plain import query_settings, saturated
 
 from conftest import SEED
 
@@ -220,7 +220,7 @@ def test_a_name_that_holds_a_short_query_whole_ranks_first(sample_index, mode):
        st.integers(1, 30))
 def test_names_are_read_only_until_the_page_is_full_and_the_page_is_the_same(rows, limit):
     """A common word once meant reading thousands of names a query; now only chunks up to ``limit`` holders."""
-    from search.lexical.matrices import _holding
+    from goalsearch.search.lexical.matrices import _holding
 
     key = np.array([k for k, _, _ in rows], dtype=np.float64)
     maybe = np.array([m or h for _, m, h in rows], dtype=bool)
@@ -243,7 +243,7 @@ def test_names_are_read_only_until_the_page_is_full_and_the_page_is_the_same(row
 
 
 def test_a_common_word_reads_one_chunk_of_names():
-    from search.lexical.matrices import _holding
+    from goalsearch.search.lexical.matrices import _holding
 
     asked = []
     key = np.arange(5000, dtype=np.float64)
@@ -253,7 +253,7 @@ def test_a_common_word_reads_one_chunk_of_names():
 
 
 def test_rocchio_moves_the_query_toward_the_feedback_records():
-    from search.feedback import rocchio
+    from goalsearch.search.feedback import rocchio
 
     query, centroid = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.6, 0.8])
     moved = rocchio(query, centroid, 1.0)
@@ -277,7 +277,7 @@ def test_the_first_results_do_not_depend_on_the_page_size(sample_index, mode):
 @given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 40), st.integers(1, 40))
 def test_the_best_of_many_scores_is_one_order_whatever_the_limit(scores, shorter, longer):
     """Ties at the cut once went to whichever row ``argpartition`` picked: ``-n 10`` and ``-n 50`` differed."""
-    from search.top import best_first
+    from goalsearch.search.top import best_first
 
     key = np.array(scores, dtype=np.float64)
     shorter, longer = sorted((shorter, longer))

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from conftest import SEED
-from indexer import IndexCorrupt, IndexLocked, index_paths
-from indexer.storage.lock import write_lock
-from search import GoalSearch, check_index
+from goalsearch.indexer import IndexCorrupt, IndexLocked, index_paths
+from goalsearch.indexer.storage.lock import write_lock
+from goalsearch.search import GoalSearch, check_index
 
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.slow  # every test here builds an index
 
 
-HOLD_LOCK = ("import sys, time; from pathlib import Path; from indexer.storage.lock import write_lock\n"
+HOLD_LOCK = ("import sys, time; from pathlib import Path; from goalsearch.indexer.storage.lock import write_lock\n"
              "with write_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)")
 
 
@@ -57,8 +57,8 @@ def test_lock_file_contents_never_decide_who_holds_it(tmp_path, content):
 HAMMER = """
 import os, sys, time
 from pathlib import Path
-from indexer.storage.lock import write_lock
-from indexer import IndexLocked
+from goalsearch.indexer.storage.lock import write_lock
+from goalsearch.indexer import IndexLocked
 folder, seconds = Path(sys.argv[1]), float(sys.argv[2])
 marker = folder / "holder"
 doubles = held = 0
@@ -107,8 +107,8 @@ def test_tampered_file_is_refused_not_executed(tmp_path):
 def test_tampered_vector_index_is_refused_before_faiss_reads_it(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from cli import cli
-    from indexer.storage.vectors import vector_settings
+    from goalsearch.cli import cli
+    from goalsearch.indexer.storage.vectors import vector_settings
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 1)
     index_paths([SEED["jm_2021"]], tmp_path)
@@ -128,7 +128,7 @@ def test_tampered_vector_index_is_refused_before_faiss_reads_it(tmp_path, monkey
 def test_killed_indexing_leaves_the_previous_index_searchable(tmp_path):
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"]], index_dir)
-    script = ("import sys; from indexer import index_paths; "
+    script = ("import sys; from goalsearch.indexer import index_paths; "
               f"index_paths([{str(SEED['gz_hrss_2024'])!r}, {str(SEED['gz_zwfw_2026'])!r}], {str(index_dir)!r}, rebuild=True)")
     for delay in (0.5, 1.5, 3.0):
         process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
@@ -147,7 +147,7 @@ def test_killed_indexing_leaves_the_previous_index_searchable(tmp_path):
 def test_searches_keep_working_while_another_process_rebuilds(tmp_path):
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"], SEED["sz_2023"]], index_dir)
-    script = ("from indexer import index_paths\n"
+    script = ("from goalsearch.indexer import index_paths\n"
               f"for _ in range(3): index_paths([{str(SEED['jm_2021'])!r}, {str(SEED['sz_2023'])!r}], {str(index_dir)!r}, rebuild=True)")
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     searches = 0
@@ -168,7 +168,7 @@ def test_index_from_another_model_is_refused_in_one_line(tmp_path):
     manifest = json.loads((generation / "manifest.json").read_text("utf-8"))
     manifest["model"].update(name="bge-small-zh-v1.5", dimension=512)
     (generation / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    from indexer import IndexIncompatible
+    from goalsearch.indexer import IndexIncompatible
 
     with GoalSearch.open(tmp_path) as index:
         assert index.search("社保卡", mode="bm25")  # words still work
@@ -180,13 +180,13 @@ def test_index_from_another_model_is_refused_in_one_line(tmp_path):
 def test_index_location_that_is_a_file(tmp_path):
     from click.testing import CliRunner
 
-    from cli import cli
+    from goalsearch.cli import cli
 
     target = tmp_path / "afile"
     target.write_text("x")
     result = CliRunner().invoke(cli, ["stats", "--index-dir", str(target)])
     assert result.exit_code == 2 and "is a file" in result.stderr and "Traceback" not in result.output
-    from indexer import IndexMissing
+    from goalsearch.indexer import IndexMissing
 
     with pytest.raises(IndexMissing, match="is a file, not a folder"):
         GoalSearch.open(target)
@@ -204,14 +204,14 @@ def test_check_hashes_every_file_search_only_the_pickled_ones(tmp_path):
 
 
 # -- issue #28: nothing written outside the index and the home; a damaged model cache found and repaired ---
-CLI = "from cli import main; main()"
+CLI = "from goalsearch.cli import main; main()"
 
 
 def _model_home(tmp_path: Path) -> Path:
     """This run's converted model (int8 exported), its files hard-linked into a home of this test's own:
     a test damages a file by replacing it, never the run's (every writer of the cache renames new files in)."""
-    from indexer.files import goalsearch_home
-    from indexer.models.onnx_embedder import Backend, build_onnx_model
+    from goalsearch.indexer.files import goalsearch_home
+    from goalsearch.indexer.models.onnx_embedder import Backend, build_onnx_model
 
     build_onnx_model(Backend.ONNX_INT8)
     home = tmp_path / "home"
@@ -237,7 +237,7 @@ def test_28_a_truncated_model_file_is_found_by_check_and_repaired_by_model_build
     goalsearch = lambda *args: subprocess.run([sys.executable, "-c", CLI, *map(str, args)], cwd=ROOT, env=env,  # noqa: E731
                                               capture_output=True, text=True)
     assert goalsearch("index", SEED["jm_2021"], "--index-dir", tmp_path / "ix").returncode == 0
-    from indexer.models import default_model_dir
+    from goalsearch.indexer.models import default_model_dir
 
     tokenizer = home / "models" / default_model_dir().name / "tokenizer.json"  # not the fast model's
     data = tokenizer.read_bytes()
@@ -255,7 +255,7 @@ def test_28_a_truncated_model_file_is_found_by_check_and_repaired_by_model_build
     assert goalsearch("index", SEED["sz_2023"], "--index-dir", tmp_path / "ix").returncode == 0
 
 
-BUILD_MODEL = "from indexer.models import build_default_model; print(build_default_model())"
+BUILD_MODEL = "from goalsearch.indexer.models import build_default_model; print(build_default_model())"
 
 
 def test_28_two_first_runs_at_once_share_one_conversion(tmp_path):
@@ -266,6 +266,6 @@ def test_28_two_first_runs_at_once_share_one_conversion(tmp_path):
     outputs = [run.communicate() for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [err[-500:] for _, err in outputs]
     folder = Path(outputs[0][0].strip())
-    from indexer.models.verify import folder_problems
+    from goalsearch.indexer.models.verify import folder_problems
 
     assert folder_problems(folder) == [] and not list(folder.parent.glob("*.tmp"))

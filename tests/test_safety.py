@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 import form_renderings as fr
-from cli import cli
-from cli_safe import json_text, visible
-from indexer import parse_text
+from goalsearch.cli import cli
+from goalsearch.cli_safe import json_text, visible
+from goalsearch.indexer import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEAR, TITLE, LINK = "\x1b[2J", "\x1b]0;pwned\x07", "\x1b]8;;http://evil.example/\x1b\\点这里\x1b]8;;\x1b\\"
@@ -41,7 +41,7 @@ def in_a_terminal(args: list[str], columns: int = 80) -> bytes:
     """What ``goalsearch ARGS`` writes to a pseudo-terminal (stdout and stderr)."""
     master, slave = pty.openpty()
     env = dict(os.environ, COLUMNS=str(columns), TERM="xterm-256color", FORCE_COLOR="1")
-    process = subprocess.Popen([sys.executable, "cli.py", *args], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
+    process = subprocess.Popen([sys.executable, "-m", "goalsearch", *args], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
                                env=env, close_fds=True)
     os.close(slave)
     out = b""
@@ -119,7 +119,7 @@ def test_a_goal_is_not_cut_at_a_separator_inside_it(separator):
 
 
 def test_a_file_over_its_budget_is_one_line_and_the_batch_goes_on(tmp_path, monkeypatch):
-    from indexer import parse_paths
+    from goalsearch.indexer import parse_paths
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from parse_attacks import nested_forms
@@ -148,7 +148,7 @@ def test_a_pdf_that_runs_out_of_memory_prints_one_line_and_no_child_traceback(tm
 
     (tmp_path / "operators.pdf").write_bytes(many_operators(300_000))
     env = dict(os.environ, GOALSEARCH_PARSE_MEMORY_MB="384", GOALSEARCH_PARSE_SECONDS="120")
-    done = subprocess.run([sys.executable, "-c", "from cli import main; main()", "parse", str(tmp_path / "operators.pdf")],
+    done = subprocess.run([sys.executable, "-c", "from goalsearch.cli import main; main()", "parse", str(tmp_path / "operators.pdf")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "needs more than 385 MB" in done.stderr, done.stderr

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 import form_renderings as fr
-from cli import cli
+from goalsearch.cli import cli
 
 WIDTHS = [80, 100]
 CLOSING = "、，。；》）"
@@ -158,7 +158,7 @@ def test_help_is_wrapped_by_display_width(path, command, columns):
 
 
 def test_a_long_example_folds_into_lines_a_shell_joins():
-    from cli_wrap import wrap_help
+    from goalsearch.cli_wrap import wrap_help
 
     text = wrap_help("\b\ngoalsearch similar 广州市人力资源和社会保障数据服务中心2026-2027年软件运维项目 --other-years", 60, "  ")
     lines = text.splitlines()
@@ -189,7 +189,7 @@ def test_a_pipe_is_laid_out_for_columns_then_the_terminal_of_stderr_then_80(monk
     import sys
     import termios
 
-    from cli_wrap import output_columns
+    from goalsearch.cli_wrap import output_columns
 
     master, slave = pty.openpty()
     try:
@@ -215,7 +215,7 @@ def test_a_note_during_the_bars_gets_a_line_of_its_own_and_bars_show_the_time_le
     import io
     import sys
 
-    import cli_render
+    from goalsearch import cli_render
 
     stream = io.StringIO()
     stream.isatty = lambda: True
@@ -246,7 +246,7 @@ def test_a_note_during_the_bars_gets_a_line_of_its_own_and_bars_show_the_time_le
 ])
 def test_the_shared_passage_of_duplicates_starts_and_ends_at_a_clause(shared, expected):
     """It ended mid-word (``…有关要求，加``): the longest common run stops wherever the two goals part."""
-    from cli_render_families import clause_passage
+    from goalsearch.cli_render_families import clause_passage
 
     goal = "前言，通过开展中等职业教育免学费，贯彻落实国家有关要求，加强管理。"
     assert clause_passage(shared, goal) == expected
@@ -256,7 +256,7 @@ def test_a_snippet_never_starts_or_ends_inside_a_number():
     """The cut before the first match fell inside the year span: ``…年信息化运维`` (or ``…024-2025年``)."""
     from types import SimpleNamespace
 
-    from cli_render import _goal_snippet
+    from goalsearch.cli_render import _goal_snippet
 
     text = "通过广州市技师学院2024-2025年信息化运维项目的建设，对软件、硬件、网络进行运行维护，系统可用率不低于99.95%，" * 2
     hit = SimpleNamespace(snippet=SimpleNamespace(text=text, ranges=[(19, 24)], truncated_left=False,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import names
-from indexer import IndexIncompatible, UsageError
-from indexer.storage.vectors import embedded_texts
-from search import GoalSearch, rrf
+from goalsearch.indexer import IndexIncompatible, UsageError
+from goalsearch.indexer.storage.vectors import embedded_texts
+from goalsearch.search import GoalSearch, rrf
 
 QUERIES = json.loads((Path(__file__).parent / "data" / "semantic_queries.json").read_text("utf-8"))["queries"]
 
@@ -77,7 +77,7 @@ def test_similar_by_text(sample_index):
 
 
 def test_ambiguous_name_lists_candidates(sample_index):
-    from search import AmbiguousRecord
+    from goalsearch.search import AmbiguousRecord
 
     with pytest.raises(AmbiguousRecord) as caught:
         sample_index.similar("机构运行辅助经费")
@@ -125,9 +125,9 @@ def test_odd_queries_answer_without_error(sample_index, query):
 def test_large_indexes_search_an_ivf_index(tmp_path, monkeypatch, sample_index, sample_index_dir):
     import shutil
 
-    from indexer import index_paths
-    from indexer.storage.vectors import vector_settings
-    from search import sample_corpus
+    from goalsearch.indexer import index_paths
+    from goalsearch.indexer.storage.vectors import vector_settings
+    from goalsearch.search import sample_corpus
 
     monkeypatch.setitem(vector_settings(), "approximate_min_records", 100)
     monkeypatch.setitem(vector_settings(), "nprobe", 1)

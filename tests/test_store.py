@@ -53,7 +53,7 @@ def _old_stats(records) -> dict:
     """What ``stats`` counted when it read every record (before the SQL store)."""
     from collections import Counter
 
-    from indexer import city_label
+    from goalsearch.indexer import city_label
 
     amounts: Counter = Counter()
     for r in records:
@@ -76,7 +76,7 @@ def test_stats_are_the_records_counted(sample_index):
 def _filter_values(records):
     from hypothesis import strategies as st
 
-    from indexer import city_label
+    from goalsearch.indexer import city_label
 
     def some(values):
         return st.lists(st.sampled_from(sorted(set(values))), max_size=2)
@@ -98,7 +98,7 @@ def test_filters_on_the_store_columns_match_the_records(sample_index):
     """Every combination of filters allows exactly the records ``Filters.matches`` accepts."""
     from hypothesis import HealthCheck, given, settings
 
-    from search.filters import Filters
+    from goalsearch.search.filters import Filters
 
     records = sample_index.records
 
@@ -117,7 +117,7 @@ def test_filters_on_the_store_columns_match_the_records(sample_index):
 
 
 def test_a_filtered_search_returns_only_what_the_filter_allows(sample_index):
-    from search.filters import Filters
+    from goalsearch.search.filters import Filters
 
     hits = sample_index.search("系统运维", city=["深圳", "江门"], years=(2021, 2023), limit=50)
     wanted = Filters(city=["深圳", "江门"], years=(2021, 2023))
@@ -129,8 +129,8 @@ def test_a_filtered_search_returns_only_what_the_filter_allows(sample_index):
 # -- read, not loaded ------------------------------------------------------------------------
 def test_searching_reads_only_the_hits_records(sample_index_dir, monkeypatch):
     """Opening, searching (every mode, filtered), showing and similar never read the whole store."""
-    from indexer.storage.record_store import RecordStore
-    from search import GoalSearch
+    from goalsearch.indexer.storage.record_store import RecordStore
+    from goalsearch.search import GoalSearch
 
     def everything(self):
         raise AssertionError("the whole record store was read")
@@ -151,7 +151,7 @@ def test_the_store_is_opened_read_only_and_left_unchanged(index_copy_dir):
     import os
     import stat
 
-    from search import GoalSearch
+    from goalsearch.search import GoalSearch
 
     live = index_copy_dir / (index_copy_dir / "CURRENT").read_text().strip()
     before = {p.name: p.stat().st_mtime_ns for p in live.iterdir()}
@@ -182,9 +182,9 @@ def _as_before_the_store(index_dir: Path) -> None:
     import numpy as np
     from scipy import sparse
 
-    from indexer.storage import generations as store
-    from indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
-    from search import GoalSearch
+    from goalsearch.indexer.storage import generations as store
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
+    from goalsearch.search import GoalSearch
 
     live = index_dir / (index_dir / "CURRENT").read_text().strip()
     with GoalSearch.open(index_dir) as index:
@@ -206,14 +206,14 @@ def _as_before_the_store(index_dir: Path) -> None:
 
 
 def test_an_index_written_before_the_store_is_still_searched_alike(index_copy_dir, answered):
-    from search import GoalSearch
+    from goalsearch.search import GoalSearch
 
     _as_before_the_store(index_copy_dir)
     with GoalSearch.open(index_copy_dir) as index:
         assert rankings(index, dev_queries()[:12]) == {k: v for k, v in answered.items() if k.split("|")[2] in dev_queries()[:12] or k.startswith("list|")}
         assert index.search("name:社保卡 AND city:广州", mode="bm25")
         assert index.family("市人社数据服务中心社保卡制发管理服务经费").years
-    from search.stats import check_index
+    from goalsearch.search.stats import check_index
 
     assert check_index(index_copy_dir) == []
 
@@ -230,12 +230,12 @@ def test_listing_by_amount_is_a_full_sort_cut_at_the_limit(sample_index, limit, 
 
 
 def test_reads_through_the_file_equal_the_arrays_sliced(tmp_path):
-    """``indexer.storage.file_reads`` answers what slicing the array would, through the file or the map, at any span."""
+    """``goalsearch.indexer.storage.file_reads`` answers what slicing the array would, through the file or the map, at any span."""
     import numpy as np
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from indexer.storage.file_reads import SMALL_SPAN, read_rows, read_span
+    from goalsearch.indexer.storage.file_reads import SMALL_SPAN, read_rows, read_span
 
     rows = SMALL_SPAN // 12 + 500  # spans of either kind fit
     np.save(tmp_path / "m.npy", np.arange(rows * 3, dtype=np.float32).reshape(rows, 3))

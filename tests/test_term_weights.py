@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.storage.term_weights import KINDS, WEIGHTS, field_boosts, read_summed, summed
-from search import GoalSearch
-from search.lexical.matrices import LexicalSide
+from goalsearch.indexer.storage.term_weights import KINDS, WEIGHTS, field_boosts, read_summed, summed
+from goalsearch.search import GoalSearch
+from goalsearch.search.lexical.matrices import LexicalSide
 
 QUERIES = ["社保卡制发", "信息化运维", "机房 供配电", "通过项目实施，保障系统稳定运行，提升服务效率和质量"]
 

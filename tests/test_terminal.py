@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli as cli_module
-from cli import cli
+from goalsearch import cli as cli_module
+from goalsearch.cli import cli
 from conftest import SEED
 
 ROOT = Path(__file__).parent.parent
@@ -66,7 +66,7 @@ def test_explain_adds_one_line_of_ranks_and_scores(sample_index_dir):
 def test_matched_words_are_marked_on_a_terminal(sample_index):
     from rich.console import Console
 
-    import cli_render
+    from goalsearch import cli_render
 
     out = Console(width=80, force_terminal=True, color_system="standard", record=True)
     cli_render.hits_blocks(sample_index.search("政务云运维", limit=1), explain=False, out=out)
@@ -183,7 +183,7 @@ def test_errors_name_what_is_known_in_one_line(sample_index_dir, args, code, mes
 
 
 def test_unknown_filter_values_from_python(sample_index):
-    from search import UsageError
+    from goalsearch.search import UsageError
 
     with pytest.raises(UsageError, match="unknown city '北京'; the index has 广州"):
         sample_index.search("运维", city=["北京"])
@@ -199,7 +199,7 @@ def test_a_cut_candidate_list_says_so(sample_index_dir):
 
 @pytest.mark.slow
 def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
-    from indexer import index_paths, not_indexed, remove_paths
+    from goalsearch.indexer import index_paths, not_indexed, remove_paths
 
     index_dir = tmp_path / "index"
     index_paths([SEED["jm_2021"]], index_dir)
@@ -214,7 +214,7 @@ def test_removing_a_file_the_index_does_not_hold_is_a_note_and_exit_1(tmp_path):
 # -- progress ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_model_conversion_reports_progress(tmp_path):
-    from indexer.models.convert import CONVERT_STEPS, convert
+    from goalsearch.indexer.models.convert import CONVERT_STEPS, convert
 
     calls = []
     convert(tmp_path / "model", progress=lambda *call: calls.append(call))
@@ -224,7 +224,7 @@ def test_model_conversion_reports_progress(tmp_path):
 def test_distillation_reports_progress(tmp_path):
     import numpy as np
 
-    from indexer.models.static import build_static_model
+    from goalsearch.indexer.models.static import build_static_model
 
     calls = []
     build_static_model(tmp_path / "fast", teacher_encode=lambda words: np.ones((len(words), 8), np.float32),
@@ -243,7 +243,7 @@ def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
         return tmp_path
 
     monkeypatch.setattr(cli_module, builder, fake)
-    monkeypatch.setattr("indexer.models.onnx_embedder.build_onnx_model", lambda backend, progress=None, **options: tmp_path)
+    monkeypatch.setattr("goalsearch.indexer.models.onnx_embedder.build_onnx_model", lambda backend, progress=None, **options: tmp_path)
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0 and callable(seen["progress"])
 
@@ -251,7 +251,7 @@ def test_model_build_draws_progress(monkeypatch, tmp_path, args, builder):
 def test_indexing_draws_progress_with_counts_and_rate(monkeypatch, tmp_path):
     import io
 
-    import cli_render
+    from goalsearch import cli_render
 
     stream = io.StringIO()
     stream.isatty = lambda: True

@@ -51,7 +51,7 @@ def _fork_server():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(["indexer.parse.document"])
+        _context.set_forkserver_preload([f"{__package__}.document"])  # goalsearch.indexer.parse
     return _context
 
 

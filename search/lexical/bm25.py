@@ -23,9 +23,9 @@ from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
-from indexer.analysis.ngrams import char_grams
-from indexer.storage.fulltext import TEXT_FIELDS, open_fulltext
-from indexer.storage.term_weights import field_boosts
+from ...indexer.analysis.ngrams import char_grams
+from ...indexer.storage.fulltext import TEXT_FIELDS, open_fulltext
+from ...indexer.storage.term_weights import field_boosts
 
 from ..feedback import name_key
 from .matrices import LexicalSide, NameRule
@@ -36,7 +36,7 @@ from .synonyms import Expansion, Synonyms, load_synonyms
 from .syntax import Scored, score_query
 
 if TYPE_CHECKING:
-    from indexer.storage.record_store import RecordStore
+    from ...indexer.storage.record_store import RecordStore
 
 _SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b|\b[a-z_]+:|[()*]')
 _LATIN = re.compile(r"[0-9A-Za-z]+")

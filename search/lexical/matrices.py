@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from indexer.storage import integrity
-from indexer.storage.term_weights import Postings, field_postings, read_summed, summed
-from indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
+from ...indexer.storage import integrity
+from ...indexer.storage.term_weights import Postings, field_postings, read_summed, summed
+from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
 
 from ..top import best_first
 from .plain import PlainQuery

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from indexer.analysis.analyzer import query_groups, query_words
-from indexer.analysis.ngrams import char_grams
-from indexer.files import data_json
+from ...indexer.analysis.analyzer import query_groups, query_words
+from ...indexer.analysis.ngrams import char_grams
+from ...indexer.files import data_json
 
 from .synonyms import Expansion, Synonyms
 

@@ -14,8 +14,8 @@ from typing import Iterable
 import numpy as np
 from whoosh.query import NumericRange
 
-from indexer.storage.fulltext import keyword_values, numeric_fields
-from indexer.records import Record
+from ...indexer.storage.fulltext import keyword_values, numeric_fields
+from ...indexer.records import Record
 
 KEYWORD_FIELDS = ("city", "category")
 LIST_FIELDS = ("section",)  # comma-separated keywords

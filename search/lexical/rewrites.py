@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from whoosh.query import AndNot, BinaryQuery, CompoundQuery, Not, NullQuery, Or, Phrase, Query, Term
 
-from indexer import city_label
+from ...indexer import city_label
 
 
 def exclusions_apply(query: Query) -> Query:

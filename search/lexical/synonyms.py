@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from indexer.analysis.synonyms import package_synonym_lines, parse_groups
+from ...indexer.analysis.synonyms import package_synonym_lines, parse_groups
 
 
 @dataclass(frozen=True)
