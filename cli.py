@@ -369,7 +369,7 @@ def similar_command(id_or_name, text, other_cities, other_years, include_family,
 @index_dir_option
 @handle_errors
 def show_command(id_or_name, output_format, index_dir):
-    """Show one record in full (by id, id prefix or exact name), indicators included.
+    """Show one record in full (by id, an id prefix of 6 or more characters, or exact name), indicators included.
 
     \b
     Examples:

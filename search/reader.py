@@ -263,6 +263,9 @@ class IndexReader:
             return found[0]
         if found:
             raise AmbiguousRecord(f"{len(found)} projects match {id_or_name!r}; give one of their ids", found)
+        if re.fullmatch(r"[0-9a-f]{1,5}", id_or_name):
+            raise RecordNotFound(f"no project with id or name {id_or_name!r}; an id prefix needs at least 6 "
+                                 "characters (ids are 16); find it with `goalsearch search`")
         raise RecordNotFound(f"no project with id or name {id_or_name!r}; find it with `goalsearch search`")
 
     # -- families ------------------------------------------------------------------

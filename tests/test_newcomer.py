@@ -64,3 +64,18 @@ def test_import_goalsearch_is_not_shadowed_by_a_users_own_modules(tmp_path):
     done = subprocess.run([sys.executable, "-m", "goalsearch", "--help"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and "Usage: " in done.stdout, done.stderr
+
+
+def test_a_script_without_a_main_guard_parses_and_runs_once(tmp_path):
+    """Each file is parsed in a fork-server child; multiprocessing would run the caller's script again in
+    it, so a script without ``if __name__ == "__main__":`` (the README's API example) made every child die
+    and every file was reported over its memory budget. The script runs once and its files parse."""
+    (tmp_path / "script.py").write_text(
+        "from goalsearch import parse_paths\n"
+        "from goalsearch.search import sample_corpus\n"
+        "print('script ran')\n"
+        "records, reports = parse_paths([sample_corpus() / '002_745d9ae431b7d0e5.txt'])\n"
+        "print(len(records), reports[0].error)\n", "utf-8")
+    done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["script ran", "5 None"]

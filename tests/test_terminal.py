@@ -94,6 +94,14 @@ def test_show_takes_a_name_like_similar(sample_index_dir, sample_index):
     assert len(re.findall(r"^  [0-9a-f]{16}  ", ambiguous.stderr, re.M)) == 2
 
 
+def test_show_takes_an_id_prefix_and_says_how_long_one_must_be(sample_index_dir, sample_index):
+    record_id = sample_index.find(UNIQUE_NAME).id
+    shown = json.loads(run("show", record_id[:8], "--format", "json", index_dir=sample_index_dir).stdout)
+    assert shown["id"] == record_id
+    short = run("show", record_id[:5], index_dir=sample_index_dir)
+    assert short.exit_code != 0 and "an id prefix needs at least 6 characters" in short.stderr
+
+
 # -- 2. examples that run -----------------------------------------------------------------
 def readme_shell_commands() -> list[str]:
     commands = []
@@ -139,8 +147,6 @@ def test_help_examples_run(line, sample_index_dir, monkeypatch):
 
 def test_readme_python_example_runs_as_written(sample_index_dir, tmp_path, monkeypatch, capsys):
     code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
-    (tmp_path / "indexer").mkdir()
-    (tmp_path / "indexer" / "samples").symlink_to(SEED["gz_data_2026"].parent)
     shutil.copytree(sample_index_dir, tmp_path / "index")  # the example re-indexes: the vectors are reused
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "README.md", "exec"), {})

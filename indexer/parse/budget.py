@@ -17,6 +17,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +56,30 @@ def _fork_server():
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload([f"{__package__}.document"])  # goalsearch.indexer.parse
     return _context
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Start fork-server children without the caller's main script.
+
+    multiprocessing runs ``__main__`` again in the fork server and in each child it starts (by path, or by
+    module name for ``python -m``), which is why its guide asks for an ``if __name__ == "__main__":`` guard.
+    Our child needs nothing from the caller's script, and a user's script without the guard (the README's
+    API example, a notebook exported to a file) once ran again in every child, which then died, so every
+    file was reported as over its memory budget. Hidden while the child starts, the script is never re-run.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _address_space() -> int:
@@ -123,7 +150,8 @@ def parse_within_limits(path: str | Path, limits: ParseLimits | None = None) -> 
     context = _fork_server()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(str(path), limits, sender), daemon=True)
-    child.start()
+    with _main_script_hidden():
+        child.start()
     sender.close()
     try:
         if not receiver.poll(limits.seconds):
