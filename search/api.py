@@ -150,8 +150,8 @@ class GoalSearch(IndexReader):
         if mode in (SearchMode.HYBRID, SearchMode.SEMANTIC) and text:
             if vector is None:
                 vector = self.encode_query(text)
-            semantic_hits = self.vectors.search(vector, allowed, depth if moves else limit if mode is SearchMode.SEMANTIC
-                                                else depth, exclude)
+            first_depth = limit if mode is SearchMode.SEMANTIC and not moves else depth
+            semantic_hits = self.vectors.search(vector, allowed, first_depth, exclude)
             first = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])[:feedback["docs"]] if moves else []
             if first:
                 vector = rocchio(vector, self.vectors.centroid([doc_id for doc_id, _ in first]), feedback["beta"])
