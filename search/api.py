@@ -104,7 +104,8 @@ class GoalSearch(IndexReader):
         self.expansions = []
         allowed = self._allowed(filters)
         if not query.strip():
-            return [Hit(r, r.amount or 0.0, i) for i, r in enumerate(self.store.by_amount(allowed, limit), start=1)]
+            listed = self.store.by_amount(allowed, limit)
+            return [Hit(r, r.amount or 0.0, i, family_id=family) for i, (r, family) in enumerate(listed, start=1)]
         if not _WORDLIKE.search(query):
             self.problems.append("the query has no words or numbers to search for")
             return []

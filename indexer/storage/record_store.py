@@ -285,8 +285,9 @@ class RecordStore:
             rows = [r for (r,) in self._query("SELECT row FROM records WHERE instr(name, ?) > 0 ORDER BY row", (name,))]
         return self.at_rows(rows)
 
-    def by_amount(self, allowed: np.ndarray | None, limit: int) -> list[Record]:
-        """The ``limit`` records of the largest amounts among ``allowed`` rows (ties in row order)."""
+    def by_amount(self, allowed: np.ndarray | None, limit: int) -> list[tuple[Record, str | None]]:
+        """The ``limit`` records of the largest amounts among ``allowed`` rows (ties in row order), each with its
+        family id (a listing shows the family as a ranked search does)."""
         amount = np.nan_to_num(self.array("amount"), nan=0.0)
         rows = np.arange(self.count) if allowed is None else np.flatnonzero(allowed)
         negated = -amount[rows]
@@ -294,7 +295,7 @@ class RecordStore:
             near = negated <= np.partition(negated, limit - 1)[limit - 1]
             rows, negated = rows[near], negated[near]
         order = np.lexsort((rows, negated))[:limit]
-        return self.at_rows(rows[order])
+        return self.with_families(rows[order])
 
     def families_of(self, rows: Iterable[int]) -> dict[int, str | None]:
         """The family id of each row."""
