@@ -38,7 +38,7 @@ from .indexer.models.embedding import (
     build_fast_model,
     default_model_dir,
 )
-from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
+from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years, sample_corpus
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = list(SECTION_LABELS)
@@ -186,7 +186,8 @@ def cli():
     Quick start (the first search builds an index of the bundled samples):
         goalsearch search 政务云运维
         goalsearch search 社保卡 --city 深圳
-        goalsearch parse indexer/samples --format json
+        goalsearch samples                         # where the five bundled sample documents are
+        goalsearch parse "$(goalsearch samples)" --format json
     """
 
 
@@ -460,6 +461,18 @@ def duplicates_command(city, year, years, department, unit, category, min_amount
     with _open(index_dir) as index:
         found = index.duplicates(threshold=threshold, limit=limit, **filters)
     render_families.duplicates_out(found, output_format)
+
+
+@cli.command(name="samples")
+def samples_command():
+    """Print the folder of the five sample documents that ship with goalsearch (广州 2024/2026, 江门 2021,
+    深圳 2023), so that parse and index can be tried from any folder.
+
+    \b
+    Example:
+        goalsearch parse "$(goalsearch samples)" --format json
+    """
+    echo(str(sample_corpus()))
 
 
 @cli.command(name="stats")

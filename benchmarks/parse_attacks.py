@@ -96,7 +96,7 @@ ATTACKS = {
 }
 
 
-def _tree_rss(root: int) -> int:
+def tree_rss(root: int) -> int:
     """Resident memory (bytes) of ``root`` and every process below it."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
@@ -129,7 +129,7 @@ def run(path: Path, tree: Path = ROOT, timeout: float = 600) -> dict:
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     peak, killed = 0, False
     while process.poll() is None:
-        peak = max(peak, _tree_rss(process.pid))
+        peak = max(peak, tree_rss(process.pid))
         time.sleep(0.01)
         if time.perf_counter() - started > timeout and not killed:
             os.killpg(process.pid, 9)

@@ -3,6 +3,7 @@ that changes nothing writing nothing."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -79,3 +80,13 @@ def test_a_script_without_a_main_guard_parses_and_runs_once(tmp_path):
     done = subprocess.run([sys.executable, "script.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["script ran", "5 None"]
+
+
+def test_samples_names_the_bundled_documents_from_any_folder(tmp_path, monkeypatch):
+    """The quick start's `goalsearch parse indexer/samples` worked only inside a checkout; the samples
+    command names the installed folder, wherever the user stands."""
+    monkeypatch.chdir(tmp_path)
+    folder = run("samples").stdout.strip()
+    assert sorted(p.name for p in Path(folder).glob("*.txt")) == sorted(p.name for p in SEED.values())
+    parsed = run("parse", folder, "--format", "jsonl")
+    assert parsed.exit_code == 0 and len(parsed.stdout.splitlines()) == 314
