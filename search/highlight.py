@@ -13,13 +13,16 @@ from functools import lru_cache
 from ..indexer.analysis.analyzer import term_spans
 from ..indexer.files import data_json
 
-WINDOWS_TRIED = 1000  # snippet windows compared, one per range from the first: the best is almost always early
-
-
 @lru_cache(maxsize=1)
 def highlight_chars() -> int:
     """How much of a field is searched for highlights (``highlight.chars`` in ``data/limits.json``)."""
     return data_json("limits.json")["highlight"]["chars"]
+
+
+@lru_cache(maxsize=1)
+def windows_tried() -> int:
+    """How many snippet windows are compared, one per range from the first (``highlight.windows``)."""
+    return data_json("limits.json")["highlight"]["windows"]
 
 
 @dataclass
@@ -61,7 +64,7 @@ def snippet(text: str, ranges: list[tuple[int, int]], width: int = 120) -> Snipp
     ranges = sorted(ranges)
     starts = [s for s, _ in ranges]
     longest = max((e - s for s, e in ranges), default=0)
-    for start, _ in ranges[:WINDOWS_TRIED] or [(0, 0)]:
+    for start, _ in ranges[:windows_tried()] or [(0, 0)]:
         begin = max(0, min(start - width // 6, len(text) - width))
         # only the ranges that can reach into the window (linear, where comparing with all ranges was quadratic)
         near = ranges[bisect_left(starts, begin - longest):bisect_left(starts, begin + width)]
