@@ -585,6 +585,34 @@ def model_build_command(force, fast):
     echo(f"model ready: {folder}")
 
 
+@cli.command(name="serve")
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The page has no login: keep it on loopback, or put it behind a reverse proxy.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes; they share the memory-mapped index.")
+@handle_errors
+def serve_command(index_dir, host, port, workers):
+    """Serve the search page and the JSON API (/api/) on this machine: http://127.0.0.1:8000/.
+
+    Read-only; an index rebuilt while it runs is served from the next request on.
+
+    \b
+    Examples:
+        goalsearch serve
+        goalsearch serve --index-dir /data/index --port 8080 --workers 2
+    """
+    from .web import serve
+    from .web.server import is_loopback
+
+    _open(index_dir).close()  # the default location is built from the samples once; a named one must exist
+    if not is_loopback(host):
+        echo(f"note: listening on {host}: anyone who can reach it reads the index (there is no login)", err=True)
+    echo(f"goalsearch: http://{host if ':' not in host else f'[{host}]'}:{port}/  (Ctrl-C stops)", err=True)
+    serve(index_dir, host=host, port=port, workers=workers)
+
+
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
