@@ -156,7 +156,7 @@ def test_api_bounds_and_ambiguity(client, hostile_index):
 
 
 def test_every_page_forbids_inline_script(client, hostile_id):
-    for path in ("/", "/?q=运维", f"/project/{hostile_id}", "/families", "/duplicates", "/project/nothing"):
+    for path in ("/", "/?q=运维", f"/project/{hostile_id}", "/families", "/duplicates", "/project/nothing", "/api/docs"):
         response = client.get(path)
         assert "script-src 'self'" in response.headers["content-security-policy"]
         scripts = re.findall(r"<script\b([^>]*)>", response.text)

@@ -120,3 +120,9 @@ def duplicates_page(request: Request, threshold: str | None = None, limit: str |
         found = index.duplicates(threshold=share, limit=limit_of(limit, 50, limits()["duplicate_limit"]),
                                  **filters.kwargs())
     return page(request, "duplicates.html", {"found": found, "threshold": text("threshold", threshold) or ""})
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request):
+    """The JSON API's OpenAPI documentation (Swagger UI, shipped in the package: no CDN, no inline script)."""
+    return page(request, "api_docs.html", {})
