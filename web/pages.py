@@ -25,12 +25,13 @@ def _search(index, q: str, mode: str, limit: int, filters: FilterArgs, highlight
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", mode: str = "hybrid", limit: str | None = None,
+def search_page(request: Request, q: str = "", mode: str = "hybrid", limit: str | None = None, match: str = "default",
                 filters: FilterArgs = Depends(filter_args)):
     """The search page: query box and mode, facets, the totals chart, the results and their downloads."""
     query, count = query_text(q), limit_of(limit)
-    base = [("q", query), ("mode", mode if mode != "hybrid" else "")] + ([("limit", str(count))] if limit else [])
-    context = {"q": query, "mode": mode, "limit": count, "filters": filters, "hits": [], "facets": [],
+    base = [("q", query), ("mode", mode if mode != "hybrid" else ""), ("match", match if match != "default" else "")]
+    base += [("limit", str(count))] if limit else []
+    context = {"q": query, "mode": mode, "match": match, "limit": count, "filters": filters, "hits": [], "facets": [],
                "chart": None, "totals": None, "problems": [], "error": None,
                "csv_url": views.url("/download.csv", base + filters.pairs()),
                "xlsx_url": views.url("/download.xlsx", base + filters.pairs()),
@@ -41,11 +42,12 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", limit: str 
             context["problems"] = list(index.problems)
             context["hits"] = [{"hit": h, "name": views.runs(h.record.name, h.highlights.get("name")),
                                 "snippet": views.snippet_runs(h)} for h in hits]
-            by_year_city = index.totals(query, by=("year", "city"), **filters.kwargs())
+            by_year_city = index.totals(query, by=("year", "city"), match=match, **filters.kwargs())
             context["totals"] = by_year_city
             context["chart"] = views.totals_chart(by_year_city)
-            context["facets"] = [views.facet(name, index.totals(query, by=(name,), **filters.kwargs(without=name)),
-                                             filters, base) for name in views.FACETS]
+            context["facets"] = [views.facet(name, index.totals(query, by=(name,), match=match,
+                                                                **filters.kwargs(without=name)), filters, base)
+                                 for name in views.FACETS]
         except UsageError as exc:
             context["error"] = str(exc)
             return page(request, "search.html", context, status=400)
