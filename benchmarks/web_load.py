@@ -2,6 +2,7 @@
 
     python benchmarks/web_load.py --index-dir /tmp/sample-index                      # 8 clients, 30 s
     python benchmarks/web_load.py --index-dir /tmp/sample-index --rebuild indexer/samples --workers 2
+    python benchmarks/web_load.py --index-dir /tmp/idx100k --synthetic 100000   # builds it first (bench.py's corpus)
 
 It starts ``python -m goalsearch serve`` on 127.0.0.1 (a free port; never another address) as a child
 process, and runs ``--clients`` threads, each a keep-alive HTTP client asking, in turn, for the search
@@ -116,6 +117,18 @@ class Load:
         return started, time.perf_counter(), window
 
 
+def synthetic_index(projects: int, index_dir: Path) -> None:
+    """Build ``bench.py``'s synthetic corpus of ``projects`` records at ``index_dir`` (vectors composed from the
+    samples' real ones, as ``bench.py`` builds it)."""
+    if index_dir.exists() and any(index_dir.iterdir()):
+        raise SystemExit(f"--synthetic builds a new index: {index_dir} is not empty")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench
+
+    records, parts = bench.synthetic_records(projects)
+    bench.build_index(records, index_dir, embedder=bench.ComposedEmbedder(parts, bench.load_embedder()))
+
+
 def rebuild(paths: list[str], index_dir: Path, env: dict) -> dict:
     """``goalsearch index PATHS --rebuild`` against ``index_dir``; when it started and ended, and its exit status."""
     started = time.perf_counter()
@@ -153,10 +166,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--rebuild", nargs="+", metavar="PATH", help="rebuild a copy of the index from PATH under load")
+    parser.add_argument("--synthetic", type=int, metavar="N", help="first build a synthetic index of N projects at --index-dir")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     if not 1 <= args.clients <= MAX_CLIENTS or not 1 <= args.seconds <= MAX_SECONDS:
         raise SystemExit(f"--clients 1-{MAX_CLIENTS} and --seconds 1-{MAX_SECONDS}")
+    if args.synthetic:
+        synthetic_index(args.synthetic, args.index_dir)
     env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", ""))
     scratch = Path(tempfile.mkdtemp(prefix="web-load-"))
     index_dir = args.index_dir

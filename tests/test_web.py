@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import socket
@@ -64,8 +65,8 @@ def client(hostile_index) -> TestClient:
 
 @pytest.fixture(scope="module")
 def hostile_id(hostile_index) -> str:
-    with GoalSearch.open(hostile_index) as index:
-        return index.find(HOSTILE_NAME).id
+    with GoalSearch.open(hostile_index) as index:  # (find() by this name fails: it drops the name's spaces)
+        return next(r.id for r in index.records if r.name == HOSTILE_NAME)
 
 
 # -- without an index -------------------------------------------------------------------
@@ -113,24 +114,29 @@ def test_read_only_and_no_files_from_urls(tmp_path):
 
 
 # -- the JSON API ------------------------------------------------------------------------
+def as_json(data):
+    """What ``data`` reads as after JSON (tuples become lists)."""
+    return json.loads(json.dumps(data))
+
+
 def test_api_search_is_the_python_api(client, hostile_index):
     found = client.get("/api/search", params={"q": "政务云运维", "limit": 5, "city": "广州"}).json()
     with GoalSearch.open(hostile_index) as index:
         expected = [h.to_dict() for h in index.search("政务云运维", city=["广州"], limit=5)]
-    assert [h["id"] for h in found["hits"]] == [h["id"] for h in expected] and found["hits"] == expected
+    assert [h["id"] for h in found["hits"]] == [h["id"] for h in expected] and found["hits"] == as_json(expected)
 
 
 def test_api_verbs_are_the_python_api(client, hostile_index):
     with GoalSearch.open(hostile_index) as index:
         record = index.search("社保卡制发管理服务经费", mode="bm25", limit=1)[0].record
-        assert client.get(f"/api/show/{record.id}").json() == record.to_dict()
-        assert client.get(f"/api/family/{record.id}").json() == index.family(record.id).to_dict()
-        assert client.get("/api/families", params={"limit": 3}).json() == [f.to_dict() for f in index.families(limit=3)]
-        assert client.get("/api/duplicates", params={"limit": 3}).json() == index.duplicates(limit=3).to_dict()
+        assert client.get(f"/api/show/{record.id}").json() == as_json(record.to_dict())
+        assert client.get(f"/api/family/{record.id}").json() == as_json(index.family(record.id).to_dict())
+        assert client.get("/api/families", params={"limit": 3}).json() == as_json([f.to_dict() for f in index.families(limit=3)])
+        assert client.get("/api/duplicates", params={"limit": 3}).json() == as_json(index.duplicates(limit=3).to_dict())
         similar = client.get("/api/similar", params={"id": record.id, "other_cities": "1", "limit": 3}).json()
         assert [h["id"] for h in similar["hits"]] == [h.record.id for h in index.similar(record.id, other_cities=True, limit=3)]
         totals = client.get("/api/totals", params={"q": "运维", "by": ["year", "city"]}).json()
-        assert totals == index.totals("运维", by=("year", "city")).to_dict()
+        assert totals == as_json(index.totals("运维", by=("year", "city")).to_dict())
         assert client.get("/api/stats").json()["records"] == len(index.store)
 
 
@@ -283,7 +289,7 @@ def test_search_facet_project_chart_and_downloads_in_a_browser(server, browser):
 
     browser.find_element(By.ID, "download-csv").click()
     rows = list(csv.reader(io.StringIO(downloaded(browser.downloads, "goalsearch.csv").read_text("utf-8-sig"))))
-    assert [r[3] for r in rows[1:]] == shown and rows[0][:4] == ["排名", "得分", "编号", "项目名称"]
+    assert [r[3] for r in rows[1:]] == shown and rows[0][:4] == ["排名", "相关度", "编号", "项目名称"]
     browser.find_element(By.ID, "download-xlsx").click()
     sheet = load_workbook(downloaded(browser.downloads, "goalsearch.xlsx")).active
     assert [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)] == shown

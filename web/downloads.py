@@ -20,7 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def rows(hits) -> tuple[list[str], list[list]]:
     """The header (Chinese labels) and one row per hit, in the columns of ``labels.json``'s ``download_columns``."""
     columns = labels()["download_columns"]
-    titles = {"rank": "排名", "score": "得分", **labels()["fields"]}
+    titles = {**labels()["fields"], "rank": "排名", "score": "相关度"}  # a hit's score, not a self-evaluation's
     body = []
     for hit in hits:
         data = hit.to_dict()

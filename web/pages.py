@@ -124,6 +124,12 @@ def duplicates_page(request: Request, threshold: str | None = None, limit: str |
     return page(request, "duplicates.html", {"found": found, "threshold": text("threshold", threshold) or ""})
 
 
+@router.get("/favicon.ico")
+def favicon():
+    """No icon (browsers ask for one on every site): an empty answer rather than a 404 in their console."""
+    return Response(status_code=204)
+
+
 @router.get("/api/docs", response_class=HTMLResponse)
 def api_docs(request: Request):
     """The JSON API's OpenAPI documentation (Swagger UI, shipped in the package: no CDN, no inline script)."""
