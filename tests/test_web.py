@@ -113,6 +113,12 @@ def test_read_only_and_no_files_from_urls(tmp_path):
         assert test_client.get("/static/vendor/echarts.min.js").status_code == 200
 
 
+def test_serve_refuses_a_missing_index_in_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        f"Error: no index at {tmp_path / 'none'}; create one with `goalsearch index PATH`"]
+
+
 # -- the JSON API ------------------------------------------------------------------------
 def as_json(data):
     """What ``data`` reads as after JSON (tuples become lists)."""
