@@ -13,7 +13,8 @@ per kind of request, and every failed request (a status other than 200, or no an
 With ``--rebuild PATH``, the index is first copied to a scratch folder (the one given is never
 written), and ``goalsearch index PATH --rebuild`` runs against the copy while the clients ask; the
 report says how many requests were answered while it ran, how many of them failed, and whether the
-server then served the new generation (without a restart).
+server then served the new generation (without a restart). The clients keep asking until both the
+seconds and the rebuild are over, so such a run lasts as long as the rebuild if that is longer.
 
 The run is bounded: at most 120 s and 32 clients; the server is stopped (by its process id) at the end,
 whatever happened. Timings depend on the machine: 2 shared cores here (``benchmarks/README.md``).
