@@ -143,3 +143,96 @@ def test_goal_form_and_self_evaluation_of_one_year_count_once(tmp_path):
         assert [index.by_id[i].kind for i in totals.groups[0].ids] == ["goal_form"]
         alone = index.totals("热线话务", by="kind", kind="self_evaluation")
         assert [(g.key, g.count, g.amount) for g in alone.groups] == [(("self_evaluation",), 1, 280.0)]
+
+
+# -- the command -------------------------------------------------------------------------------
+def run(*args, index_dir, columns: int = 80):
+    from click.testing import CliRunner
+
+    from goalsearch.cli import cli
+
+    return CliRunner().invoke(cli, ["totals", *args, "--index-dir", str(index_dir)], env={"COLUMNS": str(columns)})
+
+
+@pytest.mark.parametrize("args, kwargs", [(["政务云运维"], {}),
+                                          (["运维", "--by", "year", "--by", "city", "--match", "broad", "--years", "2024-2026"],
+                                           {"by": ("year", "city"), "match": "broad", "years": (2024, 2026)}),
+                                          (["社保卡", "--by", "department", "--match", "strict", "--city", "广州"],
+                                           {"by": ("department",), "match": "strict", "city": ["广州"]})])
+def test_the_command_gives_the_api_numbers(sample_index_dir, sample_index, args, kwargs):
+    result = run(*args, "--format", "json", index_dir=sample_index_dir)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == sample_index.totals(args[0], **kwargs).to_dict()
+
+
+def test_csv_parses_and_adds_up(sample_index_dir, sample_index):
+    import csv
+    import io
+
+    result = run("信息化运维", "--by", "year", "--by", "city", "--format", "csv", index_dir=sample_index_dir)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    totals = sample_index.totals("信息化运维", by=("year", "city"))
+    assert [(int(r["year"]), r["city"], int(r["projects"])) for r in rows] == [(*g.key, g.count) for g in totals.groups]
+    assert math.isclose(sum(float(r["amount_wan"]) for r in rows), totals.amount, abs_tol=0.011 * len(rows))
+    assert [r["ids"].split() for r in rows] == [list(g.ids) for g in totals.groups]
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_the_table_fits_and_its_numbers_are_the_totals(sample_index_dir, sample_index, columns):
+    from rich.cells import cell_len
+
+    result = run("运维", "--by", "year", "--by", "department", "--match", "broad", index_dir=sample_index_dir,
+                 columns=columns)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert all(cell_len(line) <= columns for line in lines), [line for line in lines if cell_len(line) > columns]
+    totals = sample_index.totals("运维", by=("year", "department"), match="broad")
+    assert f"{totals.count:,} projects, {totals.amount:,.2f}\u00a0万元" in result.stdout
+    total_row = next(line for line in lines if line.startswith("total"))
+    assert total_row.split()[-2:] == [f"{totals.count:,}", f"{totals.amount:,.2f}"]
+    chart = [line for line in lines if line[:4].isdigit() and "█" in line]
+    assert [line.split()[0] for line in chart] == sorted({str(g.key[0]) for g in totals.groups})
+    assert "--ids" in result.stdout  # where the projects behind the numbers are
+
+
+def test_ids_lists_the_projects_behind_each_row(sample_index_dir, sample_index):
+    result = run("政务云运维", "--by", "city", "--ids", index_dir=sample_index_dir, columns=100)
+    assert result.exit_code == 0, result.output
+    for group in sample_index.totals("政务云运维", by="city").groups:
+        for doc_id in group.ids:
+            assert doc_id in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [(["--by", "colour"], "cannot group by 'colour'"),
+                                           (["--match", "loose"], "'loose' is not one of"),
+                                           (["--city", "北京"], "unknown city '北京'")])
+def test_bad_options_are_one_line_and_exit_2(sample_index_dir, args, message):
+    result = run("运维", *args, index_dir=sample_index_dir)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_hostile_names_are_shown_as_text(tmp_path):
+    """A department, unit or project name with rich markup and escape sequences is printed as its characters."""
+    import form_renderings as fr
+    from click.testing import CliRunner
+
+    from goalsearch.cli import cli
+
+    name = "政务云运维[bold red]项目[/]\x1b[2J"
+    spec = fr.FormSpec("goal_form", 2025, name, "信息中心[link=http://evil.example]点[/link]\x1b]0;pwned\x07",
+                       "某市[/]数据管理局[red]", 120.0, "保障政务云平台稳定运行。",
+                       [fr.IndicatorSpec("产出指标", "数量指标", "云主机台数", "≥10台")])
+    document = tmp_path / "hostile.txt"
+    document.write_text(fr.cells(fr.grid(spec)), "utf-8")
+    built = CliRunner().invoke(cli, ["index", str(document), "--index-dir", str(tmp_path / "ix")])
+    assert built.exit_code == 0, built.output
+    result = run("政务云运维", "--by", "department", "--by", "unit", "--ids", index_dir=tmp_path / "ix", columns=100)
+    assert result.exit_code == 0, result.output
+    text = result.stdout.replace("\n", "").replace(" ", "")
+    for shown in ("某市[/]数据管理局[red]", "信息中心[link=http://evil.example]点[/link]", "政务云运维[boldred]项目[/]"):
+        assert shown in text, shown
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
