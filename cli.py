@@ -501,7 +501,8 @@ def totals_command(query, by, match, city, year, years, department, unit, catego
             chart = index.totals(text, by=("year",), match=match, **filters)
         hint = ("the projects behind each row: add --ids (or --format json); one of them: goalsearch\u00a0show\u00a0ID"
                 if totals.count else "")
-        render_totals.totals_out(totals, output_format, problems, hint, index.get if ids else None, chart)
+        render_totals.totals_out(totals, output_format, problems, hint, index.get if ids else None, chart,
+                                 index.family_id_of)
 
 
 @cli.command(name="stats")

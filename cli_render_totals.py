@@ -123,27 +123,40 @@ def year_chart(out, years: list[tuple[int | None, float, int]]) -> None:
                                 " " * (value_width - cell_len(value)) + value), soft_wrap=True)
 
 
-def _ids_lines(out, totals: Totals, record_of: Callable[[str], Record]) -> None:
+def _ids_lines(out, totals: Totals, record_of: Callable[[str], Record], family_of: Callable[[str], str | None]) -> None:
     """Under each group's key, its projects: id and amount, the name beside them (wrapped under itself), best
-    match first."""
+    match first; ``+`` marks a record of the same family and year as the one above (one project, counted once)."""
+    records = {doc_id: record_of(doc_id) for group in totals.groups for doc_id in group.ids}
+    money = {doc_id: amount(r.amount) if r.amount is not None else "–" for doc_id, r in records.items()}
+    money_width = max((cell_len(m) for m in money.values()), default=0)
+    joined = False
     for group in totals.groups:
         out.print()
         title = " · ".join(key_text(n, v) for n, v in zip(totals.by, group.key)) or "all"
         paragraph(out, f"{title}: {group.count:,} project{'s' if group.count != 1 else ''}, {amount(group.amount)}\u00a0万元",
                   style="bold")
-        records = [record_of(doc_id) for doc_id in group.ids]
-        money = [amount(r.amount) if r.amount is not None else "–" for r in records]
-        money_width = max(cell_len(m) for m in money)
-        for record, cells in zip(records, money):
-            lead = f"  {record.id}  {' ' * (money_width - cell_len(cells))}{cells}  "
+        previous = None
+        for doc_id in group.ids:
+            record = records[doc_id]
+            unit = (family_of(doc_id) or doc_id, record.year)
+            mark = "+" if unit == previous else " "
+            joined |= unit == previous
+            previous = unit
+            lead = f" {mark}{doc_id}  {' ' * (money_width - cell_len(money[doc_id]))}{money[doc_id]}  "
             for number, line in enumerate(wrap(record.name, max(16, out.width - cell_len(lead)))):
                 out.print(Text((lead if number == 0 else " " * cell_len(lead)) + line), soft_wrap=True)
+    if joined:
+        out.print()
+        paragraph(out, "+ the same project as the line above in the same budget year (one family): counted once",
+                  style="dim")
 
 
 def totals_out(totals: Totals, output_format: str, problems: list[str], hint: str = "",
-               record_of: Callable[[str], Record] | None = None, years: Totals | None = None) -> None:
+               record_of: Callable[[str], Record] | None = None, years: Totals | None = None,
+               family_of: Callable[[str], str | None] = lambda doc_id: None) -> None:
     """``goalsearch totals``: the rule, the total, the groups, a chart of amount by year (from ``years`` when
-    the groups are not by year), and the projects behind each row (``record_of``) or a hint naming how to see them."""
+    the groups are not by year), and the projects behind each row (``record_of``; ``family_of`` marks the records
+    counted as one) or a hint naming how to see them."""
     for problem in problems:
         echo(f"note: {problem}", err=True)
     if output_format == "json":
@@ -168,7 +181,7 @@ def totals_out(totals: Totals, output_format: str, problems: list[str], hint: st
         out.print()
         year_chart(out, chart)
     if record_of is not None:
-        _ids_lines(out, totals, record_of)
+        _ids_lines(out, totals, record_of, family_of)
     elif hint:
         out.print()
         paragraph(out, hint, style="dim")

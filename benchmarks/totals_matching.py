@@ -78,8 +78,10 @@ RULES = {
 }
 
 
-def scores(found: list[tuple[str, set[int], set[int]]]) -> dict[str, dict[str, float]]:
-    """Pooled precision, recall, F1 and macro F1 per kind (and ``all``) of (kind, matched, relevant) triples."""
+def scores(found: list[tuple[str, set[int], set[int]]], amounts: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Pooled precision, recall, F1 and macro F1 per kind (and ``all``) of (kind, matched, relevant) triples;
+    with ``amounts`` (万元 per row) also the share of the counted money that is relevant and of the relevant
+    money that is counted (what a total gets wrong, in money)."""
     by_kind = defaultdict(list)
     for kind, matched, relevant in found:
         by_kind[kind].append((matched, relevant))
@@ -95,6 +97,12 @@ def scores(found: list[tuple[str, set[int], set[int]]]) -> dict[str, dict[str, f
         out[kind] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3),
                      "macro_f1": round(float(np.mean(macro)), 3), "mean_size": round(float(np.mean([len(m) for m, _ in pairs])), 1),
                      "queries": len(pairs)}
+        if amounts is not None:
+            money = lambda rows: float(sum(amounts[r] for r in rows))  # noqa: E731
+            counted, relevant = sum(money(m) for m, _ in pairs), sum(money(r) for _, r in pairs)
+            right = sum(money(m & r) for m, r in pairs)
+            out[kind].update(amount_precision=round(right / counted, 3) if counted else 0.0,
+                             amount_recall=round(right / relevant, 3) if relevant else 0.0)
     return out
 
 
@@ -131,8 +139,9 @@ def main() -> None:
     args = parser.parse_args()
     with GoalSearch.open(args.index_dir) as index:
         measured = {name: run(index, load_queries(path)) for name, path in SETS.items()}
+        amounts = np.nan_to_num(np.asarray(index.store.array("amount"), dtype=np.float64), nan=0.0)
     fitted = {name: fit(measured["dev"], name) for name in RULES}
-    table = {set_name: {name: scores([(k, RULES[name][1](s, *fitted[name]), rel) for k, s, rel in rows])
+    table = {set_name: {name: scores([(k, RULES[name][1](s, *fitted[name]), rel) for k, s, rel in rows], amounts)
                         for name in RULES} for set_name, rows in measured.items()}
     shipped = totals_settings()["default_fused_min"]
     report = {"fitted_on": "dev", "fitted": {k: list(v) for k, v in fitted.items()}, "shipped_default_fused_min": shipped,
@@ -147,6 +156,10 @@ def main() -> None:
             cells = [f"{v['precision']:.2f}/{v['recall']:.2f}/{v['f1']:.2f} {v['macro_f1']:.2f} {v['mean_size']:>5}"
                      for v in (by_kind[k] for k in kinds)]
             print(f"{label:58}" + "".join(f"{c:>26}" for c in cells))
+        print("in money (万元): share of the counted amount that is relevant / of the relevant amount that is counted")
+        for rule_name in ("strict", SHIPPED, "broad"):
+            print(f"{rule_name:58}" + "".join(f"{v['amount_precision']:.2f}/{v['amount_recall']:.2f}".rjust(26)
+                                            for v in (by_rule[rule_name][k] for k in kinds)))
     print(f"\nfitted on dev: {fitted}; shipped default_fused_min {shipped}")
 
 

@@ -162,14 +162,18 @@ def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str],
     return count, len(plain.groups)
 
 
-def fused_scores(index: IndexReader, query: str, filters: dict, allowed: np.ndarray | None) -> np.ndarray:
-    """Each row's hybrid fused score (``search.api``, convex fusion) among the first ``fused_candidates`` hits;
-    -1 for the rest."""
+def fused_scores(index: IndexReader, query: str) -> np.ndarray:
+    """Each row's hybrid fused score (``search.api``, convex fusion) among the first ``fused_candidates`` hits of
+    the whole index; -1 for the rest.
+
+    Unfiltered on purpose: both sides' scores are normalised over the candidates (``search.fusion``), so ranking
+    only the filtered rows would move the line with the filters, and ``--year 2026`` would count other projects
+    than the 2026 row of ``--by year``.
+    """
     scores = np.full(len(index.store), -1.0)
-    candidates = int(np.count_nonzero(allowed)) if allowed is not None else len(index.store)
-    limit = min(candidates, totals_settings()["fused_candidates"])
+    limit = min(len(index.store), totals_settings()["fused_candidates"])
     if limit >= 1:
-        for hit in index.search(query, mode="hybrid", limit=limit, highlight=False, fusion="convex", **filters):
+        for hit in index.search(query, mode="hybrid", limit=limit, highlight=False, fusion="convex"):
             scores[index.store.row[hit.record.id]] = hit.score
     return scores
 
@@ -184,8 +188,7 @@ def bm25_scores(index: IndexReader, query: str, allowed: np.ndarray | None) -> n
     return scores
 
 
-def matching_rows(index: IndexReader, query: str, rule: MatchRule, filters: dict,
-                  allowed: np.ndarray | None) -> tuple[list[int], str]:
+def matching_rows(index: IndexReader, query: str, rule: MatchRule, allowed: np.ndarray | None) -> tuple[list[int], str]:
     """The rows of the projects that count, best match first, and the one line that says how they were chosen."""
     settings = totals_settings()
     wording = settings["rules"]
@@ -208,7 +211,7 @@ def matching_rows(index: IndexReader, query: str, rule: MatchRule, filters: dict
             return [], wording[rule.value].format(fused_min=settings["default_fused_min"])
         if rule is MatchRule.DEFAULT:
             named, _ = word_matches(lexical, plain, settings["name_fields"], settings["name_ngram_fields"])
-            score = fused_scores(index, query, filters, allowed)
+            score = fused_scores(index, query)
             keep = (named >= groups) | (score >= settings["default_fused_min"])
         else:
             count, _ = word_matches(lexical, plain, settings["fields"], settings["ngram_fields"])
@@ -250,15 +253,12 @@ class _Columns:
 
 
 def count_totals(index: IndexReader, query: str, by: Sequence[str] | str, match: str | MatchRule,
-                 filters: dict, allowed: np.ndarray | None) -> Totals:
-    """Count and sum the projects matching ``query`` among ``allowed`` rows, a family once per budget year.
-
-    ``filters`` are the keyword filters of ``GoalSearch.search`` (the default rule ranks with them);
-    ``allowed`` is the mask they make.
-    """
+                 allowed: np.ndarray | None) -> Totals:
+    """Count and sum the projects matching ``query`` among ``allowed`` rows (the mask of ``GoalSearch``'s
+    filters; None: all), a family once per budget year."""
     dimensions = parse_by(by)
     rule = MatchRule.parse(match)
-    rows, rule_line = matching_rows(index, query, rule, filters, allowed)
+    rows, rule_line = matching_rows(index, query, rule, allowed)
     columns = _Columns(index.store)
     family = _families(index, rows)
     kind_order = totals_settings()["kind_order"]

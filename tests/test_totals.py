@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -74,6 +75,16 @@ def test_filters_are_honoured(sample_index):
         assert record.year == 2024 and record.amount >= 100
     assert [g.key for g in filtered.groups] == [(2024,)]
     assert sample_index.totals("运维", department="数据服务中心").count < unfiltered.count
+
+
+@pytest.mark.parametrize("match", ["default", "strict"])
+def test_a_filter_counts_what_its_group_counts(sample_index, match):
+    """--year 2026 counts the projects of the 2026 row of --by year: a filter never moves the matching line."""
+    by_year = sample_index.totals("社保卡", by=("year", "city"), match=match)
+    assert len(by_year.groups) > 1
+    for group in by_year.groups:
+        alone = sample_index.totals("社保卡", by=("year", "city"), match=match, year=group.key[0], city=group.key[1])
+        assert alone.groups == (group,)
 
 
 @pytest.mark.parametrize("kwargs, message", [({"by": "colour"}, "cannot group by 'colour'"),
@@ -227,11 +238,15 @@ def test_the_table_fits_and_its_numbers_are_the_totals(sample_index_dir, sample_
 
 
 def test_ids_lists_the_projects_behind_each_row(sample_index_dir, sample_index):
-    result = run("政务云运维", "--by", "city", "--ids", index_dir=sample_index_dir, columns=100)
+    """Every id behind the numbers is listed; a record counted with the one above it (same family and year) is marked +."""
+    result = run("信息化运维", "--by", "year", "--ids", "--match", "strict", index_dir=sample_index_dir, columns=100)
     assert result.exit_code == 0, result.output
-    for group in sample_index.totals("政务云运维", by="city").groups:
-        for doc_id in group.ids:
-            assert doc_id in result.stdout
+    totals = sample_index.totals("信息化运维", by="year", match="strict")
+    listed = [line.split()[0] for line in result.stdout.splitlines()
+              if line.startswith(("  ", " +")) and re.fullmatch(r"\+?[0-9a-f]{16}", line.split()[0])]
+    assert [i.lstrip("+") for i in listed] == [i for g in totals.groups for i in g.ids]
+    assert sum(i.startswith("+") for i in listed) == len(listed) - totals.count > 0
+    assert "counted once" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [(["--by", "colour"], "cannot group by 'colour'"),
