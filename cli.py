@@ -497,7 +497,7 @@ def totals_command(query, by, match, city, year, years, department, unit, catego
         totals = index.totals(text, by=by, match=match, **filters)
         problems = list(index.problems)
         chart = None
-        if output_format == "table" and "year" not in totals.by and totals.count:
+        if output_format == "table" and "year" not in totals.by and totals.count:  # the chart is by year
             chart = index.totals(text, by=("year",), match=match, **filters)
         hint = ("the projects behind each row: add --ids (or --format json); one of them: goalsearch\u00a0show\u00a0ID"
                 if totals.count else "")

@@ -177,7 +177,7 @@ def totals_out(totals: Totals, output_format: str, problems: list[str], hint: st
         out.print()
         out.print(groups_table(out, totals))
     chart = by_year(years if years is not None else totals)
-    if chart and (len(chart) > 1 or totals.by != ("year",)):  # one year alone is the table's one row
+    if len(chart) > 1:  # one year's bar would only repeat the total
         out.print()
         year_chart(out, chart)
     if record_of is not None:
