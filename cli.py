@@ -17,6 +17,7 @@ from . import cli_render as render
 from . import cli_wrap
 from .cli_safe import echo, json_text, visible
 from . import cli_render_families as render_families
+from . import cli_render_totals as render_totals
 from .indexer import (
     KIND_LABELS,
     SECTION_LABELS,
@@ -38,7 +39,7 @@ from .indexer.models.embedding import (
     build_fast_model,
     default_model_dir,
 )
-from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years
+from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, MatchRule, check_index, parse_years
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = list(SECTION_LABELS)
@@ -460,6 +461,48 @@ def duplicates_command(city, year, years, department, unit, category, min_amount
     with _open(index_dir) as index:
         found = index.duplicates(threshold=threshold, limit=limit, **filters)
     render_families.duplicates_out(found, output_format)
+
+
+@cli.command(name="totals")
+@click.argument("query", nargs=-1)
+@click.option("--by", "by", multiple=True, metavar="DIMENSION",
+              help="Group by year, city, department, unit, category or kind (repeatable; default: year).")
+@click.option("--match", type=click.Choice([m.value for m in MatchRule]), default="default", show_default=True,
+              help="Which projects count: strict (every query word, or a synonym, in name, goal or indicators), "
+                   "default (strict, or a hybrid score above a threshold fitted on the dev set) or broad (any word).")
+@filter_options
+@click.option("--ids", is_flag=True, help="List the projects behind each row (id, amount, name).")
+@format_option()
+@index_dir_option
+@handle_errors
+def totals_command(query, by, match, city, year, years, department, unit, category, min_amount, max_amount, section,
+                   kind, ids, output_format, index_dir):
+    """How many projects match QUERY and what they cost (万元), by year, city, department …
+
+    A project family counts once per budget year (a project in a budget table and in its goal form is one
+    project). The first lines say which projects matched and how; an empty QUERY counts every project the
+    filters allow.
+
+    \b
+    Examples:
+        goalsearch totals 政务云运维
+        goalsearch totals 信息化运维 --by year --by city --ids
+        goalsearch totals 社保卡 --match strict --by department --format csv
+        goalsearch totals --by category --years 2024-2026
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
+    text = " ".join(query)
+    by = tuple(by) or ("year",)
+    with _open(index_dir) as index:
+        totals = index.totals(text, by=by, match=match, **filters)
+        problems = list(index.problems)
+        chart = None
+        if output_format == "table" and "year" not in totals.by and totals.count:  # the chart is by year
+            chart = index.totals(text, by=("year",), match=match, **filters)
+        hint = ("the projects behind each row: add --ids (or --format json); one of them: goalsearch\u00a0show\u00a0ID"
+                if totals.count else "")
+        render_totals.totals_out(totals, output_format, problems, hint, index.get if ids else None, chart,
+                                 index.family_id_of)
 
 
 @cli.command(name="stats")

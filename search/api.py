@@ -318,12 +318,11 @@ class GoalSearch(IndexReader):
         """
         from .totals import count_totals
 
-        filters = dict(city=city, years=years, year=year, department=department, unit=unit, category=category,
-                       min_amount=min_amount, max_amount=max_amount, section=section, kind=kind)
-        allowed = self._allowed(_filters(**filters))
+        allowed = self._allowed(_filters(city, years, year, department, unit, category, min_amount, max_amount,
+                                         section, kind))
         query, self.problems = clean_query(query or "", MAX_QUERY_CHARS * 5)
         self.expansions = []
-        return count_totals(self, _simplified(query), by, match, filters, allowed)
+        return count_totals(self, _simplified(query), by, match, allowed)
 
     # -- about the index -----------------------------------------------------------
     def stats(self) -> "Stats":

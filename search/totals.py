@@ -7,8 +7,10 @@ rest. ``matching_rows`` draws it by one of three rules (``MatchRule``, settings 
   project's name, goal or indicators (jieba words of those fields in the term matrices, a long word
   also found as all of its dictionary parts);
 - ``broad``: any of those words;
-- ``default``: strict, or a hybrid fused score (``search.fusion``, in [0, 1]) of at least a threshold
-  fitted once over every judged query of the dev set (``benchmarks/totals_matching.py``).
+- ``default``: every word (or a synonym) in the project's name, or a hybrid fused score (``search.fusion``,
+  in [0, 1]) of at least a threshold fitted once over every judged query of the dev set
+  (``benchmarks/totals_matching.py``). A word found only in a goal is often a mention in passing (a 运维
+  project whose goal names the 社保卡 system it keeps running); the fused score weighs it against the rest.
 
 A query with syntax (fields, AND, NOT) selects its projects itself, whatever the rule; an empty query
 counts every project the filters allow. Precision and recall of each rule are in ``benchmarks/README.md``.
@@ -160,52 +162,64 @@ def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str],
     return count, len(plain.groups)
 
 
-def fused_scores(index: IndexReader, query: str, filters: dict, allowed: np.ndarray | None) -> dict[int, float]:
-    """Row → hybrid fused score of the first ``fused_candidates`` hits (``search.api``, convex fusion)."""
-    candidates = int(np.count_nonzero(allowed)) if allowed is not None else len(index.store)
-    limit = min(candidates, totals_settings()["fused_candidates"])
-    if limit < 1:
-        return {}
-    hits = index.search(query, mode="hybrid", limit=limit, highlight=False, fusion="convex", **filters)
-    return {index.store.row[h.record.id]: h.score for h in hits}
+def fused_scores(index: IndexReader, query: str) -> np.ndarray:
+    """Each row's hybrid fused score (``search.api``, convex fusion) among the first ``fused_candidates`` hits of
+    the whole index; -1 for the rest.
+
+    Unfiltered on purpose: both sides' scores are normalised over the candidates (``search.fusion``), so ranking
+    only the filtered rows would move the line with the filters, and ``--year 2026`` would count other projects
+    than the 2026 row of ``--by year``.
+    """
+    scores = np.full(len(index.store), -1.0)
+    limit = min(len(index.store), totals_settings()["fused_candidates"])
+    if limit >= 1:
+        for hit in index.search(query, mode="hybrid", limit=limit, highlight=False, fusion="convex"):
+            scores[index.store.row[hit.record.id]] = hit.score
+    return scores
 
 
-def matching_rows(index: IndexReader, query: str, rule: MatchRule, filters: dict,
-                  allowed: np.ndarray | None) -> tuple[list[int], str]:
+def bm25_scores(index: IndexReader, query: str, allowed: np.ndarray | None) -> np.ndarray:
+    """Each row's BM25 score for ``query`` (-1 where it matches nothing): the order of the word rules' matches."""
+    scores = np.full(len(index.store), -1.0)
+    hits, _, problems = index.bm25.search(query, allowed, len(index.store))
+    index.problems.extend(problems)
+    for doc_id, score in hits:
+        scores[index.store.row[doc_id]] = score
+    return scores
+
+
+def matching_rows(index: IndexReader, query: str, rule: MatchRule, allowed: np.ndarray | None) -> tuple[list[int], str]:
     """The rows of the projects that count, best match first, and the one line that says how they were chosen."""
     settings = totals_settings()
     wording = settings["rules"]
+    rows = np.arange(len(index.store)) if allowed is None else np.flatnonzero(allowed)
     if not query.strip():
         amount = np.nan_to_num(index.store.array("amount"), nan=-1.0)
-        rows = np.arange(len(index.store)) if allowed is None else np.flatnonzero(allowed)
         return [int(row) for row in rows[np.lexsort((rows, -amount[rows]))]], wording["empty"]
     if is_syntax(query):
-        hits, _, problems = index.bm25.search(query, allowed, len(index.store))
-        index.problems.extend(problems)
-        return [index.store.row[doc_id] for doc_id, _ in hits], wording["syntax"]
-    lexical = index.bm25.lexical
-    if lexical is None:
-        raise UsageError(f"index {index.index_dir} was built before totals could count words; "
-                         "run `goalsearch index --rebuild PATH`")
-    plain = index.bm25.parse(query).plain
-    count, groups = word_matches(lexical, plain, settings["fields"], settings["ngram_fields"])
-    fused = fused_scores(index, query, filters, allowed) if rule is MatchRule.DEFAULT else {}
-    if not groups:
-        index.problems.append("the query has no words to count projects by")
-        count = np.zeros(len(index.store), dtype=np.int32)
-    need = 1 if rule is MatchRule.BROAD else max(groups, 1)
-    keep = count >= need
-    if allowed is not None:
-        keep &= allowed
-    matched = {int(row) for row in np.flatnonzero(keep)}
-    rule_line = wording[rule.value]
-    if rule is MatchRule.DEFAULT:
-        threshold = settings["default_fused_min"]
-        matched |= {row for row, score in fused.items() if score >= threshold}
-        rule_line = rule_line.format(fused_min=threshold)
-    # best first: fused score where there is one, then more words matched, then row order
-    order = sorted(matched, key=lambda row: (-fused.get(row, -1.0), -int(count[row]), row))
-    return order, rule_line
+        score = bm25_scores(index, query, allowed)
+        keep, line = score > -1.0, wording["syntax"]
+    else:
+        lexical = index.bm25.lexical
+        if lexical is None:
+            raise UsageError(f"index {index.index_dir} was built before totals could count words; "
+                             "run `goalsearch index --rebuild PATH`")
+        plain = index.bm25.parse(query).plain
+        groups = len(plain.groups)
+        if not groups:
+            index.problems.append("the query has no words to count projects by")
+            return [], wording[rule.value].format(fused_min=settings["default_fused_min"])
+        if rule is MatchRule.DEFAULT:
+            named, _ = word_matches(lexical, plain, settings["name_fields"], settings["name_ngram_fields"])
+            score = fused_scores(index, query)
+            keep = (named >= groups) | (score >= settings["default_fused_min"])
+        else:
+            count, _ = word_matches(lexical, plain, settings["fields"], settings["ngram_fields"])
+            score = bm25_scores(index, query, allowed)
+            keep = count >= (1 if rule is MatchRule.BROAD else groups)
+        line = wording[rule.value].format(fused_min=settings["default_fused_min"])
+    rows = rows[keep[rows]]
+    return [int(row) for row in rows[np.lexsort((rows, -score[rows]))]], line  # best first, ties in row order
 
 
 # -- counting ---------------------------------------------------------------------------
@@ -239,15 +253,12 @@ class _Columns:
 
 
 def count_totals(index: IndexReader, query: str, by: Sequence[str] | str, match: str | MatchRule,
-                 filters: dict, allowed: np.ndarray | None) -> Totals:
-    """Count and sum the projects matching ``query`` among ``allowed`` rows, a family once per budget year.
-
-    ``filters`` are the keyword filters of ``GoalSearch.search`` (the default rule ranks with them);
-    ``allowed`` is the mask they make.
-    """
+                 allowed: np.ndarray | None) -> Totals:
+    """Count and sum the projects matching ``query`` among ``allowed`` rows (the mask of ``GoalSearch``'s
+    filters; None: all), a family once per budget year."""
     dimensions = parse_by(by)
     rule = MatchRule.parse(match)
-    rows, rule_line = matching_rows(index, query, rule, filters, allowed)
+    rows, rule_line = matching_rows(index, query, rule, allowed)
     columns = _Columns(index.store)
     family = _families(index, rows)
     kind_order = totals_settings()["kind_order"]
