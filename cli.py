@@ -17,6 +17,7 @@ from . import cli_render as render
 from . import cli_wrap
 from .cli_safe import echo, json_text, visible
 from . import cli_render_families as render_families
+from . import cli_render_totals as render_totals
 from .indexer import (
     KIND_LABELS,
     SECTION_LABELS,
@@ -38,7 +39,8 @@ from .indexer.models.embedding import (
     build_fast_model,
     default_model_dir,
 )
-from .search import AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, check_index, parse_years, sample_corpus
+from .search import (AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, MatchRule, check_index, parse_years,
+                     sample_corpus)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SECTIONS = list(SECTION_LABELS)
@@ -475,6 +477,48 @@ def samples_command():
     echo(str(sample_corpus()))
 
 
+@cli.command(name="totals")
+@click.argument("query", nargs=-1)
+@click.option("--by", "by", multiple=True, metavar="DIMENSION",
+              help="Group by year, city, department, unit, category or kind (repeatable; default: year).")
+@click.option("--match", type=click.Choice([m.value for m in MatchRule]), default="default", show_default=True,
+              help="Which projects count: strict (every query word, or a synonym, in name, goal or indicators), "
+                   "default (strict, or a hybrid score above a threshold fitted on the dev set) or broad (any word).")
+@filter_options
+@click.option("--ids", is_flag=True, help="List the projects behind each row (id, amount, name).")
+@format_option()
+@index_dir_option
+@handle_errors
+def totals_command(query, by, match, city, year, years, department, unit, category, min_amount, max_amount, section,
+                   kind, ids, output_format, index_dir):
+    """How many projects match QUERY and what they cost (万元), by year, city, department …
+
+    A project family counts once per budget year (a project in a budget table and in its goal form is one
+    project). The first lines say which projects matched and how; an empty QUERY counts every project the
+    filters allow.
+
+    \b
+    Examples:
+        goalsearch totals 政务云运维
+        goalsearch totals 信息化运维 --by year --by city --ids
+        goalsearch totals 社保卡 --match strict --by department --format csv
+        goalsearch totals --by category --years 2024-2026
+    """
+    filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
+    text = " ".join(query)
+    by = tuple(by) or ("year",)
+    with _open(index_dir) as index:
+        totals = index.totals(text, by=by, match=match, **filters)
+        problems = list(index.problems)
+        chart = None
+        if output_format == "table" and "year" not in totals.by and totals.count:  # the chart is by year
+            chart = index.totals(text, by=("year",), match=match, **filters)
+        hint = ("the projects behind each row: add --ids (or --format json); one of them: goalsearch\u00a0show\u00a0ID"
+                if totals.count else "")
+        render_totals.totals_out(totals, output_format, problems, hint, index.get if ids else None, chart,
+                                 index.family_id_of)
+
+
 @cli.command(name="stats")
 @format_option(("table", "json"))
 @index_dir_option
@@ -596,6 +640,34 @@ def model_build_command(force, fast):
             if configured_backend() is not Backend.TORCH:  # the ONNX export the documents run on
                 folder = build_onnx_model(configured_backend(), progress=progress, verify=True)
     echo(f"model ready: {folder}")
+
+
+@cli.command(name="serve")
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. The page has no login: keep it on loopback, or put it behind a reverse proxy.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes; they share the memory-mapped index.")
+@handle_errors
+def serve_command(index_dir, host, port, workers):
+    """Serve the search page and the JSON API (/api/) on this machine: http://127.0.0.1:8000/.
+
+    Read-only; an index rebuilt while it runs is served from the next request on.
+
+    \b
+    Examples:
+        goalsearch serve
+        goalsearch serve --index-dir /data/index --port 8080 --workers 2
+    """
+    from .web import serve
+    from .web.server import is_loopback
+
+    _open(index_dir).close()  # the default location is built from the samples once; a named one must exist
+    if not is_loopback(host):
+        echo(f"note: listening on {host}: anyone who can reach it reads the index (there is no login)", err=True)
+    echo(f"goalsearch: http://{host if ':' not in host else f'[{host}]'}:{port}/  (Ctrl-C stops)", err=True)
+    serve(index_dir, host=host, port=port, workers=workers)
 
 
 def main() -> None:

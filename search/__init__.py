@@ -23,6 +23,7 @@ from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
 from .highlight import Snippet
 from .stats import Stats, check_index
+from .totals import DIMENSIONS, MatchRule, Totals, TotalsGroup
 
 __all__ = [
     "AmbiguousRecord", "EvalReport", "Filters", "FusionMethod", "GoalSearch", "GoalsearchError", "Hit", "IndexCorrupt",
@@ -30,4 +31,5 @@ __all__ = [
     "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
     "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
     "DuplicateCluster", "DuplicatePair", "Duplicates", "FamilyHit", "FamilySort", "FamilyView", "GroupBy", "YearAmount",
+    "DIMENSIONS", "MatchRule", "Totals", "TotalsGroup",
 ]

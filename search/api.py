@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,7 @@ from .reader import MAX_QUERY_CHARS, IndexReader, sample_corpus
 if TYPE_CHECKING:
     from .duplicates import Duplicates
     from .stats import Stats
+    from .totals import Totals
 
 __all__ = ["GoalSearch", "Hit", "SearchMode", "sample_corpus"]
 
@@ -300,6 +302,28 @@ class GoalSearch(IndexReader):
         records = self.records if allowed is None else self.store.at_rows(np.flatnonzero(allowed))
         family_of = {m: f.id for f in self.family_index.families if len(f.members) > 1 for m in f.members}
         return find_duplicates(records, family_of, threshold, limit)
+
+    def totals(self, query: str = "", by: Sequence[str] | str = ("year",), *, match: str = "default",
+               city=None, years=None, year=None, department=None, unit=None, category=None,
+               min_amount=None, max_amount=None, section=None, kind=None) -> "Totals":
+        """How many projects match ``query`` and what they cost, in all and per group (``search.totals``).
+
+        Args:
+            by: group by any of year, city, department, unit, category, kind (a group's key: one value each, in this order).
+            match: which projects count: ``strict`` (every query word or a synonym in name, goal or
+                indicators), ``default`` (strict, or a fused score above a threshold fitted on the dev set)
+                or ``broad`` (any word). The total's ``rule`` says it in words.
+            city, years/year, …: the filters of ``search``. An empty query counts every project they allow.
+
+        A project family (``family``) counts once per budget year, however many tables state it.
+        """
+        from .totals import count_totals
+
+        allowed = self._allowed(_filters(city, years, year, department, unit, category, min_amount, max_amount,
+                                         section, kind))
+        query, self.problems = clean_query(query or "", MAX_QUERY_CHARS * 5)
+        self.expansions = []
+        return count_totals(self, _simplified(query), by, match, allowed)
 
     # -- about the index -----------------------------------------------------------
     def stats(self) -> "Stats":

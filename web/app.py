@@ -1,0 +1,123 @@
+"""The web application: pages, the JSON API under ``/api/``, the shipped assets, and the rules every response keeps.
+
+``create_app(index_dir)`` builds it for one index; ``app_from_environment`` is what uvicorn's workers
+call (``goalsearch serve``), each in its own process with its own ``LiveIndex``.
+
+Every response carries a Content-Security-Policy: scripts only from this server's ``/static/``
+(no inline script, no ``eval``), no plugins, no framing. Templates escape every value (Jinja2's
+autoescape), and document text never reaches a page any other way. Errors are one line:
+JSON ``{"error": …}`` under ``/api/``, a page with that line elsewhere, in the CLI's words.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from ..search import AmbiguousRecord, GoalsearchError, IndexMissing, RecordNotFound, UsageError
+from . import api, pages
+from .index import LiveIndex
+from .params import labels
+from .views import money
+
+HERE = Path(__file__).parent
+INDEX_ENV = "GOALSEARCH_WEB_INDEX"  # how `goalsearch serve` tells its workers which index to open
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+log = logging.getLogger("goalsearch.web")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "X-Frame-Options": "DENY"}
+
+
+def templates() -> Jinja2Templates:
+    """The page templates, every value escaped (autoescape on for all of them, whatever their name)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(labels=labels(), money=money)
+    return Jinja2Templates(env=env)
+
+
+def status_of(exc: GoalsearchError) -> int:
+    """The HTTP status of an API error: the caller's mistake (400, 404, 409) or the server's index (503)."""
+    if isinstance(exc, AmbiguousRecord):
+        return 409
+    if isinstance(exc, RecordNotFound):
+        return 404
+    if isinstance(exc, UsageError):
+        return 400
+    return 503 if isinstance(exc, IndexMissing) else 500
+
+
+def error_body(exc: GoalsearchError) -> dict:
+    """``{"error": the CLI's line}``, and for an ambiguous name the projects it matches."""
+    body: dict = {"error": str(exc)}
+    if isinstance(exc, AmbiguousRecord):
+        body["candidates"] = [{"id": r.id, "name": r.name, "city": r.city, "year": r.year, "unit": r.unit}
+                              for r in exc.candidates[:20]]
+    return body
+
+
+def create_app(index_dir: str | Path) -> FastAPI:
+    """The application serving the index at ``index_dir`` (read-only: nothing here writes to it)."""
+    live = LiveIndex(Path(index_dir))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        live.close()
+
+    app = FastAPI(title="goalsearch", summary="Search Chinese department budgets: the JSON API of `goalsearch serve`.",
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+    app.state.index = live
+    app.state.templates = templates()
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(HEADERS)
+        return response
+
+    def failure(request: Request, status: int, body: dict):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(body, status_code=status)
+        return app.state.templates.TemplateResponse(request, "error.html", {"status": status, **body},
+                                                    status_code=status)
+
+    @app.exception_handler(GoalsearchError)
+    async def goalsearch_error(request: Request, exc: GoalsearchError):
+        return failure(request, status_of(exc), error_body(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.exception("error serving %s", request.url.path)  # the traceback for the log, one line for the caller
+        return failure(request, 500, {"error": f"internal error ({type(exc).__name__}); see the server's log"})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {"loc": ("request",), "msg": "invalid"}
+        name = str(first["loc"][-1]) if first.get("loc") else "request"
+        return failure(request, 400, {"error": f"Invalid value for '{name}': {first['msg']}"})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        message = {404: "no such page", 405: "method not allowed: the server is read-only"}.get(exc.status_code, exc.detail)
+        return failure(request, exc.status_code, {"error": message})
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application for a uvicorn worker: the index named by ``GOALSEARCH_WEB_INDEX`` (set by ``goalsearch serve``)."""
+    return create_app(os.environ.get(INDEX_ENV, "index"))
