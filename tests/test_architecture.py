@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("cli", "web", "search", "indexer")  # each may import only those to its right
-TOP_MODULES = {"cli": "cli", "cli_render": "cli", "cli_render_families": "cli", "web": "web"}
+TOP_MODULES = {name: "cli" for name in ("cli", "cli_render", "cli_render_families", "cli_render_totals", "cli_safe",
+                                         "cli_wrap", "__main__")} | {"web": "web"}
 # indexer's rooms, lowest first: a room may import its own modules and rooms of a lower rank, never its equals
 INDEXER_ROOMS = {
     "errors": 0, "records": 0, "files": 0,
@@ -163,3 +164,31 @@ def test_no_module_of_indexer_or_search_is_long():
 
 def test_indexer_root_holds_a_handful_of_modules():
     assert len(list((ROOT / "indexer").glob("*.py"))) <= 8
+
+
+def test_every_package_and_data_file_is_in_the_wheel():
+    """pyproject lists the packages and their data by hand (the root is mapped to goalsearch): a wheel once
+    lacked indexer.parse.forms. Every folder with an __init__.py is listed, and every file in it that is not
+    Python is matched by a package-data pattern."""
+    import fnmatch
+    import tomllib
+
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    listed = set(tool["packages"])
+    data = tool.get("package-data", {})
+    for init in ROOT.glob("**/__init__.py"):
+        folder = init.parent.relative_to(ROOT)
+        if folder.parts and folder.parts[0] in ("tests", "benchmarks", "scripts", ".venv", "build"):
+            continue
+        package = ".".join(("goalsearch", *folder.parts))
+        assert package in listed, f"{package} is not in pyproject's packages"
+        if not folder.parts:
+            continue  # the root holds the repository's own files (README, pyproject), not package data
+        patterns = data.get(package, [])
+        for path in init.parent.rglob("*"):
+            relative = path.relative_to(init.parent)
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in relative.parts:
+                continue
+            if any((init.parent / Path(*relative.parts[:i]) / "__init__.py").exists() for i in range(1, len(relative.parts))):
+                continue  # a subpackage's own files, checked with it
+            assert any(fnmatch.fnmatch(str(relative), p) for p in patterns), f"{package}: {relative} not in package-data"
