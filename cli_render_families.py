@@ -65,9 +65,6 @@ def family_out(view: FamilyView, output_format: str) -> None:
     if output_format == "csv":
         family_csv([view])
         return
-    from rich.table import Table
-    from rich.text import Text
-
     from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
