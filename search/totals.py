@@ -110,10 +110,14 @@ def parse_by(by: Sequence[str] | str) -> tuple[str, ...]:
 
 
 # -- the matching set ------------------------------------------------------------------
-def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str], ngram_fields: Sequence[str] = ()) -> tuple[np.ndarray, int]:
-    """How many of the query's word groups each row has (a word, all of its dictionary parts, or one of
-    the synonyms of a term that overlaps it), in ``fields`` only, or spelled out in ``ngram_fields``;
-    and how many groups there are."""
+def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str],
+                 ngram_fields: Sequence[str] = ()) -> tuple[np.ndarray, int]:
+    """How many of the query's word groups each row has, and how many groups there are.
+
+    A group is found where its word is a jieba word of one of ``fields`` or all of its character bigrams are
+    in one of ``ngram_fields`` (a word the document's segmentation cut otherwise), where its dictionary parts
+    are when they spell all of it, or where a synonym of a query term that overlaps the word is, as a whole.
+    """
     rows = len(lexical.ids)
     found: dict[str, np.ndarray] = {}
 

@@ -67,6 +67,18 @@ def test_empty_query_counts_every_allowed_project_once_per_family_year(sample_in
     assert [g.key for g in totals.groups] == [("深圳",)]
 
 
+def test_every_project_adds_up_to_the_families_years(sample_index):
+    """The empty query's total per year is what ``family`` says each family cost that year, summed (one rule
+    for a year's money, ``indexer.families.amounts_by_year``)."""
+    totals = sample_index.totals("", by="year")
+    per_year: dict = {}
+    for family in sample_index.families(min_members=1, min_years=1):
+        for year in family.years:
+            per_year[year.year] = per_year.get(year.year, 0.0) + year.amount
+    assert {g.key[0]: g.amount for g in totals.groups} == pytest.approx(per_year, abs=0.02)
+    assert totals.count == sum(len(f.years) for f in sample_index.families(min_members=1, min_years=1))
+
+
 def test_filters_are_honoured(sample_index):
     unfiltered = sample_index.totals("运维", by="year", match="broad")
     filtered = sample_index.totals("运维", by="year", match="broad", years=(2024, 2024), min_amount=100)
