@@ -222,8 +222,20 @@ def matching_rows(index: IndexReader, query: str, rule: MatchRule, allowed: np.n
             score = bm25_scores(index, query, allowed)
             keep = count >= (1 if rule is MatchRule.BROAD else groups)
         line = wording[rule.value].format(fused_min=settings["default_fused_min"])
+        _note_the_line(index, rule, groups, int(np.count_nonzero(keep[rows])), len(rows))
     rows = rows[keep[rows]]
     return [int(row) for row in rows[np.lexsort((rows, -score[rows]))]], line  # best first, ties in row order
+
+
+def _note_the_line(index: IndexReader, rule: MatchRule, groups: int, matched: int, allowed: int) -> None:
+    """Say when a word rule is the wrong tool: strict finds nothing for many words (a description has more
+    words than any project holds), broad finds most of the index (every project has one of them)."""
+    if rule is MatchRule.STRICT and not matched and groups > 1:
+        index.problems.append(f"no project has all {groups} words of the query; --match default counts "
+                              "by score as well")
+    elif rule is MatchRule.BROAD and allowed >= 20 and matched > allowed // 2:
+        index.problems.append(f"{matched:,} of {allowed:,} projects have a word of the query; --match default "
+                              "counts the close ones")
 
 
 # -- counting ---------------------------------------------------------------------------

@@ -129,6 +129,15 @@ def test_synonyms_count_as_the_word(sample_index):
     assert all(any(a in t for a in alternatives) for t in texts)
 
 
+def test_a_word_rule_that_cannot_draw_the_line_says_so(sample_index):
+    text = "把城市运行的各类数据和视频汇到一块大屏上，支撑指挥调度和领导决策"
+    assert sample_index.totals(text, match="strict").count == 0
+    assert any("--match default" in p for p in sample_index.problems)
+    assert sample_index.totals(text, match="broad").count > len(sample_index.store) // 2
+    assert any("have a word of the query" in p for p in sample_index.problems)
+    assert sample_index.totals(text).count > 0 and sample_index.problems == []
+
+
 def test_to_dict_is_json(sample_index):
     totals = sample_index.totals("政务云运维", by=("year", "city"))
     data = json.loads(json.dumps(totals.to_dict(), ensure_ascii=False))
