@@ -138,6 +138,15 @@ def test_a_word_rule_that_cannot_draw_the_line_says_so(sample_index):
     assert sample_index.totals(text).count > 0 and sample_index.problems == []
 
 
+@pytest.mark.parametrize("match", ["strict", "default", "broad"])
+def test_syntax_selects_its_projects_whatever_the_rule(sample_index, match):
+    totals = sample_index.totals("运维 NOT 信息化", match=match)
+    listed = records_of(sample_index, totals)
+    assert listed and "syntax" in totals.rule
+    assert all("运维" in f"{r.name}{r.goal}" and "信息化" not in f"{r.name}{r.goal}" for r in listed)
+    assert totals.to_dict()["count"] == sample_index.totals("运维 NOT 信息化").count
+
+
 def test_to_dict_is_json(sample_index):
     totals = sample_index.totals("政务云运维", by=("year", "city"))
     data = json.loads(json.dumps(totals.to_dict(), ensure_ascii=False))
