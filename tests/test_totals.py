@@ -311,3 +311,32 @@ def test_hostile_names_are_shown_as_text(tmp_path):
     for shown in ("某市[/]数据管理局[red]", "信息中心[link=http://evil.example]点[/link]", "政务云运维[boldred]项目[/]"):
         assert shown in text, shown
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_budget_line_and_its_goal_form_of_one_year_count_once(tmp_path):
+    """The budget table states the project's money, its goal form states it again: one project that year, the
+    budget table's amount."""
+    import form_renderings as fr
+    from conftest import SEED
+    from goalsearch.indexer import build_index, parse, parse_text
+
+    budget = [r for r in parse(SEED["gz_data_2026"])[0]]
+    line = next(r for r in budget if r.name == "市人社数据服务中心社保卡制发管理服务经费")
+    form = fr.FormSpec("goal_form", line.year, line.name, line.unit, line.department, 390.0, line.goal,
+                       [fr.IndicatorSpec("产出指标", "数量指标", "社保卡发卡量", "≥10万张")])
+    records = budget + parse_text(fr.cells(fr.grid(form)), "goal_form.txt")[0]
+    build_index(records, tmp_path / "ix")
+    with GoalSearch.open(tmp_path / "ix") as index:
+        family = index.family(line.id)
+        assert {m.kind for m in family.members} == {"budget", "goal_form"}  # the families' rule joins them
+        form_id = next(m.id for m in family.members if m.kind == "goal_form")
+        totals = index.totals(line.name, by=("year", "kind"), match="strict")
+        ids = [i for g in totals.groups for i in g.ids]
+        assert line.id in ids and form_id not in ids
+        assert [g.key for g in totals.groups] == [(2026, "budget")]
+        assert totals.count == len(family_years(index, ids))
+        alone = index.totals(line.name, match="strict", kind="budget")
+        assert (alone.count, alone.amount) == (totals.count, totals.amount)  # the form added nothing
+        forms = index.totals("社保卡制发", by="kind", match="strict", kind="goal_form")
+        assert [(g.key, g.count, g.amount) for g in forms.groups] == [(("goal_form",), 1, 390.0)]
