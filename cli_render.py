@@ -4,7 +4,6 @@ Kept apart from ``cli.py`` so the commands read as options → API call → one 
 """
 from __future__ import annotations
 
-import csv
 import io
 import sys
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from .cli_safe import SafeConsole, echo, json_text, visible
 from .cli_wrap import lines as wrapped
 from .cli_wrap import fill_words, output_columns, shorten, stops, wrap
 from .indexer import KIND_LABELS, IngestReport, Record, city_label
-from .search import EvalReport, Hit, Stats
+from .search import EvalReport, Hit, SpreadsheetSafeWriter, Stats
 
 
 def console(stderr: bool = False):
@@ -239,7 +238,7 @@ def hits_csv(hits: list[Hit]) -> None:
                "amount", "category", "sections", "source", "line", "goal", "kind", "executed", "execution_rate",
                "actual", "complete", "indicators"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetSafeWriter(buffer)
     writer.writerow(columns)
     for hit in hits:
         data = hit.to_dict()

@@ -5,7 +5,6 @@ Beside ``cli_render`` rather than in it, so the family views read as one piece.
 """
 from __future__ import annotations
 
-import csv
 import io
 
 
@@ -13,7 +12,7 @@ from .cli_render import _indented, amount, console, csv_out, json_out
 from .cli_safe import echo
 from .cli_wrap import lines as wrapped
 from .indexer import KIND_LABELS, city_label
-from .search import Duplicates, FamilyHit, FamilyView
+from .search import Duplicates, FamilyHit, FamilyView, SpreadsheetSafeWriter
 
 
 def _years_text(view: FamilyView) -> str:
@@ -137,7 +136,7 @@ def family_csv(views: list[FamilyView]) -> None:
     columns = ["family_id", "label", "year", "year_amount", "change", "change_pct", "id", "name", "city",
                "department", "unit", "amount", "goal_changed"]
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetSafeWriter(buffer)
     writer.writerow(columns)
     for view in views:
         by_year = {y.year: y for y in view.years}
@@ -239,7 +238,7 @@ def duplicates_out(found: Duplicates, output_format: str) -> None:
         columns = ["similarity", "a_id", "a_name", "a_unit", "a_city", "a_year", "a_amount",
                    "b_id", "b_name", "b_unit", "b_city", "b_year", "b_amount", "shared"]
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SpreadsheetSafeWriter(buffer)
         writer.writerow(columns)
         for p in found.pairs:
             writer.writerow([p.similarity, p.a.id, p.a.name, p.a.unit, p.a.city, p.a.year, _blank(p.a.amount),

@@ -7,7 +7,6 @@ Beside ``cli_render`` rather than in it, so the totals screen reads as one piece
 """
 from __future__ import annotations
 
-import csv
 import io
 from typing import Callable
 
@@ -18,7 +17,7 @@ from .cli_render import amount, console, csv_out, json_out, paragraph
 from .cli_safe import echo
 from .cli_wrap import wrap
 from .indexer import KIND_LABELS, Record
-from .search import Totals
+from .search import SpreadsheetSafeWriter, Totals
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 MIN_BAR = 10
@@ -36,7 +35,7 @@ def key_text(name: str, value) -> str:
 def totals_csv(totals: Totals) -> None:
     """One row per group: the ``by`` values, projects, 万元, unpriced, and the record ids (space separated)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetSafeWriter(buffer)
     writer.writerow([*totals.by, "projects", "amount_wan", "unpriced", "ids"])
     for group in totals.groups:
         writer.writerow([("" if v is None else v) for v in group.key]

@@ -22,6 +22,7 @@ from .evaluate import EvalReport, evaluate, load_queries
 from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
 from .highlight import Snippet
+from .cells import SpreadsheetSafeWriter, spreadsheet_cell
 from .stats import Stats, check_index
 from .totals import DIMENSIONS, MatchRule, Totals, TotalsGroup
 
@@ -31,5 +32,5 @@ __all__ = [
     "IndexIncompatible", "IndexLocked", "IndexMissing", "RecordNotFound", "SearchMode", "Snippet", "Stats",
     "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
     "DuplicateCluster", "DuplicatePair", "Duplicates", "FamilyHit", "FamilySort", "FamilyView", "GroupBy", "YearAmount",
-    "DIMENSIONS", "MatchRule", "Totals", "TotalsGroup",
+    "DIMENSIONS", "MatchRule", "Totals", "TotalsGroup", "SpreadsheetSafeWriter", "spreadsheet_cell",
 ]

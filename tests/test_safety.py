@@ -6,6 +6,8 @@ bytes are searched for what the document held.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import pty
@@ -153,3 +155,37 @@ def test_a_pdf_that_runs_out_of_memory_prints_one_line_and_no_child_traceback(tm
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "needs more than 385 MB" in done.stderr, done.stderr
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_csv_output_holds_no_formula_a_spreadsheet_would_run(tmp_path):
+    """A unit of ``=HYPERLINK(…)`` was written as it was by every ``--format csv`` (the web download already
+    prefixed it): Excel runs such a cell. Each text cell that starts like a formula now starts with ``'``."""
+    formulas = {"name": "+cmd|' /C calc'!A0 政务云运维项目", "unit": '=HYPERLINK("http://evil.example","点这里")信息中心',
+                "department": "@SUM(1)政务服务数据管理局", "goal": "-1+1 保障政务云平台稳定运行。"}
+    spec = fr.FormSpec("goal_form", 2025, formulas["name"], formulas["unit"], formulas["department"], 120.0,
+                       formulas["goal"], [fr.IndicatorSpec("产出指标", "数量指标", "云主机台数", "≥10台")])
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "formulas.txt").write_text(fr.cells(fr.grid(spec)), "utf-8")
+    index = tmp_path / "index"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["index", str(folder), "--index-dir", str(index)]).exit_code == 0
+    commands = [["search", "政务云运维"], ["search"], ["totals", "政务云运维", "--by", "unit", "--by", "department"],
+                ["families", "--min-members", "1", "--min-years", "1"]]
+    for command in commands:
+        result = runner.invoke(cli, [*command, "--format", "csv", "--index-dir", str(index)])
+        assert result.exit_code == 0, result.output
+        cells = [cell for row in csv.reader(io.StringIO(result.stdout)) for cell in row]
+        risky = [c for c in cells if c.startswith(("=", "+", "-", "@")) and not _is_number(c)]
+        assert not risky, (command, risky)
+        shown = {value for value in formulas.values() if "'" + value in cells}
+        assert shown, (command, "the hostile text is kept, behind a quote")
