@@ -178,7 +178,9 @@ def explain_line(hit: Hit) -> str:
     first = "name holds the query · " if hit.name_first else ""
     bm25 = f"#{hit.bm25_rank}, {hit.bm25_score:.2f}" if hit.bm25_rank else ""
     semantic = f"#{hit.semantic_rank}, {hit.semantic_score:.3f}" if hit.semantic_rank else ""
-    if hit.bm25_part is None and hit.semantic_part is None:  # one side alone ranked
+    if hit.bm25_part is None and hit.semantic_part is None:  # one side alone ranked, or none (a listing)
+        if not bm25 and not semantic:
+            return first + "bm25 – · semantic –"
         side = f"bm25 {bm25.replace(', ', ' (')})" if bm25 else f"semantic {semantic.replace(', ', ' (')})"
         return first + side
     decimals = 4 if hit.score < 0.1 else 3  # rrf's parts are near 1/60

@@ -67,6 +67,8 @@ def test_explain_adds_one_line_of_ranks_and_scores(sample_index_dir):
     for mode, side in (("bm25", "bm25"), ("semantic", "semantic")):
         lines = run("search", "政务云运维", "-n", "3", "--mode", mode, "--explain", index_dir=sample_index_dir).stdout
         assert len(re.findall(rf"^\s*(name holds the query · )?{side} #\d+ \([\d.]+\)$", lines, re.M)) == 3, lines
+    listing = run("search", "--category", "运维", "-n", "2", "--explain", index_dir=sample_index_dir).stdout
+    assert len(re.findall(r"^\s*bm25 – · semantic –$", listing, re.M)) == 2, listing  # a listing: neither side ranked
 
 
 @pytest.mark.parametrize("fusion", ["convex", "rrf"])
