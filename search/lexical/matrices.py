@@ -37,21 +37,22 @@ def _holding(rows: np.ndarray, key: np.ndarray, maybe: np.ndarray, holds: Callab
     """Positions in ``rows`` that hold the query: the best ``limit`` of them by ``key`` (ties by row),
     asking ``holds`` about the ``maybe`` rows in that order, a chunk at a time.
 
-    The first chunk is a few times ``limit`` (most rows an n-gram lookup finds do hold a short query, so a
-    page of 10 is full after ~40 names, not 500: reading 500 names was 40 % of a short bm25 query at 100k),
-    the next ones 500. The holders found are those of the chunks read; the first ``limit`` of them in
-    ranking order are the same whatever the chunk sizes."""
+    The first chunk is ``limit`` and a quarter (50 at least): most rows an n-gram lookup finds do hold a
+    short query, so a page of 10 is full after ~50 names and hybrid's 100 candidates after ~125, not 500
+    (reading 500 names was ~40 % of a short bm25 query at 100k, and hybrid read 400 for its 100); each next
+    chunk is twice the last, up to 500. The holders found are those of the chunks read; the first ``limit`` of them in ranking
+    order are the same whatever the chunk sizes."""
     positions = np.flatnonzero(maybe[rows])
     positions = positions[np.lexsort((rows[positions], -key[positions]))]
     found: list[np.ndarray] = []
     count, start = 0, 0
-    size = min(500, max(50, 4 * limit))
+    size = min(500, max(50, limit + limit // 4))
     while start < len(positions):
         chunk = positions[start:start + size]
         held = chunk[holds(rows[chunk])]
         found.append(held)
         count += len(held)
-        start, size = start + size, 500
+        start, size = start + size, min(500, 2 * size)
         if count >= limit:
             break
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
