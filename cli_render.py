@@ -168,10 +168,29 @@ def _goal_snippet(hit: Hit, cells: int = 240):
 
 
 def explain_line(hit: Hit) -> str:
-    """One line of how each side ranked a hit: ``bm25 #1 (12.41) · semantic #3 (0.874) · fused 0.0325``."""
-    bm25 = f"bm25 #{hit.bm25_rank} ({hit.bm25_score:.2f})" if hit.bm25_rank else "bm25 -"
-    semantic = f"semantic #{hit.semantic_rank} ({hit.semantic_score:.3f})" if hit.semantic_rank else "semantic -"
-    return f"{bm25} · {semantic} · fused {hit.score:.4f}"
+    """One line of why a hit ranks where it does, in the order the ranking decided it: first whether its name
+    holds the short query whole (those rank before all others), then, in hybrid mode, the fused score as the sum
+    of what each side added, with that side's rank and score:
+    ``name holds the query · fused 0.8367 = bm25 0.437 (#2, 167.60) + semantic 0.400 (#1, 0.948)``.
+    A side that did not hand the fusion this record (or not among the candidates it counts) adds ``–``.
+    In one-side modes, that side's rank and score: ``bm25 #1 (184.14)``."""
+    first = "name holds the query · " if hit.name_first else ""
+    bm25 = f"#{hit.bm25_rank}, {hit.bm25_score:.2f}" if hit.bm25_rank else ""
+    semantic = f"#{hit.semantic_rank}, {hit.semantic_score:.3f}" if hit.semantic_rank else ""
+    if hit.bm25_part is None and hit.semantic_part is None:  # one side alone ranked, or none (a listing)
+        if not bm25 and not semantic:
+            return first + "bm25 – · semantic –"
+        side = f"bm25 {bm25.replace(', ', ' (')})" if bm25 else f"semantic {semantic.replace(', ', ' (')})"
+        return first + side
+    decimals = 4 if hit.score < 0.1 else 3  # rrf's parts are near 1/60
+
+    def part(name: str, value: float | None, where: str) -> str:
+        added = "–" if value is None else f"{value:.{decimals}f}"
+        shown = where + (", not among the candidates fused" if where and value is None else "")
+        return f"{name} {added}" + (f" ({shown})" if shown else "")
+
+    return (f"{first}fused {hit.score:.{decimals + 1}f} = {part('bm25', hit.bm25_part, bm25)}"
+            f" + {part('semantic', hit.semantic_part, semantic)}")
 
 
 def meta_line(record: Record) -> str:

@@ -31,7 +31,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from warm_latency import import_search  # noqa: E402
+
+import_search(ROOT)  # goalsearch is this tree, not the installed one (the root is the package)
 
 from goalsearch.indexer import Record, build_index, parse_paths  # noqa: E402
 from goalsearch.indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
@@ -301,7 +304,13 @@ def main() -> None:
     parser.add_argument("--fast-model", action="store_true", help="also measure the fast model's embedding rate (distils it if missing)")
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument("--queries", type=int, help="time only the first N queries of the set (a smoke run)")
+    parser.add_argument("--index-dir", help="build the index here and keep it (for warm_latency.py); it must not exist")
+    parser.add_argument("--build-only", action="store_true", help="with --index-dir: stop after the build")
     args = parser.parse_args()
+    if args.build_only and not args.index_dir:
+        parser.error("--build-only needs --index-dir")
+    if args.index_dir and Path(args.index_dir).exists():
+        parser.error(f"{args.index_dir} exists; give a new folder")
 
     queries = [q["query"] for q in json.loads((ROOT / "benchmarks" / "eval_queries.json").read_text("utf-8"))["queries"]]
     queries = queries[:args.queries] if args.queries else queries
@@ -325,7 +334,7 @@ def main() -> None:
         result["embed_s_extrapolated_fast_model"] = round(args.projects * views / fast_rate, 1)
 
     with tempfile.TemporaryDirectory() as tmp:
-        index_dir = Path(tmp) / "index"
+        index_dir = Path(args.index_dir) if args.index_dir else Path(tmp) / "index"
         marks = {}
         started = time.perf_counter()
         build_index(records, index_dir, embedder=composed,
@@ -343,6 +352,9 @@ def main() -> None:
                 char_grams(text)
         result["ngram_tokenize_s"] = round(time.perf_counter() - tokenize_started, 2)  # part of term_matrices_s
         result["build_total_s_composed_vectors"] = round(total, 2)
+        if args.build_only:
+            print(json.dumps(result, ensure_ascii=False, indent=1))
+            return
         sizes = defaultdict(int)
         for path in index_dir.rglob("*"):
             if path.is_file():

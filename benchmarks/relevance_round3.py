@@ -2,6 +2,7 @@
 
     python -m goalsearch index indexer/samples --index-dir /tmp/relevance-idx
     python benchmarks/relevance_round3.py --index-dir /tmp/relevance-idx --json benchmarks/results/relevance_round3.json
+    python benchmarks/relevance_round3.py --index-dir /tmp/relevance-idx --new-only --json benchmarks/results/relevance_round4.json
 
 Each side is computed once per query (BM25 over every record, the query vector with either prompt), and the
 levers are re-ranked from those in numpy, so the whole table takes a few minutes, not one index per row.
@@ -25,19 +26,25 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from warm_latency import import_search  # noqa: E402
+
+import_search(ROOT)  # goalsearch is this tree, not the installed one
 
 from goalsearch.indexer.analysis.analyzer import query_words  # noqa: E402
 from goalsearch.search import GoalSearch, load_queries  # noqa: E402
 from goalsearch.search.evaluate import resolve  # noqa: E402
 from goalsearch.search.feedback import name_key, rocchio  # noqa: E402
-from goalsearch.search.fusion import convex  # noqa: E402
+from goalsearch.search.fusion import convex, normalised  # noqa: E402
 from goalsearch.search.lexical.plain import query_settings  # noqa: E402
 from goalsearch.search.metrics import ndcg_at_k  # noqa: E402
 
 SETS = {"dev": ROOT / "benchmarks" / "dev_queries.json", "old": ROOT / "benchmarks" / "eval_queries.json"}
 SHIPPED = {"name_first": 8, "fb_docs": 3, "fb_beta": 1.0, "fb_from": "fused", "w": {"short": .6, "sentence": .6, "paste": .6},
-           "maxp": 0.0, "rm3": None, "prox": 0.0, "both_prompts": False, "three_way": None}
+           "maxp": 0.0, "rm3": None, "prox": 0.0, "both_prompts": False, "three_way": None,
+           "norm": "minmax", "mnz": False, "df_max": None, "segments": None, "dedupe": False}
+PASTE = 80  # characters: a paste (query_settings()["paste_chars"])
+SENTENCE = re.compile(r"(?<=[。；;！？!?\n])|\s+(?=\d+(?:\.\d+)*[、.．])")  # sentence ends, and numbered items
 
 
 class Sides:
@@ -67,8 +74,11 @@ class Sides:
                     judged, _ = resolve(index, q["relevant"])
                     bm25, _, _ = index.bm25.search(q["query"], None, len(self.ids))
                     other = embedder.encode_queries([q["query"]], passage=len(q["query"]) < 80)[0]
+                    parts = [p.strip() for p in SENTENCE.split(q["query"]) if p and len(p.strip()) >= 8]
+                    segments = embedder.encode_queries(parts, passage=True) if len(q["query"]) >= PASTE and parts else None
                     rows.append({**q, "judged": judged, "bm25": bm25, "vector": np.array(index.encode_query(q["query"])),
-                                 "other_prompt": np.asarray(other)})
+                                 "other_prompt": np.asarray(other),
+                                 "segments": None if segments is None else np.asarray(segments, dtype=np.float32)})
                 self.queries[name] = rows
         finally:
             query_settings()["name_first_max_chars"] = saved
@@ -135,30 +145,105 @@ def proximity(sides: Sides, run, query: str, weight: float):
     return sorted(scored, key=lambda h: -h[1])
 
 
+def fuse_runs(runs: list, weights: list[float], s: dict) -> list:
+    """The shipped convex fusion (min-max, BM25 from 0) or a tried one: z-scores over each side's first 100
+    (an id a side did not return takes that side's lowest z), and CombMNZ (the sum times how many sides found it)."""
+    if s["norm"] == "minmax" and not s["mnz"]:
+        return convex(runs, weights, [0.0, None] + [None] * (len(runs) - 2), 100)
+    total: dict[str, float] = defaultdict(float)
+    found: Counter = Counter()
+    for run, weight in zip(runs, weights):
+        head = run[:100]
+        values = np.array([v for _, v in head])
+        if s["norm"] == "z":
+            z = (values - values.mean()) / (values.std() or 1.0)
+            part = dict(zip((d for d, _ in head), z - z.min()))  # absent: the lowest z, i.e. 0 after the shift
+        else:
+            part = normalised(head, 0.0 if run is runs[0] else None)
+        for doc_id, value in part.items():
+            total[doc_id] += weight * value
+            found[doc_id] += 1
+    for run in runs:
+        for doc_id, _ in run:
+            total.setdefault(doc_id, 0.0)
+    if s["mnz"]:
+        total = {d: v * found[d] for d, v in total.items()}
+    order = {d: i for i, (d, _) in enumerate(runs[0])}
+    return sorted(total.items(), key=lambda h: (-h[1], order.get(h[0], len(order)), h[0]))
+
+
+def frequent_dropped(sides: Sides, q: dict, share: float):
+    """BM25 over a paste without its common terms: words and n-grams in more than ``share`` of the records
+    are dropped (they match half the index and say little); shorter queries are unchanged."""
+    lexical = sides.index.bm25.lexical
+    plain = sides.index.bm25.parse(q["query"]).plain
+    if plain is None or len(q["query"]) < PASTE:
+        return q["bm25"]
+    limit = share * len(sides.ids)
+
+    def rare(term: str, postings) -> bool:
+        col = lexical.column.get(term)
+        return col is None or float(postings.df[col]) <= limit
+
+    kept = [(g, w) for g, w in zip(plain.groups, plain.weights) if rare(g[0], lexical.words)]
+    thin = copy.copy(plain)
+    thin.groups, thin.weights = [g for g, _ in kept], [w for _, w in kept]
+    thin.grams = {g: w for g, w in plain.grams.items() if rare(g, lexical.grams)}
+    if not thin.groups and not thin.grams:
+        return q["bm25"]
+    found = lexical.rank(thin, None, len(sides.ids))
+    seen = {d for d, _ in found}
+    return found + [(d, 0.0) for d, _ in q["bm25"] if d not in seen]
+
+
+def semantic_scores(sides: Sides, q: dict, vector: np.ndarray, s: dict) -> np.ndarray:
+    """Cosines of ``vector``; for a paste with ``segments`` = (share, "max"|"mean"), mixed with the best (or
+    mean) cosine of its sentences, each encoded alone (a long paste averages several needs into one vector)."""
+    scores = sides.cosines(vector, s["maxp"])
+    if s["segments"] and q["segments"] is not None and len(q["segments"]) > 1:
+        share, how = s["segments"]
+        per = np.stack([sides.cosines(v, s["maxp"]) for v in q["segments"]])
+        scores = (1 - share) * scores + share * (per.max(axis=0) if how == "max" else per.mean(axis=0))
+    return scores
+
+
+def deduped(sides: Sides, run: list) -> list:
+    """A record whose name repeats one ranked higher (the same project in another year or table) moves after
+    the first ten distinct names."""
+    seen, first, later = set(), [], []
+    for hit in run:
+        key = sides.names[sides.row[hit[0]]]
+        (later if key in seen and len(first) < 10 else first).append(hit)
+        seen.add(key)
+    return first[:10] + later + first[10:]
+
+
 def ranked(sides: Sides, q: dict, s: dict) -> tuple[list, list]:
     """(semantic run, hybrid run) of one query under settings ``s``."""
     w = s["w"][query_class(q["query"])]
     vector = q["vector"]
     if s["both_prompts"] and len(q["query"]) < 80:
         vector = (vector + q["other_prompt"]) / np.linalg.norm(vector + q["other_prompt"])
-    bm25 = name_first(sides, q["bm25"], q["query"], s["name_first"])
-    semantic = sides.run(sides.cosines(vector, s["maxp"]))
-    first = convex([bm25, semantic], [w, 1 - w], [0.0, None], 100)
+    bm25 = name_first(sides, frequent_dropped(sides, q, s["df_max"]) if s["df_max"] else q["bm25"], q["query"],
+                      s["name_first"])
+    semantic = sides.run(semantic_scores(sides, q, vector, s))
+    first = fuse_runs([bm25, semantic], [w, 1 - w], s)
     if s["rm3"]:
         bm25 = name_first(sides, rm3(sides, q, first, *s["rm3"]), q["query"], s["name_first"])
     moved = semantic
     if s["fb_docs"]:
         source = {"fused": first, "bm25": bm25, "semantic": semantic}[s["fb_from"]][:s["fb_docs"]]
         centroid = sides.docs[[sides.row[d] for d, _ in source]].mean(axis=0)
-        moved = sides.run(sides.cosines(rocchio(vector, centroid, s["fb_beta"]), s["maxp"]))
+        moved = sides.run(semantic_scores(sides, q, rocchio(vector, centroid, s["fb_beta"]), s))
     if s["three_way"] is not None:
         share = s["three_way"]
         fused = convex([bm25, semantic, moved], [w, (1 - w) * share, (1 - w) * (1 - share)], [0.0, None, None], 100)
     else:
-        fused = convex([bm25, moved], [w, 1 - w], [0.0, None], 100)
+        fused = fuse_runs([bm25, moved], [w, 1 - w], s)
     if s["prox"]:
         fused = proximity(sides, fused, q["query"], s["prox"])
-    return moved, name_first(sides, fused, q["query"], s["name_first"])
+    fused = name_first(sides, fused, q["query"], s["name_first"])
+    return moved, deduped(sides, fused) if s["dedupe"] else fused
 
 
 def scores(sides: Sides, s: dict) -> dict:
@@ -203,9 +288,29 @@ def rows() -> list[tuple[str, dict, str]]:
         ("weights by kind: paste 0.7", {"w": {**SHIPPED["w"], "paste": 0.7}}),
         ("one weight 0.5 for every query", {"w": {"short": .5, "sentence": .5, "paste": .5}}),
         ("query vector: both prompts averaged (non-pastes)", {"both_prompts": True}),
-    ]
+    ] + NEW
     out += [(label, {**SHIPPED, **change}, "tried") for label, change in tried]
     return out
+
+
+NEW = [  # round four (what was left of #30): each alone on the shipped settings
+    ("fusion: z-scores over each side's first 100 instead of min-max", {"norm": "z"}),
+    ("z-scores, 0.5 BM25", {"norm": "z", "w": {"short": .5, "sentence": .5, "paste": .5}}),
+    ("z-scores, 0.7 BM25", {"norm": "z", "w": {"short": .7, "sentence": .7, "paste": .7}}),
+    ("CombMNZ: min-max sum × sides that found it", {"mnz": True}),
+    ("paste BM25 without terms in > 20 % of records", {"df_max": 0.2}),
+    ("paste BM25 without terms in > 10 %", {"df_max": 0.1}),
+    ("paste BM25 without terms in > 5 %", {"df_max": 0.05}),
+    ("paste split in sentences: vector side 0.5 whole + 0.5 best sentence", {"segments": (0.5, "max")}),
+    ("sentences: 0.3 best sentence", {"segments": (0.3, "max")}),
+    ("sentences: best sentence alone", {"segments": (1.0, "max")}),
+    ("sentences: 0.5 mean over sentences", {"segments": (0.5, "mean")}),
+    ("top 10: a name already ranked moves after the 10th", {"dedupe": True}),
+]
+
+
+def new_rows() -> list[tuple[str, dict, str]]:
+    return [("shipped", dict(SHIPPED), "kept")] + [(label, {**SHIPPED, **change}, "tried") for label, change in NEW]
 
 
 def exceptions(sides: Sides, s: dict) -> dict:
@@ -244,13 +349,55 @@ def embed_sentences(sides: Sides) -> dict:
             "seconds": round(seconds, 1), "texts_per_s": round(len(texts) / seconds, 1), "bytes": int(vectors.nbytes)}
 
 
+def why(sides: Sides) -> list[dict]:
+    """The dev queries where BM25 alone beats hybrid: the hybrid top 5 with grades and each side's ranks, and
+    where each judged record went."""
+    out = []
+    for q in sides.queries["dev"]:
+        moved, hybrid = ranked(sides, q, SHIPPED)
+        lexical = [d for d, _ in q["bm25"]]
+        gain = {m: ndcg_at_k(ids[:10], q["judged"], 10) for m, ids in (("hybrid", [d for d, _ in hybrid]), ("bm25", lexical))}
+        if gain["bm25"] <= gain["hybrid"] + 1e-9:
+            continue
+        at = {m: {d: i for i, (d, _) in enumerate(run, start=1)} for m, run in (("b", q["bm25"]), ("s", moved), ("h", hybrid))}
+
+        def where(d: str) -> dict:
+            return {"name": sides.index.by_id[d].name, "grade": q["judged"].get(d, 0), **{m: at[m].get(d) for m in at}}
+
+        out.append({"id": q["id"], **{m: round(v, 3) for m, v in gain.items()},
+                    "top": [where(d) for d, _ in hybrid[:5]], "judged": [where(d) for d in q["judged"]]})
+    return out
+
+
+def new_only(sides: Sides, out: str | None) -> None:
+    """Round four: the shipped row, each new lever alone, per kind on both sets, and the lost queries."""
+    results = [{"row": label, "kind": kind, **scores(sides, s)} for label, s, kind in new_rows()]
+    print("| lever | keyword | description | cross-city | overall | older set: keyword / description / goal / overall "
+          "| semantic alone (dev / older) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        d, o = r["dev_hybrid"], r["old_hybrid"]
+        print(f"| {r['row']} | {d['keyword']:.3f} | {d['description']:.3f} | {d['cross-city']:.3f} | {d['overall']:.3f} | "
+              f"{o['keyword']:.3f} / {o['description']:.3f} / {o['goal']:.3f} / {o['overall']:.3f} | "
+              f"{r['dev_semantic']['overall']:.3f} / {r['old_semantic']['overall']:.3f} |", flush=True)
+    lost = why(sides)
+    print(json.dumps(lost, ensure_ascii=False, indent=1))
+    if out:
+        Path(out).write_text(json.dumps({"rows": results, "lost": lost}, ensure_ascii=False, indent=1), "utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", required=True, help="an index of the bundled samples")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--new-only", action="store_true",
+                        help="only the shipped row and round four's levers (no sentence vectors embedded), and why "
+                             "the cross-city queries where BM25 alone does better lose")
     args = parser.parse_args()
     with GoalSearch.open(Path(args.index_dir)) as index:
         sides = Sides(index)
+        if args.new_only:
+            return new_only(sides, args.json)
         cost = embed_sentences(sides)
         results = []
         for label, s, kind in rows():

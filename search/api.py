@@ -23,7 +23,7 @@ from .families import FamilyHit, FamilySort, FamilyView, GroupBy, family_by_id, 
 from .families import looks_like_family_id, view
 from .filters import Filters, check_contradictions, check_known
 from .feedback import name_first, rocchio
-from .fusion import FusionMethod, fuse, fusion_settings
+from .fusion import FusionMethod, fuse, fusion_settings, parts
 from .highlight import highlight_ranges, snippet
 from .hits import Hit, SearchMode
 from .inputs import clean_query
@@ -160,16 +160,21 @@ class GoalSearch(IndexReader):
                 vector = rocchio(vector, self.vectors.centroid([doc_id for doc_id, _ in first]), feedback["beta"])
                 semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth,
                                                     exclude)
+        named: set[str] = set()  # ranked first: the name holds the short query whole (search.feedback)
+        split: dict[str, tuple[float, float]] = {}  # hybrid: each side's part of the fused score, for --explain
         if mode is SearchMode.BM25:
             fused = bm25_hits
+            named = set(self.bm25.holding)
         elif mode is SearchMode.SEMANTIC:
             fused = semantic_hits if text else bm25_hits
             bm25_hits = []  # only guided the vector; a semantic hit shows no BM25 rank
         else:
             fused = fuse(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])
+            split = parts(fusion[0], bm25_hits, semantic_hits, rrf_k=fusion[1])
             if plain and self.bm25.holding:  # names that hold a short query whole, among BM25's first candidates
                 head = bm25_hits[:fusion_settings()["depth"]]
-                fused = name_first(fused, {doc_id for doc_id, _ in head if doc_id in self.bm25.holding})
+                named = {doc_id for doc_id, _ in head if doc_id in self.bm25.holding}
+                fused = name_first(fused, named)
         bm25_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(bm25_hits, start=1)}
         semantic_at = {doc_id: (rank, score) for rank, (doc_id, score) in enumerate(semantic_hits, start=1)}
         if highlight and not terms and text:
@@ -180,14 +185,16 @@ class GoalSearch(IndexReader):
         for rank, ((doc_id, score), (record, family_id)) in enumerate(zip(shown, found), start=1):
             b_rank, b_score = bm25_at.get(doc_id, (None, None))
             s_rank, s_score = semantic_at.get(doc_id, (None, None))
+            b_part, s_part = split.get(doc_id, (None, None))
+            how = dict(bm25_part=b_part, semantic_part=s_part, name_first=doc_id in named)
             if not highlight:
-                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, family_id=family_id))
+                hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, family_id=family_id, **how))
                 continue
             highlights = {name: highlight_ranges(getattr(record, name), terms, self.extra_words) for name in ("name", "goal")}
             text = f"{record.name} {' '.join(record.aliases)} {record.goal}".lower()
             synonyms = [a for e in self.expansions for a in e.alternatives if a.lower() in text]
             hits.append(Hit(record, float(score), rank, b_rank, b_score, s_rank, s_score, highlights,
-                            snippet(record.goal, highlights["goal"]), synonyms, family_id))
+                            snippet(record.goal, highlights["goal"]), synonyms, family_id, **how))
         return hits
 
     def similar(self, id_or_name: str | None = None, text: str | None = None, limit: int = 10,

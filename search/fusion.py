@@ -119,6 +119,27 @@ class FusionMethod(str, Enum):
             raise UsageError(f"unknown fusion {value!r}; choose one of {', '.join(cls.possible_values())}") from None
 
 
+def parts(method: FusionMethod, bm25: Run, semantic: Run,
+          rrf_k: int = 60) -> dict[str, tuple[float | None, float | None]]:
+    """Each id's fused score split by side, ``(bm25 part, semantic part)``, as ``fuse`` adds them: the weighted
+    normalised score (convex) or ``1 / (k + rank)`` (rrf); None for a side that did not return the id within
+    the depth (it added nothing). ``--explain`` prints them, so what it shows is what the fusion added: the
+    parts sum to the fused score.
+
+    >>> parts(FusionMethod.RRF, [("a", 2.0)], [("b", 0.9), ("a", 0.8)], rrf_k=60)["b"]
+    (None, 0.01639344262295082)
+    """
+    depth = fusion_settings()["depth"]
+    if method is FusionMethod.RRF:
+        sides = [{doc_id: 1.0 / (rrf_k + rank) for rank, (doc_id, _) in enumerate(run[:depth], start=1)}
+                 for run in (bm25, semantic)]
+    else:
+        weights = fusion_settings()["convex_weights"]
+        sides = [{doc_id: weight * value for doc_id, value in normalised(run, floor, depth).items()}
+                 for run, weight, floor in ((bm25, weights["bm25"], 0.0), (semantic, weights["semantic"], None))]
+    return {doc_id: (sides[0].get(doc_id), sides[1].get(doc_id)) for run in (bm25, semantic) for doc_id, _ in run}
+
+
 def fuse(method: FusionMethod, bm25: Run, semantic: Run, rrf_k: int = 60) -> list[tuple[str, float]]:
     """The hybrid ranking of the two sides' runs by ``method``, scored from each side's first ``depth``
     candidates (``data/fusion.json``) however many the page size asked for: the first results of

@@ -39,11 +39,15 @@ class Hit:
     snippet: Snippet | None = None
     synonyms: list[str] = field(default_factory=list)  # synonym alternatives of the query that this record contains
     family_id: str | None = None  # the project family (indexer.families) the record is in
+    bm25_part: float | None = None  # hybrid: what each side added to the fused score (search.fusion.parts)
+    semantic_part: float | None = None
+    name_first: bool = False  # ranked before the rest because its name holds the short query whole
 
     def to_dict(self) -> dict:
         data = self.record.to_dict()
         data.update(family_id=self.family_id, score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
-                    semantic_rank=self.semantic_rank, semantic_score=self.semantic_score,
+                    semantic_rank=self.semantic_rank, semantic_score=self.semantic_score, bm25_part=self.bm25_part,
+                    semantic_part=self.semantic_part, name_first=self.name_first,
                     highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},
                     snippet=self.snippet.to_dict() if self.snippet else None, synonyms=self.synonyms)
         return data

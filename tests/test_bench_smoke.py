@@ -21,3 +21,23 @@ def test_benchmark_runs_at_200_projects(tmp_path):
     assert {"bm25", "semantic", "hybrid"} <= set(result["latency_ms"]) and {"bm25s", "hybrid"} <= set(result["baseline_ms"])
     assert result["faiss"][0]["recall@10_vs_exact"] > 0.99
     assert result["size_mb"]["fulltext"] > 0
+
+
+def test_warm_latency_times_the_tree_it_is_given(tmp_path):
+    """The root is the package goalsearch, so sys.path.insert(root) once timed the installed tree, not the given one."""
+    tree = tmp_path / "tree"
+    (tree / "search").mkdir(parents=True)
+    (tree / "__init__.py").write_text("", "utf-8")
+    (tree / "search" / "__init__.py").write_text(
+        "class GoalSearch:\n"
+        "    @classmethod\n"
+        "    def open(cls, index_dir):\n"
+        "        return cls()\n"
+        "    def search(self, query, **options):\n"
+        "        return []\n", "utf-8")
+    run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "warm_latency.py"), str(tree), str(tmp_path / "no-index")],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert Path(result["tree"]).resolve() == (tree / "search" / "__init__.py").resolve()
+    assert len(result["hybrid"]) == 3 * 42

@@ -56,12 +56,53 @@ def test_results_show_whole_names_and_ids(sample_index_dir, columns, args):
     assert "\x1b[" not in screen.stdout  # nothing coloured when not a terminal
 
 
+EXPLAINED = re.compile(r"(name holds the query · )?fused ([\d.]+) = bm25 ([\d.]+|–)(?: \(#(\d+), ([\d.]+)[^)]*\))?"
+                       r" \+ semantic ([\d.]+|–)(?: \(#(\d+), ([\d.]+)[^)]*\))?")
+
+
 def test_explain_adds_one_line_of_ranks_and_scores(sample_index_dir):
     plain = run("search", "政务云运维", "-n", "3", index_dir=sample_index_dir, columns=80).stdout
     explained = run("search", "政务云运维", "-n", "3", "--explain", index_dir=sample_index_dir, columns=80).stdout
     extra = [line.strip() for line in explained.splitlines() if line not in plain.splitlines()]
-    assert len(extra) == 3 and all(re.fullmatch(r"bm25 (#\d+ \([\d.]+\)|-) · semantic (#\d+ \([\d.]+\)|-) · fused [\d.]+", e)
-                                   for e in extra), extra
+    assert len(extra) == 3 and all(EXPLAINED.fullmatch(e) for e in extra), extra
+    for mode, side in (("bm25", "bm25"), ("semantic", "semantic")):
+        lines = run("search", "政务云运维", "-n", "3", "--mode", mode, "--explain", index_dir=sample_index_dir).stdout
+        assert len(re.findall(rf"^\s*(name holds the query · )?{side} #\d+ \([\d.]+\)$", lines, re.M)) == 3, lines
+    listing = run("search", "--category", "运维", "-n", "2", "--explain", index_dir=sample_index_dir).stdout
+    assert len(re.findall(r"^\s*bm25 – · semantic –$", listing, re.M)) == 2, listing  # a listing: neither side ranked
+
+
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+@pytest.mark.parametrize("query", ["网络安全", "政务云运维", "paste"])
+def test_explain_shows_the_order_and_the_parts_the_fusion_used(sample_index_dir, sample_index, query, fusion):
+    """Each --explain line reads in the ranking's own order (names that hold a short query first, then the fused
+    score, never rising), and its parts are each side's run as the fusion took it: the rank and score in that
+    side's first 100 candidates, normalised (convex: BM25 by its best, cosine min-max) or 1/(60 + rank) (rrf)."""
+    if query == "paste":
+        query = next(q["query"] for q in json.loads((ROOT / "benchmarks" / "dev_queries.json").read_text("utf-8"))["queries"]
+                     if q["kind"] == "cross-city")
+    screen = run("search", query, "-n", "20", "--fusion", fusion, "--explain", index_dir=sample_index_dir, columns=400).stdout
+    lines = [EXPLAINED.fullmatch(line.strip()) for line in screen.splitlines()]
+    lines = [m.groups() for m in lines if m]
+    assert len(lines) == 20, screen
+    order = [(not named, -float(fused)) for named, fused, *_ in lines]
+    assert order == sorted(order)  # the printed order is the order the line explains
+    bm25 = [(h.bm25_rank, h.bm25_score) for h in sample_index.search(query, mode="bm25", limit=100, highlight=False)]
+    cosines = [h.semantic_score for h in sample_index.search(query, mode="semantic", limit=100, highlight=False)]
+    for named, fused, b_part, b_rank, b_score, s_part, s_rank, s_score in lines:
+        added = [float(p) for p in (b_part, s_part) if p != "–"]
+        assert sum(added) == pytest.approx(float(fused), abs=2e-3)
+        if b_part != "–":
+            rank, score = int(b_rank), float(b_score)
+            assert bm25[rank - 1][1] == pytest.approx(score, abs=0.006)
+            expected = 1 / (60 + rank) if fusion == "rrf" else 0.6 * bm25[rank - 1][1] / max(s for _, s in bm25)
+            assert float(b_part) == pytest.approx(expected, abs=2e-3)
+        if s_part != "–":
+            rank, cosine = int(s_rank), float(s_score)
+            assert cosines[rank - 1] == pytest.approx(cosine, abs=6e-4)
+            low, high = min(cosines), max(cosines)
+            expected = 1 / (60 + rank) if fusion == "rrf" else 0.4 * (cosines[rank - 1] - low) / (high - low)
+            assert float(s_part) == pytest.approx(expected, abs=2e-3)
 
 
 def test_matched_words_are_marked_on_a_terminal(sample_index):
