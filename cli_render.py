@@ -15,7 +15,7 @@ from .cli_safe import SafeConsole, echo, json_text, visible
 from .cli_wrap import lines as wrapped
 from .cli_wrap import fill_words, output_columns, shorten, stops, wrap
 from .indexer import KIND_LABELS, IngestReport, Record, city_label
-from .search import EvalReport, Hit, SpreadsheetSafeWriter, Stats
+from .search import CLAUSE_ENDS, EvalReport, Hit, SpreadsheetSafeWriter, Stats, clause_starts
 
 
 def console(stderr: bool = False):
@@ -149,6 +149,11 @@ def _goal_snippet(hit: Hit, cells: int = 240):
         first = ranges[0][0] if ranges else 0
         allowed = stops(text)  # never start or end inside a number or a word (``…024-2025年``, ``…年信息化``)
         begin = max(stop for stop in allowed if stop <= max(0, first - 8))
+        starts_clause = hit.snippet is None or hit.snippet.start == 0 or \
+            hit.record.goal[hit.snippet.start - 1:hit.snippet.start] in CLAUSE_ENDS
+        clauses = [c for c in clause_starts(text, first, starts_clause) if cell_len(text[c:first]) <= cells // 3]
+        if clauses:  # the match's clause from its start, when that keeps the match on the first line
+            begin = clauses[-1]
         end = begin
         while end < len(text) and cell_len(text[begin:end + 1]) <= cells - 2:
             end += 1

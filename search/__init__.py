@@ -21,7 +21,7 @@ from .families import FamilyHit, FamilySort, FamilyView, GroupBy, YearAmount
 from .evaluate import EvalReport, evaluate, load_queries
 from .filters import Filters, parse_years
 from .fusion import FusionMethod, rrf
-from .highlight import Snippet
+from .highlight import CLAUSE_ENDS, Snippet, clause_starts
 from .cells import SpreadsheetSafeWriter, spreadsheet_cell
 from .stats import Stats, check_index
 from .totals import DIMENSIONS, MatchRule, Totals, TotalsGroup
@@ -33,4 +33,5 @@ __all__ = [
     "UsageError", "check_index", "evaluate", "load_queries", "parse_years", "rrf", "sample_corpus",
     "DuplicateCluster", "DuplicatePair", "Duplicates", "FamilyHit", "FamilySort", "FamilyView", "GroupBy", "YearAmount",
     "DIMENSIONS", "MatchRule", "Totals", "TotalsGroup", "SpreadsheetSafeWriter", "spreadsheet_cell",
+    "CLAUSE_ENDS", "clause_starts",
 ]

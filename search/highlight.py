@@ -56,8 +56,21 @@ def highlight_ranges(text: str, terms: set[str], extra_words: tuple[str, ...] = 
     return term_spans(text[:highlight_chars()], terms, extra_words)
 
 
+# After one of these a clause begins: a snippet cut there reads as a phrase, not from the middle of a word
+# (``…统、数字化企业服务平台`` was cut out of 系统).
+CLAUSE_ENDS = frozenset("，。；：、！？,;:!?\n")
+
+
+def clause_starts(text: str, first: int, starts_clause: bool = True) -> list[int]:
+    """Offsets up to ``first`` where a clause of ``text`` begins: after a clause-ending mark, and 0 when
+    ``starts_clause`` (the text is not cut out of a longer one mid-clause)."""
+    found = [i + 1 for i, ch in enumerate(text[:first]) if ch in CLAUSE_ENDS]
+    return ([0] if starts_clause else []) + found
+
+
 def snippet(text: str, ranges: list[tuple[int, int]], width: int = 120) -> Snippet:
-    """The ``width``-character window of ``text`` that covers the most highlighted characters."""
+    """The ``width``-character window of ``text`` that covers the most highlighted characters, started at the
+    beginning of the clause of its first match when one begins within the window."""
     if len(text) <= width:
         return Snippet(text, list(ranges))
     best_start, best_cover = 0, -1
@@ -71,6 +84,12 @@ def snippet(text: str, ranges: list[tuple[int, int]], width: int = 120) -> Snipp
         cover = sum(min(e, begin + width) - max(s, begin) for s, e in near if e > begin)
         if cover > best_cover:
             best_start, best_cover = begin, cover
+    if best_start > 0:  # move the window forward to the start of the first match's clause; it ends as much later
+        first = next((s for s, e in ranges if e > best_start), best_start + width // 3)
+        lead = text[best_start:min(first, best_start + width // 3)]
+        begun = clause_starts(lead, len(lead), starts_clause=False)
+        if begun:
+            best_start = min(best_start + begun[-1], len(text) - width)
     end = best_start + width
     inside = [(max(s, best_start) - best_start, min(e, end) - best_start) for s, e in ranges if e > best_start and s < end]
     return Snippet(text[best_start:end], inside, best_start, best_start > 0, end < len(text))

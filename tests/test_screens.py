@@ -259,11 +259,31 @@ def test_a_snippet_never_starts_or_ends_inside_a_number():
     from goalsearch.cli_render import _goal_snippet
 
     text = "通过广州市技师学院2024-2025年信息化运维项目的建设，对软件、硬件、网络进行运行维护，系统可用率不低于99.95%，" * 2
-    hit = SimpleNamespace(snippet=SimpleNamespace(text=text, ranges=[(19, 24)], truncated_left=False,
+    hit = SimpleNamespace(snippet=SimpleNamespace(text=text, ranges=[(19, 24)], start=0, truncated_left=False,
                                                   truncated_right=False), record=None)
     for cells in range(40, 120, 3):
         shown = _goal_snippet(hit, cells).plain
-        assert shown.startswith("…2024-2025年信息化"), shown
+        assert shown.startswith(("…2024-2025年信息化", "通过广州市")), shown  # a cut, or the clause from its start
         body = shown.strip("…")
         after = text[text.index(body) + len(body):][:1]
         assert cell_len(shown) <= cells and not (body[-1].isdigit() and after in set("0123456789.-%,")), shown
+
+
+def test_a_snippet_starts_at_the_clause_of_its_first_match():
+    """``…统、数字化企业服务平台``: the window was cut out of 系统; it now starts after the 、 (search layer), and
+    the screen's narrower cut starts at a clause too when one begins close before the match."""
+    from types import SimpleNamespace
+
+    from goalsearch.cli_render import _goal_snippet
+    from goalsearch.search.highlight import snippet
+
+    goal = ("为保障本中心负责的门户网站、业务系统、数字化企业服务平台、统一在线申办系统等10个系统的正常运行，推进政务服务"
+            "持续性开展。本项目旨在现有日常维护体系的基础上，进一步完善和优化系统功能，确保系统安全稳定运行，提升运维效率。") * 2
+    at = goal.index("统一在线")
+    found = snippet(goal, [(at, at + 2)], width=60)
+    assert found.truncated_left and goal[found.start - 1] in "，。；、", found.text
+    for cells in (60, 80, 120, 154):
+        hit = SimpleNamespace(snippet=found, record=SimpleNamespace(goal=goal))
+        shown = _goal_snippet(hit, cells).plain.lstrip("…")
+        start = goal.index(shown.rstrip("…"))
+        assert goal[start - 1] in "，。；、", (cells, shown)
