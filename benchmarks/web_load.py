@@ -215,8 +215,9 @@ def main() -> None:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port, server)
-        warm = Load(port, queries, ids, 1)  # the first query of each worker loads the model: not counted
-        warm.run(min(10.0, args.seconds))
+        # each worker's first queries load the model, the vectors and the families: not counted
+        warm = Load(port, queries, ids, 2 * args.workers)
+        warm.run(min(20.0, args.seconds))
         load = Load(port, queries, ids, args.clients)
         during = (lambda: rebuild(args.rebuild, index_dir, env)) if args.rebuild else None
         summary = report(load, *load.run(args.seconds, during))
