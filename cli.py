@@ -466,7 +466,7 @@ def duplicates_command(city, year, years, department, unit, category, min_amount
 @cli.command(name="totals")
 @click.argument("query", nargs=-1)
 @click.option("--by", "by", multiple=True, metavar="DIMENSION",
-              help="Group by year, city, department, unit, category or kind (repeatable; default: year).")
+              help="Group by year, city, department, unit, category or kind (repeatable, or year,city; default: year).")
 @click.option("--match", type=click.Choice([m.value for m in MatchRule]), default="default", show_default=True,
               help="Which projects count: strict (every query word, or a synonym, in name, goal or indicators), "
                    "default (strict, or a hybrid score above a threshold fitted on the dev set) or broad (any word).")
@@ -492,7 +492,7 @@ def totals_command(query, by, match, city, year, years, department, unit, catego
     """
     filters = _filter_kwargs(city, year, years, department, unit, category, min_amount, max_amount, section, kind)
     text = " ".join(query)
-    by = tuple(by) or ("year",)
+    by = tuple(name.strip() for names in by for name in names.split(",")) or ("year",)  # --by year,city too
     with _open(index_dir) as index:
         totals = index.totals(text, by=by, match=match, **filters)
         problems = list(index.problems)

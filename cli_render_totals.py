@@ -169,7 +169,7 @@ def totals_out(totals: Totals, output_format: str, problems: list[str], hint: st
     unpriced = f", {totals.unpriced:,} without an amount" if totals.unpriced else ""
     paragraph(out, f"{totals.count:,} project{'s' if totals.count != 1 else ''}, {amount(totals.amount)}\u00a0万元{unpriced} "
                    "(a project family once per budget year)", style="bold")
-    paragraph(out, f"match {totals.match}: {totals.rule}", style="dim")
+    paragraph(out, f"match {totals.match}: {totals.rule}" if totals.query.strip() else totals.rule, style="dim")
     if not totals.count:
         echo("no matching projects", err=True)
         return

@@ -110,10 +110,14 @@ def parse_by(by: Sequence[str] | str) -> tuple[str, ...]:
 
 
 # -- the matching set ------------------------------------------------------------------
-def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str], ngram_fields: Sequence[str] = ()) -> tuple[np.ndarray, int]:
-    """How many of the query's word groups each row has (a word, all of its dictionary parts, or one of
-    the synonyms of a term that overlaps it), in ``fields`` only, or spelled out in ``ngram_fields``;
-    and how many groups there are."""
+def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str],
+                 ngram_fields: Sequence[str] = ()) -> tuple[np.ndarray, int]:
+    """How many of the query's word groups each row has, and how many groups there are.
+
+    A group is found where its word is a jieba word of one of ``fields`` or all of its character bigrams are
+    in one of ``ngram_fields`` (a word the document's segmentation cut otherwise), where its dictionary parts
+    are when they spell all of it, or where a synonym of a query term that overlaps the word is, as a whole.
+    """
     rows = len(lexical.ids)
     found: dict[str, np.ndarray] = {}
 
@@ -218,8 +222,20 @@ def matching_rows(index: IndexReader, query: str, rule: MatchRule, allowed: np.n
             score = bm25_scores(index, query, allowed)
             keep = count >= (1 if rule is MatchRule.BROAD else groups)
         line = wording[rule.value].format(fused_min=settings["default_fused_min"])
+        _note_the_line(index, rule, groups, int(np.count_nonzero(keep[rows])), len(rows))
     rows = rows[keep[rows]]
     return [int(row) for row in rows[np.lexsort((rows, -score[rows]))]], line  # best first, ties in row order
+
+
+def _note_the_line(index: IndexReader, rule: MatchRule, groups: int, matched: int, allowed: int) -> None:
+    """Say when a word rule is the wrong tool: strict finds nothing for many words (a description has more
+    words than any project holds), broad finds most of the index (every project has one of them)."""
+    if rule is MatchRule.STRICT and not matched and groups > 1:
+        index.problems.append(f"no project has all {groups} words of the query; --match default counts "
+                              "by score as well")
+    elif rule is MatchRule.BROAD and allowed >= 20 and matched > allowed // 2:
+        index.problems.append(f"{matched:,} of {allowed:,} projects have a word of the query; --match default "
+                              "counts the close ones")
 
 
 # -- counting ---------------------------------------------------------------------------

@@ -86,6 +86,7 @@ def test_no_escape_sequence_from_a_document_reaches_the_terminal(tmp_path):
         "search": in_a_terminal(["search", "政务云运维", "--index-dir", str(index)]),
         "show": in_a_terminal(["show", HOSTILE_NAME, "--index-dir", str(index)]),
         "family": in_a_terminal(["family", HOSTILE_NAME, "--index-dir", str(index)]),
+        "totals": in_a_terminal(["totals", "政务云运维", "--by", "unit", "--ids", "--index-dir", str(index)]),
         "csv": in_a_terminal(["search", "政务云运维", "--format", "csv", "--index-dir", str(index)]),
         "json": in_a_terminal(["search", "政务云运维", "--format", "json", "--index-dir", str(index)]),
     }

@@ -67,6 +67,18 @@ def test_empty_query_counts_every_allowed_project_once_per_family_year(sample_in
     assert [g.key for g in totals.groups] == [("深圳",)]
 
 
+def test_every_project_adds_up_to_the_families_years(sample_index):
+    """The empty query's total per year is what ``family`` says each family cost that year, summed (one rule
+    for a year's money, ``indexer.families.amounts_by_year``)."""
+    totals = sample_index.totals("", by="year")
+    per_year: dict = {}
+    for family in sample_index.families(min_members=1, min_years=1):
+        for year in family.years:
+            per_year[year.year] = per_year.get(year.year, 0.0) + year.amount
+    assert {g.key[0]: g.amount for g in totals.groups} == pytest.approx(per_year, abs=0.02)
+    assert totals.count == sum(len(f.years) for f in sample_index.families(min_members=1, min_years=1))
+
+
 def test_filters_are_honoured(sample_index):
     unfiltered = sample_index.totals("运维", by="year", match="broad")
     filtered = sample_index.totals("运维", by="year", match="broad", years=(2024, 2024), min_amount=100)
@@ -104,8 +116,8 @@ def test_rules_widen_and_narrow_and_say_how_they_decided(sample_index):
     named = {r.id for r in sample_index.records if "社保卡" in r.name}
     assert named and named <= ids["default"]  # every word in the name: counted by default, whatever the score
     assert len(ids["default"]) < len(ids["strict"])  # 社保卡 named in passing in other projects' goals: not by default
-    assert "every word" in sets["strict"].rule and "any word" in sets["broad"].rule
-    assert "hybrid score is at least 0.55" in sets["default"].rule
+    assert "every query word" in sets["strict"].rule and "any query word" in sets["broad"].rule
+    assert "hybrid score of at least 0.55" in sets["default"].rule
 
 
 def test_synonyms_count_as_the_word(sample_index):
@@ -115,6 +127,24 @@ def test_synonyms_count_as_the_word(sample_index):
     texts = [f"{r.name} {r.goal} {' '.join(i.name for i in r.indicators)}" for r in records_of(sample_index, totals)]
     assert texts and not any("ITSM" in t.upper() for t in texts)
     assert all(any(a in t for a in alternatives) for t in texts)
+
+
+def test_a_word_rule_that_cannot_draw_the_line_says_so(sample_index):
+    text = "把城市运行的各类数据和视频汇到一块大屏上，支撑指挥调度和领导决策"
+    assert sample_index.totals(text, match="strict").count == 0
+    assert any("--match default" in p for p in sample_index.problems)
+    assert sample_index.totals(text, match="broad").count > len(sample_index.store) // 2
+    assert any("have a word of the query" in p for p in sample_index.problems)
+    assert sample_index.totals(text).count > 0 and sample_index.problems == []
+
+
+@pytest.mark.parametrize("match", ["strict", "default", "broad"])
+def test_syntax_selects_its_projects_whatever_the_rule(sample_index, match):
+    totals = sample_index.totals("运维 NOT 信息化", match=match)
+    listed = records_of(sample_index, totals)
+    assert listed and "syntax" in totals.rule
+    assert all("运维" in f"{r.name}{r.goal}" and "信息化" not in f"{r.name}{r.goal}" for r in listed)
+    assert totals.to_dict()["count"] == sample_index.totals("运维 NOT 信息化").count
 
 
 def test_to_dict_is_json(sample_index):
@@ -196,7 +226,7 @@ def run(*args, index_dir, columns: int = 80):
 
 
 @pytest.mark.parametrize("args, kwargs", [(["政务云运维"], {}),
-                                          (["运维", "--by", "year", "--by", "city", "--match", "broad", "--years", "2024-2026"],
+                                          (["运维", "--by", "year,city", "--match", "broad", "--years", "2024-2026"],
                                            {"by": ("year", "city"), "match": "broad", "years": (2024, 2026)}),
                                           (["社保卡", "--by", "department", "--match", "strict", "--city", "广州"],
                                            {"by": ("department",), "match": "strict", "city": ["广州"]})])
@@ -281,3 +311,32 @@ def test_hostile_names_are_shown_as_text(tmp_path):
     for shown in ("某市[/]数据管理局[red]", "信息中心[link=http://evil.example]点[/link]", "政务云运维[boldred]项目[/]"):
         assert shown in text, shown
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_budget_line_and_its_goal_form_of_one_year_count_once(tmp_path):
+    """The budget table states the project's money, its goal form states it again: one project that year, the
+    budget table's amount."""
+    import form_renderings as fr
+    from conftest import SEED
+    from goalsearch.indexer import build_index, parse, parse_text
+
+    budget = [r for r in parse(SEED["gz_data_2026"])[0]]
+    line = next(r for r in budget if r.name == "市人社数据服务中心社保卡制发管理服务经费")
+    form = fr.FormSpec("goal_form", line.year, line.name, line.unit, line.department, 390.0, line.goal,
+                       [fr.IndicatorSpec("产出指标", "数量指标", "社保卡发卡量", "≥10万张")])
+    records = budget + parse_text(fr.cells(fr.grid(form)), "goal_form.txt")[0]
+    build_index(records, tmp_path / "ix")
+    with GoalSearch.open(tmp_path / "ix") as index:
+        family = index.family(line.id)
+        assert {m.kind for m in family.members} == {"budget", "goal_form"}  # the families' rule joins them
+        form_id = next(m.id for m in family.members if m.kind == "goal_form")
+        totals = index.totals(line.name, by=("year", "kind"), match="strict")
+        ids = [i for g in totals.groups for i in g.ids]
+        assert line.id in ids and form_id not in ids
+        assert [g.key for g in totals.groups] == [(2026, "budget")]
+        assert totals.count == len(family_years(index, ids))
+        alone = index.totals(line.name, match="strict", kind="budget")
+        assert (alone.count, alone.amount) == (totals.count, totals.amount)  # the form added nothing
+        forms = index.totals("社保卡制发", by="kind", match="strict", kind="goal_form")
+        assert [(g.key, g.count, g.amount) for g in forms.groups] == [(("goal_form",), 1, 390.0)]
