@@ -43,6 +43,7 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", limit: str 
             context["hits"] = [{"hit": h, "name": views.runs(h.record.name, h.highlights.get("name")),
                                 "snippet": views.snippet_runs(h)} for h in hits]
             every = index.totals(query, by=views.BY, match=match, **filters.kwargs())
+            context["problems"] += [p for p in index.problems if p not in context["problems"]]  # the total's notes
             context["totals"] = every
             context["chart"] = views.totals_chart(views.projected(every, ("year", "city")))
             context["facets"] = [views.facet(name, _facet_groups(index, query, match, filters, every, name), filters, base)
