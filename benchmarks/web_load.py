@@ -139,6 +139,29 @@ def rebuild(paths: list[str], index_dir: Path, env: dict) -> dict:
             "last_line": (done.stderr.strip().splitlines() or [""])[-1]}
 
 
+def memory(server_pid: int) -> dict:
+    """Resident (RSS) and proportional (PSS: shared pages split among their users) MB of the server's processes:
+    where the workers share the memory-mapped index, their PSS sum stays well below their RSS sum."""
+    pids = [server_pid] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == server_pid]
+    total = {"processes": len(pids), "rss_mb": 0.0, "pss_mb": 0.0}
+    for pid in pids:
+        try:
+            for line in (Path("/proc") / str(pid) / "smaps_rollup").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name in ("Rss", "Pss"):
+                    total[f"{name.lower()}_mb"] += int(value.split()[0]) / 1024
+        except OSError:
+            continue
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in total.items()}
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int(proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def report(load: Load, started: float, ended: float, window: dict | None) -> dict:
     results = load.results
     kinds = sorted({kind for kind, *_ in results})
@@ -192,11 +215,13 @@ def main() -> None:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(port, server)
-        warm = Load(port, queries, ids, 1)  # the first query of each worker loads the model: not counted
-        warm.run(min(10.0, args.seconds))
+        # each worker's first queries load the model, the vectors and the families: not counted
+        warm = Load(port, queries, ids, 2 * args.workers)
+        warm.run(min(20.0, args.seconds))
         load = Load(port, queries, ids, args.clients)
         during = (lambda: rebuild(args.rebuild, index_dir, env)) if args.rebuild else None
         summary = report(load, *load.run(args.seconds, during))
+        summary["memory"] = memory(server.pid)
         if args.rebuild:
             status, body = get(http.client.HTTPConnection("127.0.0.1", port, timeout=60), "/api/stats")
             summary["rebuild"]["served_new_generation"] = status == 200 and json.loads(body)["generation"] != generation

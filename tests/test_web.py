@@ -28,7 +28,7 @@ from goalsearch.search import GoalSearch, Hit, UsageError
 from goalsearch.web import create_app
 from goalsearch.web import downloads
 from goalsearch.web.params import limit_of, query_text
-from goalsearch.web.views import runs
+from goalsearch.web.views import BY, projected, runs
 
 HOSTILE_NAME = ('<script>window.__pwned=1</script>政务云<img src=x onerror="window.__pwned=2;alert(2)">运维'
                 '<a href="javascript:window.__pwned=3">点这里</a>项目')
@@ -165,6 +165,17 @@ def test_api_bounds_and_ambiguity(client, hostile_index):
         shared = next(n for n in (r.name for r in index.records) if sum(r.name == n for r in index.records) > 1)
     response = client.get(f"/api/show/{shared}")
     assert response.status_code == 409 and len(response.json()["candidates"]) > 1
+
+
+@pytest.mark.parametrize("query", ["运维", "社保卡", "", "为12345热线提供话务场地和坐席服务"])
+def test_one_totals_projected_is_the_totals_by_fewer_dimensions(sample_index, query):
+    every = sample_index.totals(query, by=BY, city=["广州"] if query == "运维" else None)
+    for dimensions in [("year", "city")] + [(d,) for d in BY]:
+        alone = {g.key: (g.count, g.unpriced, g.amount) for g in sample_index.totals(
+            query, by=dimensions, city=["广州"] if query == "运维" else None).groups}
+        summed = {g.key: (g.count, g.unpriced, g.amount) for g in projected(every, dimensions)}
+        assert summed.keys() == alone.keys(), dimensions
+        assert all(summed[k][:2] == alone[k][:2] and summed[k][2] == pytest.approx(alone[k][2], abs=0.05) for k in alone)
 
 
 def test_every_page_forbids_inline_script(client, hostile_id):

@@ -42,16 +42,24 @@ def search_page(request: Request, q: str = "", mode: str = "hybrid", limit: str 
             context["problems"] = list(index.problems)
             context["hits"] = [{"hit": h, "name": views.runs(h.record.name, h.highlights.get("name")),
                                 "snippet": views.snippet_runs(h)} for h in hits]
-            by_year_city = index.totals(query, by=("year", "city"), match=match, **filters.kwargs())
-            context["totals"] = by_year_city
-            context["chart"] = views.totals_chart(by_year_city)
-            context["facets"] = [views.facet(name, index.totals(query, by=(name,), match=match,
-                                                                **filters.kwargs(without=name)), filters, base)
+            every = index.totals(query, by=views.BY, match=match, **filters.kwargs())
+            context["problems"] += [p for p in index.problems if p not in context["problems"]]  # the total's notes
+            context["totals"] = every
+            context["chart"] = views.totals_chart(views.projected(every, ("year", "city")))
+            context["facets"] = [views.facet(name, _facet_groups(index, query, match, filters, every, name), filters, base)
                                  for name in views.FACETS]
         except UsageError as exc:
             context["error"] = str(exc)
             return page(request, "search.html", context, status=400)
     return page(request, "search.html", context)
+
+
+def _facet_groups(index, query: str, match: str, filters: FilterArgs, every, name: str):
+    """A facet's groups: counted as if its own filter were not chosen (so the other values stay offered), from
+    ``every`` (the page's totals by all facets) when it is not."""
+    if views.chosen(filters, name) or (name == "year" and filters.years):
+        return index.totals(query, by=(name,), match=match, **filters.kwargs(without=name)).groups
+    return views.projected(every, (name,))
 
 
 def _download(request: Request, q: str, mode: str, limit: str | None, filters: FilterArgs):

@@ -19,7 +19,6 @@ from ..search import UsageError, parse_years
 from ..search.reader import MAX_QUERY_CHARS
 
 DATA = Path(__file__).parent / "data"
-TEXT_CHARS = 200  # a filter's text (department, unit, city): longer is no name in any budget
 
 
 @lru_cache(maxsize=None)
@@ -38,10 +37,11 @@ def invalid(name: str, message: str) -> UsageError:
     return UsageError(f"Invalid value for '{name}': {message}")
 
 
-def text(name: str, value: str | None, most: int = TEXT_CHARS) -> str | None:
-    """A text parameter: None when empty; refused when longer than ``most`` characters."""
+def text(name: str, value: str | None, most: int | None = None) -> str | None:
+    """A text parameter: None when empty; refused when longer than ``most`` characters (a filter's bound by default)."""
     if value is None or not value.strip():
         return None
+    most = most or limits()["text_chars"]
     if len(value) > most:
         raise invalid(name, f"{len(value):,} characters; at most {most:,}")
     return value.strip()
