@@ -1,0 +1,84 @@
+"""goalsearch beside the engines of ``baselines.py``: latency per engine and mode, and agreement (#32).
+
+Every engine and mode is timed on the same query in turn, query after query, so a burst of load from
+other jobs on the shared machine falls on all of them alike. Semantic and hybrid are timed given the
+query vector (encoded once beforehand; goalsearch reads it from its query-vector cache), and the
+encoding is timed on its own, and inside goalsearch's hybrid with the cache off: what a new query costs.
+Agreement is overlap@10 with goalsearch's own results in the same mode.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from baselines import Baselines, overlap
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {f"p{p}": round(float(np.percentile(ms, p)), 2) for p in (50, 95, 99)}
+
+
+def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | None = None) -> dict:
+    """Build the baselines over ``index``, time every engine and mode on ``queries`` ``rounds`` times
+    in alternation, and measure overlap@10 with goalsearch."""
+    baselines = Baselines(index, engines) if engines else Baselines(index)
+    vectors = {q: index.encode_query(q) for q in queries}  # warm the cache, and the vectors the others get
+    index.query_cache_size = len(queries) + 1  # goalsearch semantic and hybrid read the vector from the cache
+
+    def goalsearch(mode: str):
+        return lambda q: [h.record.id for h in index.search(q, mode=mode, limit=10, highlight=False)]
+
+    def uncached(run):
+        """``run`` as for a new query: its vector is not in the cache, and is not kept."""
+        def fresh(q: str):
+            kept, size = index._query_vectors, index.query_cache_size
+            index._query_vectors, index.query_cache_size = type(kept)(), 0
+            try:
+                return run(q)
+            finally:
+                index._query_vectors, index.query_cache_size = kept, size
+        return fresh
+
+    runs = {("goalsearch", "bm25"): goalsearch("bm25"), ("goalsearch", "semantic"): goalsearch("semantic"),
+            ("goalsearch", "hybrid"): goalsearch("hybrid"),
+            ("goalsearch", "encode"): uncached(index.encode_query),
+            ("goalsearch", "hybrid with encoding"): uncached(goalsearch("hybrid"))}
+    built = set(baselines.build_s)
+    if "bm25s" in built:
+        runs["bm25s", "bm25"] = lambda q: baselines.bm25s(q, 10)
+    if "tantivy" in built:
+        runs["tantivy", "bm25"] = lambda q: baselines.tantivy(q, 10)
+    if "lancedb" in built:
+        runs["lancedb", "bm25"] = lambda q: baselines.lance_fts(q, 10)
+        runs["lancedb", "semantic"] = lambda q: baselines.lance_vector(vectors[q], 10)
+        runs["lancedb", "hybrid"] = lambda q: baselines.lance_hybrid(q, vectors[q], 10)
+    if "numpy" in built:
+        runs["numpy", "semantic"] = lambda q: baselines.numpy(vectors[q], 10)
+    for q in queries[:3]:
+        for run in runs.values():
+            run(q)  # warm: files, caches, lazy imports
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+    found: dict[tuple[str, str], list[list[str]]] = {key: [] for key in runs}
+    for turn in range(rounds):
+        for q in queries:
+            for key, run in runs.items():
+                started = time.perf_counter()
+                out = run(q)
+                times[key].append(time.perf_counter() - started)
+                if turn == 0:
+                    found[key].append(out)
+    latency: dict[str, dict] = {}
+    agreement: dict[str, dict] = {}
+    for (engine, mode), spent in times.items():
+        latency.setdefault(engine, {})[mode] = percentiles(spent)
+        if engine != "goalsearch":
+            agreement.setdefault(engine, {})[mode] = overlap(found[engine, mode], found["goalsearch", mode])
+    result = {"latency_ms": latency, "overlap@10_with_goalsearch": agreement, "build_s": baselines.build_s,
+              "size_mb": baselines.size_mb, "tokenize_seven_fields_s": baselines.tokenize_s}
+    if "tantivy" in built:
+        result["goalsearch_over_tantivy_bm25"] = {p: round(latency["goalsearch"]["bm25"][p] / latency["tantivy"]["bm25"][p], 2)
+                                                  for p in ("p50", "p95")}
+    baselines.close()
+    return result
