@@ -24,8 +24,8 @@ def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | N
     """Build the baselines over ``index``, time every engine and mode on ``queries`` ``rounds`` times
     in alternation, and measure overlap@10 with goalsearch."""
     baselines = Baselines(index, engines) if engines else Baselines(index)
-    vectors = {q: index.encode_query(q) for q in queries}  # warm the cache, and the vectors the others get
     index.query_cache_size = len(queries) + 1  # goalsearch semantic and hybrid read the vector from the cache
+    vectors = {q: index.encode_query(q) for q in queries}  # fill it, and the vectors the others get
 
     def goalsearch(mode: str):
         return lambda q: [h.record.id for h in index.search(q, mode=mode, limit=10, highlight=False)]
