@@ -20,9 +20,15 @@ def percentiles(seconds: list[float]) -> dict[str, float]:
     return {f"p{p}": round(float(np.percentile(ms, p)), 2) for p in (50, 95, 99)}
 
 
-def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | None = None) -> dict:
+def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | None = None,
+            blocks: bool = False) -> dict:
     """Build the baselines over ``index``, time every engine and mode on ``queries`` ``rounds`` times
-    in alternation, and measure overlap@10 with goalsearch."""
+    in alternation, and measure overlap@10 with goalsearch.
+
+    ``blocks``: alternate whole passes over the queries instead of single calls. A call right after
+    another library's call shares the 2 cores with that library's worker threads, which spin for a
+    while after their work is done (OpenBLAS, OpenMP, LanceDB's runtime); in blocks only a block's
+    first call does."""
     baselines = Baselines(index, engines) if engines else Baselines(index)
     index.query_cache_size = len(queries) + 1  # goalsearch semantic and hybrid read the vector from the cache
     vectors = {q: index.encode_query(q) for q in queries}  # fill it, and the vectors the others get
@@ -61,11 +67,12 @@ def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | N
             run(q)  # warm: files, caches, lazy imports
     times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
     found: dict[tuple[str, str], list[list[str]]] = {key: [] for key in runs}
+    order = [[(key, q) for key in runs for q in queries]] if blocks else [[(key, q) for key in runs] for q in queries]
     for turn in range(rounds):
-        for q in queries:
-            for key, run in runs.items():
+        for calls in order:
+            for key, q in calls:
                 started = time.perf_counter()
-                out = run(q)
+                out = runs[key](q)
                 times[key].append(time.perf_counter() - started)
                 if turn == 0:
                     found[key].append(out)
@@ -75,10 +82,39 @@ def compare(index, queries: list[str], rounds: int, engines: tuple[str, ...] | N
         latency.setdefault(engine, {})[mode] = percentiles(spent)
         if engine != "goalsearch":
             agreement.setdefault(engine, {})[mode] = overlap(found[engine, mode], found["goalsearch", mode])
-    result = {"latency_ms": latency, "overlap@10_with_goalsearch": agreement, "build_s": baselines.build_s,
+    result = {"order": "blocks" if blocks else "calls", "latency_ms": latency, "overlap@10_with_goalsearch": agreement, "build_s": baselines.build_s,
               "size_mb": baselines.size_mb, "tokenize_seven_fields_s": baselines.tokenize_s}
     if "tantivy" in built:
         result["goalsearch_over_tantivy_bm25"] = {p: round(latency["goalsearch"]["bm25"][p] / latency["tantivy"]["bm25"][p], 2)
                                                   for p in ("p50", "p95")}
     baselines.close()
     return result
+
+
+def main() -> None:
+    """Compare over an index built before (``bench.py --keep``): ``python benchmarks/compare.py DIR``."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from goalsearch import GoalSearch
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("index_dir")
+    parser.add_argument("--engines", default="bm25s,tantivy,numpy")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--blocks", action="store_true", help="alternate whole passes, not single calls")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parent
+    queries = [q["query"] for q in json.loads((root / "eval_queries.json").read_text("utf-8"))["queries"]]
+    with GoalSearch.open(args.index_dir) as index:
+        result = compare(index, queries, args.rounds, tuple(args.engines.split(",")), blocks=args.blocks)
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text, "utf-8")
+
+
+if __name__ == "__main__":
+    main()
