@@ -10,9 +10,13 @@ model's vectors of the template name and the goal sentences, so no 100k-text emb
 is needed; the real embedding cost is measured on a sample of real texts with the default
 model and extrapolated (both are reported, and say which is which).
 
-Everything runs in one process beside brute-force baselines measured on the same queries:
-numpy dot products for the dense side, bm25s over the same jieba tokens for the lexical side.
-Requires ``pip install bm25s`` (not a goalsearch dependency).
+Everything runs in one process beside the engines a user would pick instead, on the same jieba
+tokens, vectors and queries (``baselines.py``, ``compare.py``): tantivy and bm25s for BM25, LanceDB
+for all three modes, numpy dot products for the dense side; timed in alternation with goalsearch,
+with the overlap of their top 10 with goalsearch's. Requires the ``bench`` extra
+(``pip install -e '.[bench]'``: tantivy, lancedb, bm25s; not goalsearch dependencies).
+
+    python benchmarks/bench.py --projects 100000 --engines tantivy,lancedb --keep /tmp/idx100k
 """
 from __future__ import annotations
 
@@ -37,10 +41,13 @@ from warm_latency import import_search  # noqa: E402
 import_search(ROOT)  # goalsearch is this tree, not the installed one (the root is the package)
 
 from goalsearch.indexer import Record, build_index, parse_paths  # noqa: E402
-from goalsearch.indexer.analysis.analyzer import chinese_analyzer  # noqa: E402
 from goalsearch.indexer.models import ModelInfo, load_embedder  # noqa: E402
 from goalsearch.indexer.storage.vectors import embedded_texts, record_views  # noqa: E402
-from goalsearch.search import GoalSearch, rrf, sample_corpus  # noqa: E402
+from goalsearch.search import GoalSearch, sample_corpus  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from baselines import ENGINES, per_view  # noqa: E402
+from compare import compare  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
 PLACES = ("广州市", "深圳市", "江门市", "广州", "深圳", "江门")
@@ -122,39 +129,6 @@ def parse_rate(rounds: int = 3) -> float:
         records, _ = parse_paths([sample_corpus()])
         count += len(records)
     return count / (time.perf_counter() - started)
-
-
-class Baseline:
-    """Brute force in the same process: numpy dot products and bm25s over the same jieba tokens."""
-
-    def __init__(self, index: GoalSearch) -> None:
-        import bm25s
-
-        analyzer = chinese_analyzer(index.extra_words)
-        self.ids = index.ids
-        self.matrix = np.array(index.vectors.vectors)  # in memory: the baseline is brute force over RAM
-        corpus = [[t.text for t in analyzer(f"{r.name} {r.goal}", mode="index")] for r in index.records]
-        self.retriever = bm25s.BM25()
-        self.retriever.index(corpus, show_progress=False)
-        self.analyzer = analyzer
-
-    def lexical(self, query: str, k: int) -> list[str]:
-        tokens = [t.text for t in self.analyzer(query, mode="query")] or ["\u0000"]
-        try:
-            found, _ = self.retriever.retrieve([tokens], k=min(k, len(self.ids)), show_progress=False)
-        except (ValueError, KeyError):
-            return []
-        return [self.ids[j] for j in found[0]]
-
-    def dense(self, vector: np.ndarray, k: int) -> list[str]:
-        scores = self.matrix @ per_view(vector, self.matrix.shape[1])
-        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
-        return [self.ids[j] for j in top[np.argsort(-scores[top])]]
-
-
-def per_view(vector: np.ndarray, width: int) -> np.ndarray:
-    """The query vector repeated once per view, as the vector side scores rows (indexer/storage/vectors.py)."""
-    return np.tile(vector, width // len(vector))
 
 
 def long_pastes(chars: int = 2000) -> list[str]:
@@ -304,8 +278,11 @@ def main() -> None:
     parser.add_argument("--fast-model", action="store_true", help="also measure the fast model's embedding rate (distils it if missing)")
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument("--queries", type=int, help="time only the first N queries of the set (a smoke run)")
-    parser.add_argument("--index-dir", help="build the index here and keep it (for warm_latency.py); it must not exist")
+    parser.add_argument("--index-dir", "--keep", dest="index_dir",
+                        help="build the index in this new folder and keep it (for warm_latency.py; default: a temporary one)")
     parser.add_argument("--build-only", action="store_true", help="with --index-dir: stop after the build")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help=f"engines to compare, comma-separated ({','.join(ENGINES)}), or none")
     args = parser.parse_args()
     if args.build_only and not args.index_dir:
         parser.error("--build-only needs --index-dir")
@@ -390,21 +367,9 @@ def main() -> None:
         started = time.perf_counter()
         index.stats()
         result["stats_s"] = round(time.perf_counter() - started, 3)
-        baseline = Baseline(index)
-
-        def baseline_hybrid(q: str) -> None:
-            vector = index.encode_query(q)
-            rrf([baseline.lexical(q, 50), baseline.dense(vector, 50)])
-
-        base = {"bm25s": percentiles(timed(lambda q: baseline.lexical(q, 10), queries, args.rounds)),
-                "numpy_dense+encode": percentiles(timed(lambda q: baseline.dense(index.encode_query(q), 10), queries, args.rounds)),
-                "hybrid": percentiles(timed(baseline_hybrid, queries, args.rounds))}
         result["latency_ms"] = latency
-        result["baseline_ms"] = base
-        result["ratio_p95_vs_baseline"] = {
-            "bm25": round(latency["bm25"]["p95"] / base["bm25s"]["p95"], 2),
-            "semantic": round(latency["semantic"]["p95"] / base["numpy_dense+encode"]["p95"], 2),
-            "hybrid": round(latency["hybrid"]["p95"] / base["hybrid"]["p95"], 2)}
+        if args.engines != "none":
+            result["engines"] = compare(index, queries, args.rounds, tuple(args.engines.split(",")))
         result["peak_rss_mb_search_process"] = search_memory(index_dir, queries)
         result["peak_rss_mb_benchmark_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         result["rss_note"] = "search process: a fresh process that opens the index and runs all queries in all modes"

@@ -80,7 +80,7 @@ class IndexReader:
         self._families: FamilyIndex | None = None
         self._model = model
         self.query_cache_size = QUERY_VECTORS_KEPT  # 0: encode every query (benchmarks time the encoder so)
-        self._query_vectors: OrderedDict[str, object] = OrderedDict()
+        self._query_vectors: OrderedDict[tuple[str, bool], object] = OrderedDict()
 
     # -- opening -------------------------------------------------------------------
     @classmethod
@@ -222,19 +222,21 @@ class IndexReader:
         (``benchmarks/README.md``).
 
         The last ``query_cache_size`` vectors are kept (read-only): encoding is most of a query's time,
-        and the same text comes back for another mode, filter or page.
+        and the same text comes back for another mode, filter or page. They are the encoder's output,
+        keyed by the text and its prompt (query or passage); feedback moves a copy (``search.feedback``).
         """
-        vector = self._query_vectors.get(text)
+        passage = len(text) >= query_settings()["paste_chars"]
+        key = (text, passage)
+        vector = self._query_vectors.get(key)
         if vector is not None:
-            self._query_vectors.move_to_end(text)
+            self._query_vectors.move_to_end(key)
             return vector
         embedder = self._embedder()
-        passage = len(text) >= query_settings()["paste_chars"]
         cut = embedder.query_cut(text, MAX_QUERY_CHARS, vector_settings()["query_max_tokens"])
         vector = embedder.encode_queries([cut], passage=passage)[0]
         vector.setflags(write=False)
         if self.query_cache_size:
-            self._query_vectors[text] = vector
+            self._query_vectors[key] = vector
             while len(self._query_vectors) > self.query_cache_size:
                 self._query_vectors.popitem(last=False)
         return vector

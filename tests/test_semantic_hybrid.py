@@ -170,4 +170,19 @@ def test_a_repeated_query_is_encoded_once_and_the_cache_is_bounded(sample_index_
         index.query_cache_size = 2
         for query in ("社保卡", "热线", "物业"):
             index.encode_query(query)
-        assert list(index._query_vectors) == ["热线", "物业"]
+        assert [text for text, _ in index._query_vectors] == ["热线", "物业"]
+
+
+def test_a_cached_query_vector_is_the_encoder_output_for_that_text_and_prompt(sample_index_dir, monkeypatch):
+    from goalsearch.search.lexical.plain import query_settings
+
+    with GoalSearch.open(sample_index_dir) as index:
+        embedder = index._embedder()
+        cached = index.encode_query("热线")
+        assert index.encode_query("热线") is cached
+        assert np.array_equal(cached, embedder.encode_queries(["热线"])[0])  # what the encoder gives, unmoved
+        monkeypatch.setitem(query_settings(), "paste_chars", 1)  # the same text is now a pasted passage
+        passage = index.encode_query("热线")
+        assert np.array_equal(passage, embedder.encode_queries(["热线"], passage=True)[0])
+        assert not np.array_equal(passage, cached)
+        assert len(index._query_vectors) == 2

