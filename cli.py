@@ -23,6 +23,7 @@ from .indexer import (
     SECTION_LABELS,
     DocumentError,
     GoalsearchError,
+    IndexCorrupt,
     UsageError,
     categories,
     city_label,
@@ -649,8 +650,11 @@ def model_build_command(force, fast):
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes; they share the memory-mapped index.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests addressed to this host name (repeatable): the name users type when the "
+                   "server listens on a network address. Others get 421, so a web page elsewhere cannot read the index.")
 @handle_errors
-def serve_command(index_dir, host, port, workers):
+def serve_command(index_dir, host, port, workers, allow_hosts):
     """Serve the search page and the JSON API (/api/) on this machine: http://127.0.0.1:8000/.
 
     Read-only; an index rebuilt while it runs is served from the next request on.
@@ -661,13 +665,19 @@ def serve_command(index_dir, host, port, workers):
         goalsearch serve --index-dir /data/index --port 8080 --workers 2
     """
     from .web import serve
-    from .web.server import is_loopback
+    from .web.server import is_loopback, port_problem
 
     _open(index_dir).close()  # the default location is built from the samples once; a named one must exist
+    problems = check_index(index_dir)  # checksums and every side readable: a damaged index fails here, not per request
+    if problems:
+        raise IndexCorrupt(f"{problems[0]}" + (f" (and {len(problems) - 1} more: goalsearch check)" if len(problems) > 1 else ""))
+    busy = port_problem(host, port)
+    if busy:
+        raise UsageError(busy)
     if not is_loopback(host):
         echo(f"note: listening on {host}: anyone who can reach it reads the index (there is no login)", err=True)
     echo(f"goalsearch: http://{host if ':' not in host else f'[{host}]'}:{port}/  (Ctrl-C stops)", err=True)
-    serve(index_dir, host=host, port=port, workers=workers)
+    serve(index_dir, host=host, port=port, workers=workers, allowed_hosts=allow_hosts)
 
 
 def main() -> None:

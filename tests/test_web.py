@@ -59,7 +59,7 @@ def hostile_index(sample_index_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(hostile_index) -> TestClient:
-    with TestClient(create_app(hostile_index)) as test_client:
+    with TestClient(create_app(hostile_index), base_url="http://127.0.0.1") as test_client:
         yield test_client
 
 
@@ -98,14 +98,14 @@ def test_downloads_keep_formulas_as_text():
 
 
 def test_no_index_is_one_line_of_json(tmp_path):
-    with TestClient(create_app(tmp_path / "none")) as test_client:
+    with TestClient(create_app(tmp_path / "none"), base_url="http://127.0.0.1") as test_client:
         response = test_client.get("/api/stats")
     assert response.status_code == 503
     assert response.json() == {"error": f"no index at {tmp_path / 'none'}; create one with `goalsearch index PATH`"}
 
 
 def test_read_only_and_no_files_from_urls(tmp_path):
-    with TestClient(create_app(tmp_path / "none")) as test_client:
+    with TestClient(create_app(tmp_path / "none"), base_url="http://127.0.0.1") as test_client:
         assert test_client.post("/api/search", json={}).json()["error"].startswith("method not allowed")
         for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py", "/static/vendor/../../app.py"):
             response = test_client.get(path)
@@ -198,7 +198,7 @@ def test_a_rebuilt_index_is_served_without_restart_or_failure(sample_index_dir, 
     copy = tmp_path / "index"
     shutil.copytree(sample_index_dir, copy)
     failures, done = [], threading.Event()
-    with TestClient(create_app(copy)) as test_client:
+    with TestClient(create_app(copy), base_url="http://127.0.0.1") as test_client:
         before = test_client.get("/api/stats").json()
 
         def hammer():
@@ -333,3 +333,63 @@ def test_a_hostile_document_shows_as_text_and_runs_nothing(server, browser, host
     assert browser.find_element(By.ID, "project-name").text == HOSTILE_NAME
     logs = [entry["message"] for entry in browser.get_log("browser")]
     assert not [m for m in logs if "Content Security Policy" in m]  # nothing even tried to run
+
+
+# -- found by the attack on the page (round one) ---------------------------------------------------------
+def test_a_request_addressed_to_another_host_is_refused(client):
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 read /api/stats (200)."""
+    for host in ("evil.example", "evil.example:8000", "127.0.0.1.evil.example"):
+        response = client.get("/api/stats", headers={"host": host})
+        assert response.status_code == 421 and "127.0.0.1" in response.json()["error"], host
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+    for host in ("127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000"):
+        assert client.get("/api/stats", headers={"host": host}).status_code == 200, host
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 421
+
+
+def test_names_given_with_allow_host_are_answered(hostile_index, monkeypatch):
+    from goalsearch.web.app import HOSTS_ENV, app_from_environment, INDEX_ENV
+
+    monkeypatch.setenv(INDEX_ENV, str(hostile_index))
+    monkeypatch.setenv(HOSTS_ENV, "budgets.example.org")
+    with TestClient(app_from_environment(), base_url="http://budgets.example.org") as test_client:
+        assert test_client.get("/api/stats").status_code == 200
+        assert test_client.get("/api/stats", headers={"host": "evil.example"}).status_code == 421
+
+
+def test_a_crash_is_one_line_with_the_security_headers(hostile_index, monkeypatch):
+    """An index deleted under the server made its pages crash (FileNotFoundError) with a 500 that lacked the
+    CSP: an error no handler expected passed by the middleware that adds the headers."""
+    def crash(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "records.db")
+
+    monkeypatch.setattr(GoalSearch, "stats", crash)
+    monkeypatch.setattr(GoalSearch, "search", crash)
+    with TestClient(create_app(hostile_index), base_url="http://127.0.0.1", raise_server_exceptions=False) as test_client:
+        for path in ("/api/stats", "/api/search?q=x", "/?q=x"):
+            response = test_client.get(path)
+            assert response.status_code == 503, (path, response.status_code)
+            assert "script-src 'self'" in response.headers.get("content-security-policy", ""), path
+            assert "Traceback" not in response.text and "records.db" not in response.text
+        assert test_client.get("/api/stats").json() == {
+            "error": "internal error (FileNotFoundError); see the server's log"}
+
+
+def test_serve_refuses_a_damaged_index_in_one_line(hostile_index, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(hostile_index, copy)
+    vectors = next(copy.glob("gen-*/vectors.npy"))
+    vectors.write_bytes(vectors.read_bytes()[:500])
+    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(copy)])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "vectors.npy" in result.output
+
+
+def test_serve_on_a_port_in_use_is_one_line(hostile_index):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--index-dir", str(hostile_index), "--port", str(port)])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert f"port {port} is in use" in result.output

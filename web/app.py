@@ -22,8 +22,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import parse_host_header
 
-from ..search import AmbiguousRecord, GoalsearchError, IndexMissing, RecordNotFound, UsageError
+from ..search import (AmbiguousRecord, GoalsearchError, IndexCorrupt, IndexLocked, IndexMissing, RecordNotFound,
+                      UsageError)
 from . import api, pages
 from .index import LiveIndex
 from .params import labels
@@ -31,6 +33,10 @@ from .views import money
 
 HERE = Path(__file__).parent
 INDEX_ENV = "GOALSEARCH_WEB_INDEX"  # how `goalsearch serve` tells its workers which index to open
+HOSTS_ENV = "GOALSEARCH_WEB_HOSTS"  # and which Host headers to answer (comma-separated)
+# A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read the answers: only
+# requests addressed to this machine by these names, or to the address served on, are answered.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 log = logging.getLogger("goalsearch.web")
@@ -54,7 +60,7 @@ def status_of(exc: GoalsearchError) -> int:
         return 404
     if isinstance(exc, UsageError):
         return 400
-    return 503 if isinstance(exc, IndexMissing) else 500
+    return 503 if isinstance(exc, (IndexMissing, IndexCorrupt, IndexLocked)) else 500
 
 
 def error_body(exc: GoalsearchError) -> dict:
@@ -66,9 +72,19 @@ def error_body(exc: GoalsearchError) -> dict:
     return body
 
 
-def create_app(index_dir: str | Path) -> FastAPI:
-    """The application serving the index at ``index_dir`` (read-only: nothing here writes to it)."""
+def host_names(host: str) -> set[str]:
+    """The Host header names answered when serving on ``host``: the loopback names, and ``host`` itself
+    (an address as it is written in a URL, ``[::1]`` for IPv6), plus ``GOALSEARCH_WEB_HOSTS``."""
+    names = {*LOOPBACK_HOSTS, f"[{host}]" if ":" in host else host}
+    names.update(name.strip().lower() for name in os.environ.get(HOSTS_ENV, "").split(",") if name.strip())
+    return {name.lower() for name in names}
+
+
+def create_app(index_dir: str | Path, hosts: set[str] | None = None) -> FastAPI:
+    """The application serving the index at ``index_dir`` (read-only: nothing here writes to it), answering
+    requests whose Host is one of ``hosts`` (default: this machine's loopback names)."""
     live = LiveIndex(Path(index_dir))
+    hosts = hosts or host_names("127.0.0.1")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -81,8 +97,19 @@ def create_app(index_dir: str | Path) -> FastAPI:
     app.state.templates = templates()
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
+    async def guarded(request: Request, call_next):
+        """Every response, an error or a crash too, carries the security headers; a foreign Host gets 421."""
+        parsed = parse_host_header(request.headers.get("host"))
+        if parsed is None or parsed.host.lower() not in hosts:
+            response = failure(request, 421, {"error": "this server answers only requests addressed to "
+                                                        f"{', '.join(sorted(hosts))} (see goalsearch serve -h)"})
+        else:
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # noqa: BLE001 — the one place an unexpected error becomes one line
+                log.exception("error serving %s", request.url.path)
+                status = 503 if isinstance(exc, OSError) else 500
+                response = failure(request, status, {"error": f"internal error ({type(exc).__name__}); see the server's log"})
         response.headers.update(HEADERS)
         return response
 
@@ -119,5 +146,6 @@ def create_app(index_dir: str | Path) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """The application for a uvicorn worker: the index named by ``GOALSEARCH_WEB_INDEX`` (set by ``goalsearch serve``)."""
-    return create_app(os.environ.get(INDEX_ENV, "index"))
+    """The application for a uvicorn worker: the index named by ``GOALSEARCH_WEB_INDEX`` and the host names of
+    ``GOALSEARCH_WEB_HOSTS`` (both set by ``goalsearch serve``)."""
+    return create_app(os.environ.get(INDEX_ENV, "index"), host_names("127.0.0.1"))

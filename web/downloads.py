@@ -6,15 +6,14 @@ workbook every text cell is stored as text, never as a formula.
 """
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from ..search import SpreadsheetSafeWriter
 from .params import labels
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows(hits) -> tuple[list[str], list[list]]:
@@ -29,19 +28,13 @@ def rows(hits) -> tuple[list[str], list[list]]:
     return [titles.get(c, c) for c in columns], body
 
 
-def inert(value):
-    """A cell for CSV: text that a spreadsheet would take for a formula gets a leading ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
 def csv_bytes(hits) -> bytes:
     header, body = rows(hits)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetSafeWriter(buffer)
     writer.writerow(header)
-    writer.writerows([[inert(v) for v in row] for row in body])
+    for row in body:
+        writer.writerow(row)
     return buffer.getvalue().encode("utf-8-sig")
 
 
