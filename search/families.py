@@ -35,7 +35,7 @@ class FamilySort(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise UsageError(f"unknown sort {value!r}; choose one of {', '.join(s.value for s in cls)}") from None
+            raise UsageError(f"unknown sort {str(value)[:40]!r}; choose one of {', '.join(s.value for s in cls)}") from None
 
 
 class GroupBy(str, Enum):
@@ -48,7 +48,7 @@ class GroupBy(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise UsageError(f"unknown grouping {value!r}; choose one of {', '.join(g.value for g in cls)}") from None
+            raise UsageError(f"unknown grouping {str(value)[:40]!r}; choose one of {', '.join(g.value for g in cls)}") from None
 
 
 @dataclass
@@ -178,7 +178,7 @@ def family_by_id(index: FamilyIndex, family_id: str) -> Family:
         matches = [f for i, f in index.by_id.items() if i.startswith(family_id)]
         if len(matches) == 1:
             return matches[0]
-    raise RecordNotFound(f"no family with id {family_id!r}; list families with `goalsearch families`")
+    raise RecordNotFound(f"no family with id {family_id[:40]!r}; list families with `goalsearch families`")
 
 
 def list_families(index: FamilyIndex, by_id: dict[str, Record], allowed: set[str] | None,

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..indexer import Record, UsageError, city_label
+from ..indexer import KIND_LABELS, Record, UsageError, city_label
 from ..indexer.storage.record_store import SECTIONS
 
 
@@ -25,6 +25,10 @@ class Filters:
     kind: list[str] = field(default_factory=list)  # budget, goal_form, self_evaluation (indexer.records.KIND_LABELS)
 
     def __post_init__(self) -> None:
+        for name, known in (("section", SECTIONS), ("kind", list(KIND_LABELS))):
+            unknown = [value for value in getattr(self, name) if value not in known]
+            if unknown:  # the CLI's choices refuse them; the Python API and the web's parameters must too
+                raise UsageError(f"unknown {name} {str(unknown[0])[:40]!r}; choose from {', '.join(known)}")
         low, high = self.years
         if low is not None and high is not None and low > high:
             raise UsageError(f"year range {low}-{high} is reversed; write it as {high}-{low}")

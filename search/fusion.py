@@ -116,7 +116,7 @@ class FusionMethod(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise UsageError(f"unknown fusion {value!r}; choose one of {', '.join(cls.possible_values())}") from None
+            raise UsageError(f"unknown fusion {str(value)[:40]!r}; choose one of {', '.join(cls.possible_values())}") from None
 
 
 def parts(method: FusionMethod, bm25: Run, semantic: Run,

@@ -21,7 +21,7 @@ class SearchMode(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise UsageError(f"unknown mode {value!r}; choose one of {', '.join(m.value for m in cls)}") from None
+            raise UsageError(f"unknown mode {str(value)[:40]!r}; choose one of {', '.join(m.value for m in cls)}") from None
 
 
 @dataclass

@@ -251,7 +251,7 @@ class IndexReader:
             found = self.store.with_prefix(record_id)
             if len(found) == 1:
                 return self.store.get(found[0])
-        raise RecordNotFound(f"no record with id {record_id!r}; find ids with `goalsearch search`")
+        raise RecordNotFound(f"no record with id {record_id[:200]!r}; find ids with `goalsearch search`")
 
     def find(self, id_or_name: str) -> Record:
         """A record by id, or by exact name (or alias) when that names exactly one."""
@@ -266,9 +266,9 @@ class IndexReader:
         if found:
             raise AmbiguousRecord(f"{len(found)} projects match {id_or_name!r}; give one of their ids", found)
         if re.fullmatch(r"[0-9a-f]{1,5}", id_or_name):
-            raise RecordNotFound(f"no project with id or name {id_or_name!r}; an id prefix needs at least 6 "
+            raise RecordNotFound(f"no project with id or name {id_or_name[:200]!r}; an id prefix needs at least 6 "
                                  "characters (ids are 16); find it with `goalsearch search`")
-        raise RecordNotFound(f"no project with id or name {id_or_name!r}; find it with `goalsearch search`")
+        raise RecordNotFound(f"no project with id or name {id_or_name[:200]!r}; find it with `goalsearch search`")
 
     # -- families ------------------------------------------------------------------
     @property

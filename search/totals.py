@@ -62,7 +62,7 @@ class MatchRule(str, Enum):
         try:
             return cls(value)
         except ValueError:
-            raise UsageError(f"unknown match rule {value!r}; choose one of {', '.join(m.value for m in cls)}") from None
+            raise UsageError(f"unknown match rule {str(value)[:40]!r}; choose one of {', '.join(m.value for m in cls)}") from None
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,10 @@ def parse_by(by: Sequence[str] | str) -> tuple[str, ...]:
     wanted = (by,) if isinstance(by, str) else tuple(by)
     for name in wanted:
         if name not in DIMENSIONS:
-            raise UsageError(f"cannot group by {name!r}; choose from {', '.join(DIMENSIONS)}")
-    if len(set(wanted)) != len(wanted):
-        raise UsageError(f"--by {', '.join(wanted)}: a dimension is given twice")
+            raise UsageError(f"cannot group by {str(name)[:40]!r}; choose from {', '.join(DIMENSIONS)}")
+    if len(set(wanted)) != len(wanted):  # every name is known here, so the list shown is short but for repeats
+        shown = ", ".join(wanted[:len(DIMENSIONS) + 1]) + (", …" if len(wanted) > len(DIMENSIONS) + 1 else "")
+        raise UsageError(f"--by {shown}: a dimension is given twice")
     return wanted
 
 

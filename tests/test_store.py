@@ -253,3 +253,13 @@ def test_reads_through_the_file_equal_the_arrays_sliced(tmp_path):
             assert np.array_equal(read_span(array[1:], start_, end_), np.asarray(array[1:][start_:end_]))  # a view
 
     same()
+
+
+def test_an_unknown_section_or_kind_is_refused_not_an_empty_answer():
+    """``kind=bogus`` over the web gave 200 and no hits where the CLI refuses the value."""
+    from goalsearch.search import Filters, UsageError
+
+    for field_name in ("section", "kind"):
+        with pytest.raises(UsageError, match=f"unknown {field_name} 'bogus'"):
+            Filters(**{field_name: ["bogus"]})
+    Filters(section=["key_project"], kind=["budget", "goal_form"])

@@ -340,3 +340,11 @@ def test_a_budget_line_and_its_goal_form_of_one_year_count_once(tmp_path):
         assert (alone.count, alone.amount) == (totals.count, totals.amount)  # the form added nothing
         forms = index.totals("社保卡制发", by="kind", match="strict", kind="goal_form")
         assert [(g.key, g.count, g.amount) for g in forms.groups] == [(("goal_form",), 1, 390.0)]
+
+
+def test_an_error_does_not_repeat_a_huge_value(sample_index):
+    """``--by`` 60,000 characters long, or ``year`` given 5,000 times, came back whole in the error line."""
+    for by in (["x" * 60_000], ["year"] * 5_000):
+        with pytest.raises(UsageError) as caught:
+            sample_index.totals("运维", by=by)
+        assert len(str(caught.value)) < 300
