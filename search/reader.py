@@ -259,8 +259,10 @@ class IndexReader:
             return self.get(id_or_name)
         except RecordNotFound:
             pass
+        found = self.store.named(id_or_name.strip())  # a stored name may hold spaces (`<img src=x …>` did)
         wanted = re.sub(r"\s+", "", id_or_name)
-        found = self.store.named(wanted)
+        if not found and wanted != id_or_name.strip():  # a name copied with spaces that the stored one lacks
+            found = self.store.named(wanted)
         if len(found) == 1:
             return found[0]
         if found:

@@ -393,3 +393,10 @@ def test_serve_on_a_port_in_use_is_one_line(hostile_index):
         result = CliRunner().invoke(cli, ["serve", "--index-dir", str(hostile_index), "--port", str(port)])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
     assert f"port {port} is in use" in result.output
+
+
+def test_a_name_with_spaces_is_found_by_its_exact_name(hostile_index):
+    """find() took every space out of the name asked for, so a stored name with spaces was never found."""
+    with GoalSearch.open(hostile_index) as index:
+        assert index.find(HOSTILE_NAME).name == HOSTILE_NAME
+        assert index.find(f"  {HOSTILE_NAME} ").name == HOSTILE_NAME
