@@ -400,3 +400,14 @@ def test_a_name_with_spaces_is_found_by_its_exact_name(hostile_index):
     with GoalSearch.open(hostile_index) as index:
         assert index.find(HOSTILE_NAME).name == HOSTILE_NAME
         assert index.find(f"  {HOSTILE_NAME} ").name == HOSTILE_NAME
+
+
+def test_a_name_holding_a_slash_is_found_by_url(client):
+    """``%2F`` is decoded before routing: a name with "/" (``</script>``) answered 404 "no such page"."""
+    from urllib.parse import quote
+
+    for prefix in ("/api/show/", "/project/"):
+        response = client.get(prefix + quote(HOSTILE_NAME, safe=""))
+        assert response.status_code == 200, (prefix, response.text[:200])
+    assert client.get("/api/show/" + quote(HOSTILE_NAME, safe="")).json()["name"] == HOSTILE_NAME
+    assert client.get("/api/show/..%2F..%2Fetc%2Fpasswd").status_code == 404

@@ -42,14 +42,14 @@ def similar(request: Request, id: str | None = None, text_: str | None = Query(N
         return {"problems": list(index.problems), "hits": [h.to_dict() for h in hits]}
 
 
-@router.get("/show/{id_or_name}")
+@router.get("/show/{id_or_name:path}")  # a name may hold "/" (%2F is decoded before routing)
 def show(request: Request, id_or_name: str) -> dict:
     """One record in full (an id, an id prefix of 6 or more characters, or an exact name)."""
     with request.app.state.index.use() as index:
         return index.find(query_text(id_or_name, "id_or_name")).to_dict()
 
 
-@router.get("/family/{id_or_name}")
+@router.get("/family/{id_or_name:path}")
 def family(request: Request, id_or_name: str) -> dict:
     """The family of a project (id, exact name or family id): members by year, amounts and changes."""
     with request.app.state.index.use() as index:

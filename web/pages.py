@@ -85,7 +85,7 @@ def download_xlsx(request: Request, q: str = "", mode: str = "hybrid", limit: st
                     headers={"Content-Disposition": 'attachment; filename="goalsearch.xlsx"'})
 
 
-@router.get("/project/{record_id}", response_class=HTMLResponse)
+@router.get("/project/{record_id:path}", response_class=HTMLResponse)  # a name with "/" too
 def project_page(request: Request, record_id: str):
     """A project: every field, the indicators (target beside actual), its family by year, similar projects."""
     shown = limits()["similar_shown"]
