@@ -413,6 +413,8 @@ def _field_text(key: str, value) -> str:
         return f"{value:g}%" if value is not None else ""
     if key == "kind":
         return f"{value} ({KIND_LABELS.get(value, value)})"
+    if key in ("lines", "sections"):  # short items (the lines it was read from, its tables): one line, as numbers read
+        return ", ".join(str(v) for v in value or [])
     if isinstance(value, dict):
         return "\n".join(f"{k}: {amount(v) if isinstance(v, float) else v}" for k, v in value.items())
     if isinstance(value, list):
