@@ -145,12 +145,15 @@ def test_show_takes_an_id_prefix_and_says_how_long_one_must_be(sample_index_dir,
 
 
 # -- 2. examples that run -----------------------------------------------------------------
+SERVES = "goalsearch serve"  # runs until stopped: tests/test_web.py serves the page in a thread
+
+
 def readme_shell_commands() -> list[str]:
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", README, re.S):
         for line in block.splitlines():
             line = line.removeprefix("$ ").strip()
-            if line.startswith("goalsearch "):
+            if line.startswith("goalsearch ") and not line.startswith(SERVES):
                 commands.append(line)
     return commands
 
@@ -158,7 +161,8 @@ def readme_shell_commands() -> list[str]:
 def help_examples() -> list[str]:
     commands = []
     for name, command in cli.commands.items():
-        if name in ("index", "model", "eval"):  # index and model write, eval takes seconds: tested in their own files
+        if name in ("index", "model", "eval", "serve"):  # index and model write, eval takes seconds, serve runs until
+            # stopped: tested in their own files (tests/test_web.py for serve)
             continue
         commands += [line.strip() for line in (command.help or "").splitlines() if line.strip().startswith("goalsearch ")]
     return commands
