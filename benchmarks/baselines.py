@@ -33,6 +33,15 @@ from goalsearch.indexer.storage.term_weights import field_boosts
 from goalsearch.search.lexical.plain import query_words
 
 ENGINES = ("bm25s", "tantivy", "lancedb", "numpy")
+MODULES = {"bm25s": "bm25s", "tantivy": "tantivy", "lancedb": "lancedb", "numpy": "numpy"}
+
+
+def installed_engines() -> tuple[str, ...]:
+    """The engines whose package is installed (tantivy and LanceDB come with ``pip install -e '.[bench]'``): the
+    default, so that the benchmark runs (and its smoke test passes) without the bench extra."""
+    import importlib.util
+
+    return tuple(engine for engine in ENGINES if importlib.util.find_spec(MODULES[engine]) is not None)
 
 
 def field_tokens(records, extra_words: tuple[str, ...]) -> list[dict[str, str]]:

@@ -46,7 +46,7 @@ from goalsearch.indexer.storage.vectors import embedded_texts, record_views  # n
 from goalsearch.search import GoalSearch, sample_corpus  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from baselines import ENGINES, per_view  # noqa: E402
+from baselines import ENGINES, installed_engines, per_view  # noqa: E402
 from compare import compare  # noqa: E402
 
 SENTENCE_END = re.compile(r"(?<=[。；;！])")
@@ -281,9 +281,13 @@ def main() -> None:
     parser.add_argument("--index-dir", "--keep", dest="index_dir",
                         help="build the index in this new folder and keep it (for warm_latency.py; default: a temporary one)")
     parser.add_argument("--build-only", action="store_true", help="with --index-dir: stop after the build")
-    parser.add_argument("--engines", default=",".join(ENGINES),
-                        help=f"engines to compare, comma-separated ({','.join(ENGINES)}), or none")
+    parser.add_argument("--engines", default=",".join(installed_engines()) or "none",
+                        help=f"engines to compare, comma-separated ({','.join(ENGINES)}), or none; default: those "
+                             "installed (pip install -e '.[bench]' adds tantivy and LanceDB)")
     args = parser.parse_args()
+    missing = [e for e in args.engines.split(",") if args.engines != "none" and e not in installed_engines()]
+    if missing:
+        parser.error(f"--engines {','.join(missing)}: not installed (pip install -e '.[bench]')")
     if args.build_only and not args.index_dir:
         parser.error("--build-only needs --index-dir")
     if args.index_dir and Path(args.index_dir).exists():
