@@ -378,9 +378,13 @@ def test_a_crash_is_one_line_with_the_security_headers(hostile_index, monkeypatc
 def test_serve_refuses_a_damaged_index_in_one_line(hostile_index, tmp_path):
     copy = tmp_path / "index"
     shutil.copytree(hostile_index, copy)
-    vectors = next(copy.glob("gen-*/vectors.npy"))
+    current = (copy / "CURRENT").read_text("utf-8").strip()  # the copy holds older generations too
+    vectors = copy / current / "vectors.npy"
     vectors.write_bytes(vectors.read_bytes()[:500])
-    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(copy)])
+    with socket.socket() as free:  # a port nobody holds: the index must be refused before the port is looked at
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = CliRunner().invoke(cli, ["serve", "--index-dir", str(copy), "--port", str(port)])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert "vectors.npy" in result.output
 
