@@ -415,3 +415,26 @@ def test_a_name_holding_a_slash_is_found_by_url(client):
         assert response.status_code == 200, (prefix, response.text[:200])
     assert client.get("/api/show/" + quote(HOSTILE_NAME, safe="")).json()["name"] == HOSTILE_NAME
     assert client.get("/api/show/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_head_is_answered_as_get_without_a_body(server, tmp_path):
+    """A monitor or a proxy's health check asks HEAD: it gets GET's status and headers, and no body (was 405)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(server)
+    for path in ("/", "/api/stats", "/api/search?q=%E8%BF%90%E7%BB%B4", "/static/style.css", "/no-such-page"):
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        connection.request("HEAD", path)
+        head = connection.getresponse()
+        body = head.read()
+        connection.close()
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        connection.request("GET", path)
+        get = connection.getresponse()
+        get.read()
+        connection.close()
+        assert (head.status, head.getheader("content-type")) == (get.status, get.getheader("content-type")), path
+        assert body == b"" and head.getheader("content-security-policy"), path
+    with TestClient(create_app(tmp_path / "none"), base_url="http://127.0.0.1") as test_client:
+        assert test_client.request("HEAD", "/api/stats").status_code != 405  # no index: 503, as GET

@@ -141,8 +141,32 @@ def create_app(index_dir: str | Path, hosts: set[str] | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_middleware(HeadAsGet)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+class HeadAsGet:
+    """Answer HEAD wherever GET is answered: a monitor's or a proxy's health check asks HEAD, and FastAPI's routes
+    take only the methods they name (405). The request goes on as GET and the body is dropped; the status and
+    headers, Content-Length included, are GET's (RFC 9110, 9.3.2). Plain ASGI, so it holds whatever the router does."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def app_from_environment() -> FastAPI:
