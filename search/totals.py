@@ -124,10 +124,9 @@ def word_matches(lexical: LexicalSide, plain: PlainQuery, fields: Sequence[str],
 
     def in_field(term: str, name: str) -> np.ndarray:
         hit = np.zeros(rows, dtype=bool)
-        col = lexical.column.get(term)
-        postings = lexical.by_field.get(name)
-        if col is not None and postings is not None:
-            hit[postings.column(col)[0]] = True
+        found_rows = lexical.field_rows(name, term)
+        if found_rows is not None:
+            hit[found_rows] = True
         return hit
 
     def present(term: str) -> np.ndarray:
@@ -178,8 +177,8 @@ def fused_scores(index: IndexReader, query: str) -> np.ndarray:
     scores = np.full(len(index.store), -1.0)
     limit = min(len(index.store), totals_settings()["fused_candidates"])
     if limit >= 1:
-        for hit in index.search(query, mode="hybrid", limit=limit, highlight=False, fusion="convex"):
-            scores[index.store.row[hit.record.id]] = hit.score
+        for doc_id, score in index.ranking(query, "hybrid", limit, "convex"):
+            scores[index.store.row[doc_id]] = score
     return scores
 
 

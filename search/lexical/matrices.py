@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from ...indexer.storage import integrity
+from ...indexer.storage.file_reads import read_span
 from ...indexer.storage.term_weights import Postings, field_postings, read_summed, summed
 from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
 
@@ -73,6 +74,7 @@ class LexicalSide:
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
         self._by_field: dict[str, Postings] | None = None
+        self._checked_counts: dict[str, object] = {}  # field -> its count matrix (None: none), read on first need
         self._names = None  # the name n-gram counts, read on the first short query
         kinds = read_summed(self.folder, boosts) or summed(self.by_field, boosts, len(self.ids), len(vocabulary))
         for kind, postings in kinds.items():
@@ -85,16 +87,38 @@ class LexicalSide:
         if self._by_field is None:
             fields = {}
             for field in self.boosts:
-                counts = read_counts(self.folder, field, self.generation)
-                if counts is None:
-                    continue
+                counts = self._counts(field)
+                if counts is not None:
+                    with integrity.reading(self.generation, f"{TERMS}/{count_file(field, 'data')}"):
+                        fields[field] = field_postings(counts, len(self.ids))
+            self._by_field = fields
+        return self._by_field
+
+    def _counts(self, field: str):
+        """A field's count matrix (``read_counts``), its pointers and rows checked once; None without one."""
+        if field not in self._checked_counts:
+            counts = read_counts(self.folder, field, self.generation)
+            if counts is not None:
                 name = f"{TERMS}/{count_file(field, 'indices')}"
                 with integrity.reading(self.generation, name):
                     integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column),
                                         counts.data, f"{TERMS}/{count_file(field, 'data')}")
-                    fields[field] = field_postings(counts, len(self.ids))
-            self._by_field = fields
-        return self._by_field
+            self._checked_counts[field] = counts
+        return self._checked_counts[field]
+
+    def field_rows(self, field: str, term: str) -> np.ndarray | None:
+        """The rows whose ``field`` has ``term``, from its count matrix alone; None when the field has no matrix.
+
+        What a total asks (is the word there?): computing every field's BM25 weights for it (``by_field``) was
+        2.5 s of the first total at 100k records."""
+        counts = self._counts(field)
+        if counts is None:
+            return None
+        col = self.column.get(term)
+        if col is None:
+            return np.empty(0, dtype=np.int64)
+        with integrity.reading(self.generation, f"{TERMS}/{count_file(field, 'indices')}"):
+            return read_span(counts.indices, int(counts.indptr[col]), int(counts.indptr[col + 1]))
 
     def idf(self, term: str, grams: bool = False) -> float:
         """Whoosh's idf of ``term`` with its largest document frequency in one jieba field (or
