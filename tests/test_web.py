@@ -97,6 +97,18 @@ def test_downloads_keep_formulas_as_text():
     assert cells["=1+1"] == "s" and cells["@SUM(A1)"] == "s" and cells[3.5] == "n"
 
 
+def test_a_text_longer_than_a_workbook_cell_is_cut_with_a_mark():
+    """Excel holds at most 32,767 characters in a cell and reports a file with more as damaged; a 40,000-character
+    goal is cut, and says so with a closing …, rather than spoiling the whole download."""
+    from openpyxl import load_workbook
+
+    record = Record(id="b" * 16, name="项目", goal="运维" * 20_000, city="广州", province=None, year=2025,
+                    department="部门", unit="单位", amount=1.0)
+    sheet = load_workbook(io.BytesIO(downloads.xlsx_bytes([Hit(record, 1.0, 1)]))).active
+    longest = max((c.value for c in sheet[2] if isinstance(c.value, str)), key=len)
+    assert len(longest) == downloads.CELL_CHARS and longest.endswith("…") and longest.startswith("运维运维")
+
+
 def test_no_index_is_one_line_of_json(tmp_path):
     with TestClient(create_app(tmp_path / "none"), base_url="http://127.0.0.1") as test_client:
         response = test_client.get("/api/stats")

@@ -14,7 +14,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from ..search import SpreadsheetSafeWriter
 from .params import labels
 
+CELL_CHARS = 32_767  # the most a workbook cell holds (Excel's limit: a file with more is reported as damaged)
 
+
+def cell_text(value: str) -> str:
+    """A text as a workbook cell takes it: control characters left out (openpyxl refuses them), and a text longer
+    than a cell cut, its last character an ellipsis that says so."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= CELL_CHARS else value[:CELL_CHARS - 1] + "…"
 
 def rows(hits) -> tuple[list[str], list[list]]:
     """The header (Chinese labels) and one row per hit, in the columns of ``labels.json``'s ``download_columns``."""
@@ -45,8 +52,7 @@ def xlsx_bytes(hits, title: str = "搜索结果") -> bytes:
     sheet.title = title[:31]
     sheet.append(header)
     for row in body:
-        # control characters are not allowed in a workbook (openpyxl refuses them): left out
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+        sheet.append([cell_text(v) if isinstance(v, str) else v for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text stays text: openpyxl would store "=…" as a formula
