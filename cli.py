@@ -284,7 +284,7 @@ def index_command(paths, index_dir, model, rebuild, remove, user_dict, synonyms_
             render.print_report(report)
     for note in result.notes:
         echo(f"note: {note}", err=True)
-    echo(f"index {index_dir}: {_count(result.records, 'record')} from {_count(result.files, 'file')} "
+    echo(f"index {render.folder_label(index_dir)}: {_count(result.records, 'record')} from {_count(result.files, 'file')} "
          f"({result.added} added, {result.removed} replaced or removed, {_count(result.embedded, 'text')} embedded)", err=True)
     if failed:
         sys.exit(1)
@@ -545,7 +545,7 @@ def check_command(index_dir, model):
         for problem in problems:
             echo(f"problem: {problem}", err=True)
         sys.exit(1)
-    echo(f"index {index_dir}: ok")
+    echo(f"index {render.folder_label(index_dir)}: ok")
 
 
 DEFAULT_QUERIES = Path(__file__).parent / "benchmarks" / "dev_queries.json"

@@ -5,6 +5,7 @@ Kept apart from ``cli.py`` so the commands read as options → API call → one 
 from __future__ import annotations
 
 import io
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -486,10 +487,17 @@ def paragraph(out, text: str, style: str = "") -> None:
         out.print(Text(line, style=style), soft_wrap=True)
 
 
+def folder_label(path) -> str:
+    """A folder as the user would type it: ``./index`` for a bare relative name (``index index: ok`` read as a
+    stutter), any other path as given."""
+    text = str(path)
+    return text if os.path.isabs(text) or text.startswith(".") or os.sep in text else f"./{text}"
+
+
 def stats_tables(stats: Stats) -> None:
     """Counts by city, year, category and department, then every file and its rows (failures explained after)."""
     out = console()
-    paragraph(out, f"index {stats.index_dir} ({stats.generation}): {stats.records:,} records, "
+    paragraph(out, f"index {folder_label(stats.index_dir)} ({stats.generation}): {stats.records:,} records, "
                    f"{stats.total_amount:,.2f}\u00a0万元; model {stats.model.get('name')} ({stats.model.get('dimension')}-d)")
     for title, counts in [("city", stats.by_city), ("year", stats.by_year), ("category", stats.by_category),
                           ("department", stats.by_department)]:

@@ -897,6 +897,27 @@ def test_28_first_search_never_writes_into_a_folder_of_the_users_files(first_run
     assert not any((index_dir / "drafts").iterdir())
 
 
+def test_the_first_search_in_a_fresh_clone_builds_beside_the_shipped_readme(first_run_here):
+    """A clone's ``index/`` holds the repository's placeholder README (git keeps no empty folder): the quick start
+    run in the clone must build there (it was refused as "files that are not an index"), and keep the README;
+    a README of other words is the user's and is still refused."""
+    index_dir = first_run_here
+    index_dir.mkdir()
+    shutil.copy(ROOT / "index" / "README.md", index_dir / "README.md")
+    result = run("search", "社保卡", "--mode", "bm25")
+    assert result.exit_code == 0, result.output
+    assert "building one from the bundled sample corpus" in result.stderr
+    assert (index_dir / "README.md").read_bytes() == (ROOT / "index" / "README.md").read_bytes()
+    assert run("search", "社保卡", "--mode", "bm25").exit_code == 0
+
+
+def test_a_readme_of_the_users_own_in_index_is_still_theirs(first_run_here):
+    first_run_here.mkdir()
+    (first_run_here / "README.md").write_text("My notes on the 2024 budgets.\n", "utf-8")
+    result = run("search", "社保卡")
+    assert result.exit_code == 1 and "holds files that are not an index (README.md)" in one_line(result)
+
+
 def test_28_a_fifo_named_on_the_command_line_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("GOALSEARCH_PARSE_SECONDS", "3")  # what blocked forever must not even wait for the limit
     fifo = tmp_path / "budget.txt"

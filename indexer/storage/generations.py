@@ -46,6 +46,8 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LEDGER = "GENERATIONS"
+PLACEHOLDER = ("The default index location (`goalsearch` writes here when run from the project root). "
+               "Written only through `indexer`; safe to delete.\n").encode("utf-8")  # the repository's index/README.md
 _GENERATION = re.compile(r"gen-[0-9]{14}-[0-9a-f]{8}")
 _WORK = re.compile(r"tmp-[0-9a-f]{12}")
 _TEMP = re.compile(r"\.(?:CURRENT|GENERATIONS)\.[A-Za-z0-9_]+\.tmp")
@@ -58,11 +60,25 @@ def looks_like_generation(name: str) -> bool:
 
 def foreign_names(index_dir: Path) -> list[str]:
     """What a location without ``CURRENT`` holds besides a writer's leftovers from before its first
-    publish (the lock, the list of generations, working folders, unrenamed temporary files): someone's
-    own files, or generation folders of an index that lost its pointer. Empty: nothing was ever
-    published here, and building here destroys nothing (the build's clean-up removes the leftovers)."""
+    publish (the lock, the list of generations, working folders, unrenamed temporary files) and the
+    repository's placeholder ``index/README.md``: someone's own files, or generation folders of an index
+    that lost its pointer. Empty: nothing was ever published here, and building here destroys nothing
+    (the build's clean-up removes the leftovers, and leaves the placeholder)."""
     return sorted(p.name for p in index_dir.iterdir()
-                  if not (p.name in (LOCK_NAME, LEDGER) or _WORK.fullmatch(p.name) or _TEMP.fullmatch(p.name)))
+                  if not (p.name in (LOCK_NAME, LEDGER) or _WORK.fullmatch(p.name) or _TEMP.fullmatch(p.name)
+                          or _placeholder(p)))
+
+
+def _placeholder(path: Path) -> bool:
+    """Is this the README a clone's ``index/`` holds (git keeps no empty folder)? Only with exactly its words:
+    a README of the user's own makes the folder theirs."""
+    if path.name != "README.md" or path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            return file.read(len(PLACEHOLDER) + 1) == PLACEHOLDER
+    except OSError:
+        return False
 
 
 def checksums(generation: Path, under: str = "") -> dict[str, str]:
