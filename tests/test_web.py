@@ -450,3 +450,14 @@ def test_head_is_answered_as_get_without_a_body(server, tmp_path):
         assert body == b"" and head.getheader("content-security-policy"), path
     with TestClient(create_app(tmp_path / "none"), base_url="http://127.0.0.1") as test_client:
         assert test_client.request("HEAD", "/api/stats").status_code != 405  # no index: 503, as GET
+
+
+def test_the_readmes_curl_examples_send_no_raw_chinese_in_a_url():
+    """curl sends a URL as typed; uvicorn refuses raw Chinese in the request line (400 before goalsearch sees it),
+    so the README's examples pass the query with --data-urlencode (a newcomer's run of the old examples failed)."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    lines = [line for block in re.findall(r"```sh\n(.*?)```", readme, re.S) for line in block.splitlines()
+             if line.strip().startswith("curl ")]
+    assert lines
+    for line in lines:
+        assert not re.search(r"https?://[^\s']*[^\x00-\x7f]", line), line
