@@ -7,6 +7,7 @@ and exit status 1 (failures) or 2 (usage).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from functools import wraps
 from pathlib import Path
@@ -89,9 +90,18 @@ class GoalsearchGroup(click.Group):
 
 
 def candidate_lines(exc: AmbiguousRecord) -> list[str]:
-    """The projects an ambiguous name matches, one per line with its id; long lists say they are cut."""
+    """The projects an ambiguous name matches, each its id and name, then where it is from (city, year, unit),
+    wrapped to the width of stderr (a candidate on one line ran to 181 columns); long lists say they are cut."""
+    from rich.text import Text
+
     shown = exc.candidates[:MAX_CANDIDATES]
-    lines = [visible(f"  {r.id}  {r.name}  ({city_label(r.city)} {r.year}, {r.unit})", one_line=True) for r in shown]
+    width = max(40, cli_wrap.output_columns(sys.stderr) or shutil.get_terminal_size().columns) - 20
+    lines = []
+    for r in shown:
+        name = [part.plain for part in cli_wrap.lines(Text(visible(r.name, one_line=True)), width)]
+        where = cli_wrap.lines(Text(visible(f"{city_label(r.city)} {r.year} · {r.unit}", one_line=True)), width)
+        lines += [f"  {r.id}  {name[0]}", *(" " * 20 + part for part in name[1:]),
+                  *(" " * 20 + part.plain for part in where)]
     if len(exc.candidates) > len(shown):
         lines.append(f"  (first {len(shown)} of {len(exc.candidates)}; narrow the name or pick an id)")
     return lines

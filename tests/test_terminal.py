@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.cells import cell_len
 
 from goalsearch import cli as cli_module
 from goalsearch.cli import cli
@@ -250,6 +251,18 @@ def test_a_cut_candidate_list_says_so(sample_index_dir):
     assert result.stderr.startswith("Error: 49 projects match '运维'; give one of their ids")
     assert len(re.findall(r"^  [0-9a-f]{16}  ", result.stderr, re.M)) == 20
     assert "(first 20 of 49; narrow the name or pick an id)" in result.stderr
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_the_candidates_of_an_ambiguous_name_fit_the_width(sample_index_dir, monkeypatch, columns):
+    """Each candidate was one line of up to 181 columns (id, name, city, year, unit): now its id and name, then where
+    it is from, wrapped to the width; every id still starts a line."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = run("show", "运维", index_dir=sample_index_dir)
+    assert result.exit_code == 2
+    assert max(cell_len(line) for line in result.stderr.splitlines()[1:]) <= columns
+    assert len(re.findall(r"^  [0-9a-f]{16}  ", result.stderr, re.M)) == 20
+    assert "人力资源和社会保障数据服务中心2025-2026年网络租赁和安全运维项目" in result.stderr.replace("\n" + " " * 20, "")
 
 
 @pytest.mark.slow
