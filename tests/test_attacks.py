@@ -588,7 +588,7 @@ def _weights_as(dtype) -> Callable[[Path], None]:
 
 
 def _all_nan(path: Path) -> None:
-    weights = np.load(path)
+    weights = np.load(path).astype(np.float32)  # counts (unsigned) as older generations held them: float32
     weights[:] = np.nan
     np.save(path, weights, allow_pickle=False)
 
@@ -601,6 +601,7 @@ ARRAY_ATTACKS = [
     ("terms/words.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/grams.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/name.data.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/name.data.npy", _weights_as(np.int16), ["search", "name:社保卡", "--mode", "bm25"]),  # counts are unsigned
 ]
 
 

@@ -196,6 +196,7 @@ def _as_before_the_store(index_dir: Path) -> None:
     terms = live / "terms"
     for field in TERM_FIELDS:
         indptr, indices, data = (np.load(terms / count_file(field, part)) for part in COUNT_ARRAYS)
+        data = data.astype(np.float32)  # counts were float32 then
         shape = (len(records), len(indptr) - 1)  # a field no record has text in (actual) has no row to infer it from
         sparse.save_npz(terms / f"{field}.npz", sparse.csc_matrix((data, indices, indptr), shape=shape), compressed=False)
         for part in COUNT_ARRAYS:
@@ -216,6 +217,71 @@ def test_an_index_written_before_the_store_is_still_searched_alike(index_copy_di
     from goalsearch.search.stats import check_index
 
     assert check_index(index_copy_dir) == []
+
+
+# -- counts in the narrowest unsigned type, float32 counts of older generations ----------------
+SYNTAX = ["name:社保卡", "goal:运维 AND department:人力资源", "name:信息化 OR unit:数据"]
+
+
+def test_counts_are_stored_in_the_narrowest_unsigned_type(sample_index_dir):
+    import numpy as np
+
+    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_dtype, count_file
+
+    assert [count_dtype(n) for n in (0, 1, 255, 256, 65535, 65536, 2**32 - 1)] == \
+        [np.uint8] * 3 + [np.uint16] * 2 + [np.uint32] * 2
+    terms = sample_index_dir / (sample_index_dir / "CURRENT").read_text().strip() / "terms"
+    for field in TERM_FIELDS:
+        data = np.load(terms / count_file(field, "data"))
+        assert data.dtype == count_dtype(int(data.max()) if len(data) else 0), field
+        assert data.dtype.kind == "u" and (len(data) == 0 or data.min() >= 1), field
+
+
+def _counts_as_float32(index_dir: Path) -> Path:
+    """Rewrite a generation's counts as float32, as goalsearch wrote them before ``count_dtype``."""
+    import numpy as np
+
+    from goalsearch.indexer.storage import generations as store
+    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_file
+
+    live = index_dir / (index_dir / "CURRENT").read_text().strip()
+    for field in TERM_FIELDS:
+        path = live / "terms" / count_file(field, "data")
+        np.save(path, np.load(path).astype(np.float32), allow_pickle=False)
+    manifest = json.loads((live / "manifest.json").read_text("utf-8"))
+    manifest["checksums"] = store.checksums(live)
+    store.write_json(live / "manifest.json", manifest)
+    return live
+
+
+def test_an_index_whose_counts_are_float32_searches_and_rebuilds_the_same(index_copy_dir, sample_index, answered):
+    """Generations written before the counts were narrowed are read alike: the same hits and scores (syntax
+    scores single fields from the counts), a clean ``check``, and a rebuild reusing their rows writes the
+    same arrays a fresh build does."""
+    import numpy as np
+
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, write_terms
+    from goalsearch.search import GoalSearch
+    from goalsearch.search.stats import check_index
+
+    live = _counts_as_float32(index_copy_dir)
+    with GoalSearch.open(index_copy_dir) as index:
+        assert rankings(index, dev_queries()[:12]) == {k: v for k, v in answered.items()
+                                                       if k.split("|")[2] in dev_queries()[:12] or k.startswith("list|")}
+        for query in SYNTAX:
+            want = [(h.record.id, h.score) for h in sample_index.search(query, mode="bm25", limit=50)]
+            assert want and [(h.record.id, h.score) for h in index.search(query, mode="bm25", limit=50)] == want, query
+        records = index.records
+        words = tuple(index.manifest.get("user_words", ()))
+    assert check_index(index_copy_dir) == []
+    rebuilt = index_copy_dir / "rebuilt"
+    rebuilt.mkdir()
+    assert write_terms(rebuilt, records, words, previous=live) == 0  # every row reused
+    fresh = Path(sample_index.generation) / "terms"
+    for field in TERM_FIELDS:
+        for part in COUNT_ARRAYS:
+            got, want = (np.load(folder / count_file(field, part)) for folder in (rebuilt / "terms", fresh))
+            assert got.dtype == want.dtype and np.array_equal(got, want), (field, part)
 
 
 @pytest.mark.parametrize("limit", [1, 2, 7, 50, 1000])

@@ -15,7 +15,9 @@ Files in ``terms/`` of a generation, none pickled: ``vocabulary.json`` (the term
 column, shared by all fields), ``keys.json`` (record id and content hash of each row, in
 record-store order), ``<field>.{indptr,indices,data}.npy`` (a CSC matrix of counts, so one
 term's postings are one slice; plain ``.npy`` so that searching memory-maps them, where the
-``.npz`` of older generations had to be inflated) and the fields' BM25 weights summed with
+``.npz`` of older generations had to be inflated; the counts in the narrowest unsigned type
+that holds the field's largest, ``count_dtype``: uint8 for every field of the synthetic 100k,
+a quarter of the float32 older generations hold, which are read alike) and the fields' BM25 weights summed with
 their boosts (``term_weights``), which plain queries are ranked with.
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
@@ -61,6 +63,19 @@ def count_file(field: str, part: str) -> str:
     return f"{field}.{part}.npy"
 
 
+def count_dtype(largest: int) -> np.dtype:
+    """The narrowest unsigned type that holds every count up to ``largest`` (a count is at least 1).
+
+    Counts are whole numbers, and every type here converts to float32 exactly, so BM25 weights made from
+    them are the float32 counts' to the bit (``term_weights.bm25_weights`` converts first)."""
+    return next(np.dtype(kind) for kind in (np.uint8, np.uint16, np.uint32) if largest <= np.iinfo(kind).max)
+
+
+def narrow_counts(counts: np.ndarray) -> np.ndarray:
+    """``counts`` (whole numbers, any type) in ``count_dtype`` of their largest."""
+    return np.asarray(counts).astype(count_dtype(int(counts.max()) if len(counts) else 0))
+
+
 def read_counts(folder: Path, field: str, generation: Path | None = None):
     """A field's CSC count matrix as its three arrays (attributes ``indptr``, ``indices``, ``data``),
     memory-mapped; from the ``.npz`` of a generation written before the ``.npy`` files; None if absent.
@@ -95,7 +110,8 @@ def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
     for field in TERM_FIELDS:
         counts = read_counts(folder, field)
         if counts is not None:
-            matrices[field] = sparse.csc_matrix((np.asarray(counts.data), np.asarray(counts.indices), np.asarray(counts.indptr)),
+            matrices[field] = sparse.csc_matrix((np.asarray(counts.data, dtype=np.float32), np.asarray(counts.indices),
+                                                 np.asarray(counts.indptr)),
                                                 shape=(len(keys), len(vocabulary)))
     return vocabulary, keys, matrices
 
@@ -151,7 +167,8 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     for field, matrix in matrices.items():
         matrix.sort_indices()
         for part in COUNT_ARRAYS:
-            np.save(folder / count_file(field, part), getattr(matrix, part), allow_pickle=False)
+            array = narrow_counts(matrix.data) if part == "data" else getattr(matrix, part)
+            np.save(folder / count_file(field, part), array, allow_pickle=False)
     weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
     write_summed(folder, summed(weights, field_boosts(), len(records), len(vocabulary)), field_boosts())
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
