@@ -283,10 +283,16 @@ def _row_out_of_range(path: Path) -> None:
 
 
 def _flip_in_record(path: Path) -> None:
-    """Flip a byte inside the stored JSON of the project that ``search 社保卡`` finds first."""
-    data = path.read_bytes()
-    at = data.index('"name":"市人社数据服务中心社保卡制发管理服务经费"'.encode("utf-8")) + 12
-    _flip(path, at)
+    """Flip a byte inside the stored (deflated) JSON of the projects named as the one ``search 社保卡`` finds first."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        found = connection.execute("SELECT data FROM records WHERE name = ?", ("市人社数据服务中心社保卡制发管理服务经费",)).fetchall()
+    connection.close()
+    assert found
+    for (stored,) in found:
+        assert isinstance(stored, bytes) and path.read_bytes().count(stored) == 1
+        _flip(path, path.read_bytes().index(stored) + len(stored) // 2)
 
 
 DAMAGE = [
@@ -658,14 +664,26 @@ def test_28_an_update_never_follows_or_copies_a_planted_special_file(index_copy,
     assert generation(index_copy) == gen
 
 
+def _stored_records(gen: Path) -> list[dict]:
+    """Every record of a generation's store as a dict, in row order (the store deflates their JSON)."""
+    from goalsearch.indexer.storage.record_store import RecordStore
+
+    store = RecordStore.open(gen)
+    try:
+        return [record.to_dict() for record in store]
+    finally:
+        store.close()
+
+
 def _rewrite_records(gen: Path, **fields) -> None:
-    """Every stored record with ``fields`` changed, its digest (and the amount column) made to match."""
+    """Every stored record with ``fields`` changed (stored as JSON text, as format 1 did: read alike),
+    its digest (and the amount column) made to match."""
     import hashlib
     import sqlite3
 
     connection = sqlite3.connect(gen / "records.db")
-    for row, data in connection.execute("SELECT row, data FROM records").fetchall():
-        record = dict(json.loads(data), **fields)
+    for row, stored in enumerate(_stored_records(gen)):
+        record = dict(stored, **fields)
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
                            (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
@@ -781,9 +799,12 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
     import goalsearch.search.highlight
 
     gen = generation(index_copy)
+    stored = _stored_records(gen)
     connection = sqlite3.connect(gen / "records.db")
-    for row, data in connection.execute("SELECT row, data FROM records WHERE name LIKE '%社保卡%'").fetchall():
-        text = json.dumps(dict(json.loads(data), goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
+    for row, record in enumerate(stored):
+        if "社保卡" not in record["name"]:
+            continue
+        text = json.dumps(dict(record, goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
                           separators=(",", ":"))
         connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
                            (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))

@@ -219,6 +219,52 @@ def test_an_index_written_before_the_store_is_still_searched_alike(index_copy_di
     assert check_index(index_copy_dir) == []
 
 
+def _store_as_format_1(index_dir: Path) -> None:
+    """Rewrite records.db as format 1 wrote it: each record's JSON as text, no dictionary."""
+    import sqlite3
+
+    from goalsearch.indexer.storage import generations as store
+    from goalsearch.indexer.storage.record_store import RecordStore
+
+    live = index_dir / (index_dir / "CURRENT").read_text().strip()
+    old = RecordStore.open(live)
+    texts = [json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) for record in old]
+    old.close()
+    with sqlite3.connect(live / "records.db") as connection:
+        connection.executemany("UPDATE records SET data = ? WHERE row = ?", [(text, row) for row, text in enumerate(texts)])
+        connection.execute("UPDATE meta SET value = 1 WHERE key = 'format'")
+        connection.execute("DELETE FROM meta WHERE key = 'dictionary'")
+    connection.close()
+    manifest = json.loads((live / "manifest.json").read_text("utf-8"))
+    manifest["checksums"] = store.checksums(live)
+    store.write_json(live / "manifest.json", manifest)
+
+
+def test_records_are_stored_deflated_and_a_store_of_text_is_read_alike(index_copy_dir, sample_index, answered):
+    """Format 2 deflates each record's JSON with a preset dictionary; a format-1 store (JSON text) of
+    the same records answers the same and checks clean."""
+    import sqlite3
+
+    from goalsearch.search import GoalSearch
+    from goalsearch.search.stats import check_index
+
+    path = Path(sample_index.generation) / "records.db"
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM meta"))
+        stored = [data for (data,) in connection.execute("SELECT data FROM records")]
+    connection.close()
+    assert meta["format"] == 2 and isinstance(meta["dictionary"], bytes) and 0 < len(meta["dictionary"]) <= 32 * 1024
+    texts = [json.dumps(r.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") for r in sample_index.records]
+    assert all(isinstance(data, bytes) for data in stored)
+    assert sum(map(len, stored)) < 0.6 * sum(map(len, texts))
+    _store_as_format_1(index_copy_dir)
+    with GoalSearch.open(index_copy_dir) as index:
+        assert rankings(index, dev_queries()[:12]) == {k: v for k, v in answered.items()
+                                                       if k.split("|")[2] in dev_queries()[:12] or k.startswith("list|")}
+        assert [r.to_dict() for r in index.records] == [r.to_dict() for r in sample_index.records]
+    assert check_index(index_copy_dir) == []
+
+
 # -- counts in the narrowest unsigned type, float32 counts of older generations ----------------
 SYNTAX = ["name:社保卡", "goal:运维 AND department:人力资源", "name:信息化 OR unit:数据"]
 
