@@ -20,7 +20,8 @@ def sizes(index_dir: Path) -> dict:
     for name, size in files.items():
         if name.startswith("terms/"):
             kind = name.split("/")[1].split(".")[0]
-            part = "terms: summed weights" if kind in ("words", "grams") else \
+            part = "terms: per-field counts" if name.endswith(".counts.npy") else \
+                "terms: summed weights" if kind in ("words", "grams") else \
                 "terms: per-field counts" if name.endswith(("indptr.npy", "indices.npy", "data.npy", ".npz")) else "terms: other"
             parts["terms"] = parts.get("terms", 0) + size
         elif name.startswith("fulltext/"):

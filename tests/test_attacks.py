@@ -307,7 +307,7 @@ DAMAGE = [
     ("terms/words.rows.npy", _row_out_of_range, ["search", "社保卡", "--mode", "bm25"]),
     # a single field's counts are read only for syntax that names the field
     ("terms/name.indices.npy", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
-    ("terms/goal.data.npy", _empty, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/words.goal.counts.npy", _empty, ["search", "name:社保卡", "--mode", "bm25"]),  # aligned with words.rows
     ("terms/keys.json", _flip_id, ["search", "社保卡"]),
     ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
@@ -593,6 +593,11 @@ def _weights_as(dtype) -> Callable[[Path], None]:
     return damage
 
 
+def _truncate_array(path: Path) -> None:
+    """A valid array one element short."""
+    np.save(path, np.load(path)[:-1], allow_pickle=False)
+
+
 def _all_nan(path: Path) -> None:
     weights = np.load(path).astype(np.float32)  # counts (unsigned) as older generations held them: float32
     weights[:] = np.nan
@@ -608,6 +613,9 @@ ARRAY_ATTACKS = [
     ("terms/grams.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/name.data.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
     ("terms/name.data.npy", _weights_as(np.int16), ["search", "name:社保卡", "--mode", "bm25"]),  # counts are unsigned
+    ("terms/words.goal.counts.npy", _weights_as(np.int16), ["search", "goal:运维", "--mode", "bm25"]),
+    ("terms/grams.goal_ngrams.counts.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/words.goal.counts.npy", _truncate_array, ["search", "goal:运维", "--mode", "bm25"]),
 ]
 
 

@@ -183,7 +183,7 @@ def _as_before_the_store(index_dir: Path) -> None:
     from scipy import sparse
 
     from goalsearch.indexer.storage import generations as store
-    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, read_counts
     from goalsearch.search import GoalSearch
 
     live = index_dir / (index_dir / "CURRENT").read_text().strip()
@@ -195,12 +195,15 @@ def _as_before_the_store(index_dir: Path) -> None:
     (live / "records.db").unlink()
     terms = live / "terms"
     for field in TERM_FIELDS:
-        indptr, indices, data = (np.load(terms / count_file(field, part)) for part in COUNT_ARRAYS)
-        data = data.astype(np.float32)  # counts were float32 then
+        counts = read_counts(terms, field)
+        indptr, indices, data = (np.asarray(getattr(counts, part)) for part in COUNT_ARRAYS)
+        data = data.astype(np.float32)  # counts were float32 then, in each field's own matrix
         shape = (len(records), len(indptr) - 1)  # a field no record has text in (actual) has no row to infer it from
         sparse.save_npz(terms / f"{field}.npz", sparse.csc_matrix((data, indices, indptr), shape=shape), compressed=False)
         for part in COUNT_ARRAYS:
-            (terms / count_file(field, part)).unlink()
+            (terms / count_file(field, part)).unlink(missing_ok=True)
+    for aligned in terms.glob("*.counts.npy"):
+        aligned.unlink()
     manifest = json.loads((live / "manifest.json").read_text("utf-8"))
     manifest["checksums"] = store.checksums(live)
     store.write_json(live / "manifest.json", manifest)
@@ -272,28 +275,40 @@ SYNTAX = ["name:社保卡", "goal:运维 AND department:人力资源", "name:信
 def test_counts_are_stored_in_the_narrowest_unsigned_type(sample_index_dir):
     import numpy as np
 
-    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_dtype, count_file
+    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_dtype, read_counts
 
     assert [count_dtype(n) for n in (0, 1, 255, 256, 65535, 65536, 2**32 - 1)] == \
         [np.uint8] * 3 + [np.uint16] * 2 + [np.uint32] * 2
     terms = sample_index_dir / (sample_index_dir / "CURRENT").read_text().strip() / "terms"
+    aligned = []
     for field in TERM_FIELDS:
-        data = np.load(terms / count_file(field, "data"))
+        counts = read_counts(terms, field)
+        data = np.asarray(counts.data)
         assert data.dtype == count_dtype(int(data.max()) if len(data) else 0), field
         assert data.dtype.kind == "u" and (len(data) == 0 or data.min() >= 1), field
+        if counts.aligned:
+            aligned.append(field)
+    # the fields holding most of their kind's pairs keep their counts aligned with it (term_counts), the others CSC
+    assert aligned == ["goal", "goal_ngrams"]
 
 
 def _counts_as_float32(index_dir: Path) -> Path:
-    """Rewrite a generation's counts as float32, as goalsearch wrote them before ``count_dtype``."""
+    """Rewrite a generation's counts as goalsearch wrote them before ``count_dtype`` and ``term_counts``:
+    every field's own CSC files, float32 counts."""
     import numpy as np
 
     from goalsearch.indexer.storage import generations as store
-    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_file
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, read_counts
 
     live = index_dir / (index_dir / "CURRENT").read_text().strip()
     for field in TERM_FIELDS:
-        path = live / "terms" / count_file(field, "data")
-        np.save(path, np.load(path).astype(np.float32), allow_pickle=False)
+        counts = read_counts(live / "terms", field)
+        arrays = {part: np.array(getattr(counts, part)) for part in COUNT_ARRAYS}  # copies: the files are rewritten
+        for part, array in arrays.items():
+            np.save(live / "terms" / count_file(field, part), array.astype(np.float32) if part == "data" else array,
+                    allow_pickle=False)
+    for aligned in (live / "terms").glob("*.counts.npy"):
+        aligned.unlink()
     manifest = json.loads((live / "manifest.json").read_text("utf-8"))
     manifest["checksums"] = store.checksums(live)
     store.write_json(live / "manifest.json", manifest)
@@ -306,7 +321,7 @@ def test_an_index_whose_counts_are_float32_searches_and_rebuilds_the_same(index_
     same arrays a fresh build does."""
     import numpy as np
 
-    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, write_terms
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, read_counts, write_terms
     from goalsearch.search import GoalSearch
     from goalsearch.search.stats import check_index
 
@@ -324,9 +339,10 @@ def test_an_index_whose_counts_are_float32_searches_and_rebuilds_the_same(index_
     rebuilt.mkdir()
     assert write_terms(rebuilt, records, words, previous=live) == 0  # every row reused
     fresh = Path(sample_index.generation) / "terms"
+    assert sorted(p.name for p in (rebuilt / "terms").iterdir()) == sorted(p.name for p in fresh.iterdir())
     for field in TERM_FIELDS:
         for part in COUNT_ARRAYS:
-            got, want = (np.load(folder / count_file(field, part)) for folder in (rebuilt / "terms", fresh))
+            got, want = (np.asarray(getattr(read_counts(folder, field), part)) for folder in (rebuilt / "terms", fresh))
             assert got.dtype == want.dtype and np.array_equal(got, want), (field, part)
 
 

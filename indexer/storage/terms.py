@@ -29,7 +29,6 @@ import json
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -38,13 +37,15 @@ from .integrity import reading
 from .fulltext import TEXT_FIELDS, field_texts
 from ..analysis.ngrams import char_grams
 from ..records import Record
-from .term_weights import NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
+from .term_counts import FieldCounts, aligned_counts, aligned_file, smaller_aligned
+from .term_weights import KINDS, NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
 
 TERMS = "terms"
 VOCABULARY = "vocabulary.json"
 KEYS = "keys.json"
 TERM_FIELDS = TEXT_FIELDS + NGRAM_FIELDS
 COUNT_ARRAYS = ("indptr", "indices", "data")
+KIND_OF = {field: kind for kind, fields in KINDS.items() for field in fields}  # the summed postings a field is in
 
 
 def ngram_texts(record: Record) -> dict[str, str]:
@@ -71,29 +72,31 @@ def count_dtype(largest: int) -> np.dtype:
     return next(np.dtype(kind) for kind in (np.uint8, np.uint16, np.uint32) if largest <= np.iinfo(kind).max)
 
 
-def narrow_counts(counts: np.ndarray) -> np.ndarray:
-    """``counts`` (whole numbers, any type) in ``count_dtype`` of their largest."""
-    return np.asarray(counts).astype(count_dtype(int(counts.max()) if len(counts) else 0))
-
-
-def read_counts(folder: Path, field: str, generation: Path | None = None):
-    """A field's CSC count matrix as its three arrays (attributes ``indptr``, ``indices``, ``data``),
-    memory-mapped; from the ``.npz`` of a generation written before the ``.npy`` files; None if absent.
+def read_counts(folder: Path, field: str, generation: Path | None = None) -> FieldCounts | None:
+    """A field's count matrix (``term_counts.FieldCounts``: ``indptr``, ``indices``, ``data`` as a CSC
+    matrix's, ``files``: the files of its rows and counts), memory-mapped: from its own CSC files, from
+    counts aligned with its kind's summed postings, or from the ``.npz`` of a generation written before
+    the ``.npy`` files; None if absent.
 
     Given the ``generation``, an unreadable file is ``IndexCorrupt`` naming it.
     """
     def named(name: str):
         return reading(generation, f"{TERMS}/{name}") if generation is not None else nullcontext()
 
+    def load(name: str) -> np.ndarray:
+        with named(name):
+            return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+
     if (folder / count_file(field, "indptr")).exists():
-        arrays = {}
-        for part in COUNT_ARRAYS:
-            with named(count_file(field, part)):
-                arrays[part] = np.load(folder / count_file(field, part), mmap_mode="r", allow_pickle=False)
-        return SimpleNamespace(**arrays)
+        return FieldCounts(*(load(count_file(field, part)) for part in COUNT_ARRAYS),
+                           files=(count_file(field, "indices"), count_file(field, "data")))
+    kind = KIND_OF.get(field)
+    if kind is not None and (folder / aligned_file(kind, field)).exists():
+        return FieldCounts(kind=(load(f"{kind}.indptr.npy"), load(f"{kind}.rows.npy")), counts=load(aligned_file(kind, field)),
+                           generation=generation, files=(f"{kind}.rows.npy", aligned_file(kind, field)))
     if (folder / f"{field}.npz").exists():
         with named(f"{field}.npz"), np.load(folder / f"{field}.npz", allow_pickle=False) as stored:
-            return SimpleNamespace(**{part: stored[part] for part in COUNT_ARRAYS})
+            return FieldCounts(*(stored[part] for part in COUNT_ARRAYS), files=(f"{field}.npz", f"{field}.npz"))
     return None
 
 
@@ -164,16 +167,30 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     matrices, vocabulary = _drop_unused(matrices, sorted(columns, key=columns.get))
     folder = directory / TERMS
     folder.mkdir()
-    for field, matrix in matrices.items():
+    for matrix in matrices.values():
         matrix.sort_indices()
-        for part in COUNT_ARRAYS:
-            array = narrow_counts(matrix.data) if part == "data" else getattr(matrix, part)
-            np.save(folder / count_file(field, part), array, allow_pickle=False)
     weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
-    write_summed(folder, summed(weights, field_boosts(), len(records), len(vocabulary)), field_boosts())
+    kinds = summed(weights, field_boosts(), len(records), len(vocabulary))
+    write_summed(folder, kinds, field_boosts())
+    for field, matrix in matrices.items():
+        _write_counts(folder, field, matrix, kinds.get(KIND_OF.get(field)), len(records))
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
     (folder / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
     return tokenized
+
+
+def _write_counts(folder: Path, field: str, matrix, kind, n_records: int) -> None:
+    """A field's counts (``count_dtype``): aligned with its kind's summed postings where that is smaller
+    (``term_counts``), else as its own CSC files."""
+    dtype = count_dtype(int(matrix.data.max()) if matrix.nnz else 0)
+    if kind is not None and matrix.nnz and smaller_aligned(matrix.nnz, len(kind.rows), dtype):
+        counts = aligned_counts(kind.indptr, kind.rows, matrix, n_records, dtype)
+        if counts is not None:
+            np.save(folder / aligned_file(KIND_OF[field], field), counts, allow_pickle=False)
+            return
+    for part in COUNT_ARRAYS:
+        array = matrix.data.astype(dtype) if part == "data" else getattr(matrix, part)
+        np.save(folder / count_file(field, part), array, allow_pickle=False)
 
 
 def _drop_unused(matrices: dict, vocabulary: list[str]) -> tuple[dict, list[str]]:

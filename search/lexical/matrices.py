@@ -24,7 +24,7 @@ import numpy as np
 
 from ...indexer.storage import integrity
 from ...indexer.storage.term_weights import Postings, field_postings, read_summed, summed
-from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
+from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, read_counts
 
 from ..top import best_first
 from .plain import PlainQuery
@@ -88,10 +88,10 @@ class LexicalSide:
                 counts = read_counts(self.folder, field, self.generation)
                 if counts is None:
                     continue
-                name = f"{TERMS}/{count_file(field, 'indices')}"
+                name, data_name = (f"{TERMS}/{file}" for file in counts.files)
                 with integrity.reading(self.generation, name):
                     integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column),
-                                        counts.data, f"{TERMS}/{count_file(field, 'data')}")
+                                        counts.data, data_name)
                     fields[field] = field_postings(counts, len(self.ids))
             self._by_field = fields
         return self._by_field
@@ -136,8 +136,8 @@ class LexicalSide:
             col = self.column.get(gram)
             if col is None:
                 return np.empty(0, dtype=np.int64)
-            with integrity.reading(self.generation, f"{TERMS}/{count_file('name_ngrams', 'indices')}"):
-                found = np.asarray(self._names.indices[int(self._names.indptr[col]):int(self._names.indptr[col + 1])])
+            with integrity.reading(self.generation, f"{TERMS}/{self._names.files[0]}"):
+                found = self._names.column_rows(col)
             rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
             if not len(rows):
                 break
