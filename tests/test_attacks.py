@@ -307,7 +307,7 @@ DAMAGE = [
     ("terms/words.rows.npy", _row_out_of_range, ["search", "社保卡", "--mode", "bm25"]),
     # a single field's counts are read only for syntax that names the field
     ("terms/name.indices.npy", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
-    ("terms/words.goal.counts.npy", _empty, ["search", "name:社保卡", "--mode", "bm25"]),  # aligned with words.rows
+    ("terms/words.goal.counts.npy", _empty, ["search", "goal:运维", "--mode", "bm25"]),  # aligned with words.rows
     ("terms/keys.json", _flip_id, ["search", "社保卡"]),
     ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
@@ -614,7 +614,7 @@ ARRAY_ATTACKS = [
     ("terms/name.data.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
     ("terms/name.data.npy", _weights_as(np.int16), ["search", "name:社保卡", "--mode", "bm25"]),  # counts are unsigned
     ("terms/words.goal.counts.npy", _weights_as(np.int16), ["search", "goal:运维", "--mode", "bm25"]),
-    ("terms/grams.goal_ngrams.counts.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/grams.goal_ngrams.counts.npy", _all_nan, ["totals", "社保卡", "--match", "strict"]),
     ("terms/words.goal.counts.npy", _truncate_array, ["search", "goal:运维", "--mode", "bm25"]),
 ]
 
@@ -628,6 +628,17 @@ def test_28_arrays_of_the_wrong_shape_type_or_values_are_damaged_for_search_and_
     assert result.exit_code == 1, result.output  # never "no matching projects"
     assert f"file {name} is damaged" in one_line(result)
     assert any(f"file {name} is damaged" in p for p in check_index(index_copy))
+
+
+def test_28_a_syntax_query_reads_only_the_fields_it_names(index_copy):
+    """Each field's counts are weighed on first use (``FieldWeights``): damage in a field the query does not
+    name is not met by it, and ``check`` still finds it."""
+    gen = generation(index_copy)
+    _all_nan(gen / "terms/grams.goal_ngrams.counts.npy")
+    _reseal(gen)
+    result = run("search", "name:社保卡", "--mode", "bm25", "--index-dir", index_copy)
+    assert result.exit_code == 0 and "社保卡" in result.output, result.output
+    assert any("file terms/grams.goal_ngrams.counts.npy is damaged" in p for p in check_index(index_copy))
 
 
 MANIFESTS = {
