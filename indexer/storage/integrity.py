@@ -101,6 +101,10 @@ def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray,
         raise damaged(generation, name, "rows that are not unit vectors")
 
 
+# The kinds of counts a field's matrix may hold: unsigned integers as written, floats in older generations.
+COUNT_KINDS = "uf"
+
+
 def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray, n_rows: int, n_columns: int,
               data: np.ndarray | None = None, data_name: str = "") -> None:
     """A CSC matrix's pointers must cover its row indices exactly, and rows must be in range; its arrays
@@ -117,8 +121,6 @@ def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray,
         raise damaged(generation, data_name or name, "counts that are not numbers")
 
 
-# The kinds of counts a field's matrix may hold: unsigned integers as written, floats in older generations.
-COUNT_KINDS = "uf"
 # The arrays of a sum of BM25 weights (``term_weights.write_summed``), exactly as written.
 POSTINGS_TYPES = {"indptr": np.dtype(np.int64), "rows": np.dtype(np.int32), "weights": np.dtype(np.float32),
                   "df": np.dtype(np.int32)}

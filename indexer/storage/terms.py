@@ -17,7 +17,9 @@ record-store order), ``<field>.{indptr,indices,data}.npy`` (a CSC matrix of coun
 term's postings are one slice; plain ``.npy`` so that searching memory-maps them, where the
 ``.npz`` of older generations had to be inflated; the counts in the narrowest unsigned type
 that holds the field's largest, ``count_dtype``: uint8 for every field of the synthetic 100k,
-a quarter of the float32 older generations hold, which are read alike) and the fields' BM25 weights summed with
+a quarter of the float32 older generations hold, which are read alike), or for a field holding
+most of its kind's pairs ``<kind>.<field>.counts.npy``, its counts aligned with the summed
+postings (``term_counts``, where that is smaller), and the fields' BM25 weights summed with
 their boosts (``term_weights``), which plain queries are ranked with.
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
