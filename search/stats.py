@@ -148,7 +148,8 @@ def _check_term_weights(index) -> None:
     for kind, postings in (("words", lexical.words), ("grams", lexical.grams)):
         with integrity.reading(index.generation, f"{TERMS}/{kind}.weights.npy"):
             integrity.check_postings(index.generation, f"{TERMS}/{kind}.*.npy", postings, len(index.ids))
-    lexical.by_field  # noqa: B018 - reads and checks each field's counts
+    for _ in lexical.by_field.values():  # reads and checks each field's counts
+        pass
 
 
 def _row_ids(index, name: str) -> list[str] | None:

@@ -283,10 +283,16 @@ def _row_out_of_range(path: Path) -> None:
 
 
 def _flip_in_record(path: Path) -> None:
-    """Flip a byte inside the stored JSON of the project that ``search 社保卡`` finds first."""
-    data = path.read_bytes()
-    at = data.index('"name":"市人社数据服务中心社保卡制发管理服务经费"'.encode("utf-8")) + 12
-    _flip(path, at)
+    """Flip a byte inside the stored (deflated) JSON of the projects named as the one ``search 社保卡`` finds first."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        found = connection.execute("SELECT data FROM records WHERE name = ?", ("市人社数据服务中心社保卡制发管理服务经费",)).fetchall()
+    connection.close()
+    assert found
+    for (stored,) in found:
+        assert isinstance(stored, bytes) and path.read_bytes().count(stored) == 1
+        _flip(path, path.read_bytes().index(stored) + len(stored) // 2)
 
 
 DAMAGE = [
@@ -301,7 +307,7 @@ DAMAGE = [
     ("terms/words.rows.npy", _row_out_of_range, ["search", "社保卡", "--mode", "bm25"]),
     # a single field's counts are read only for syntax that names the field
     ("terms/name.indices.npy", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
-    ("terms/goal.data.npy", _empty, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/words.goal.counts.npy", _empty, ["search", "goal:运维", "--mode", "bm25"]),  # aligned with words.rows
     ("terms/keys.json", _flip_id, ["search", "社保卡"]),
     ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
@@ -587,8 +593,13 @@ def _weights_as(dtype) -> Callable[[Path], None]:
     return damage
 
 
+def _truncate_array(path: Path) -> None:
+    """A valid array one element short."""
+    np.save(path, np.load(path)[:-1], allow_pickle=False)
+
+
 def _all_nan(path: Path) -> None:
-    weights = np.load(path)
+    weights = np.load(path).astype(np.float32)  # counts (unsigned) as older generations held them: float32
     weights[:] = np.nan
     np.save(path, weights, allow_pickle=False)
 
@@ -601,6 +612,10 @@ ARRAY_ATTACKS = [
     ("terms/words.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/grams.weights.npy", _all_nan, ["search", "社保卡", "--mode", "bm25"]),
     ("terms/name.data.npy", _all_nan, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/name.data.npy", _weights_as(np.int16), ["search", "name:社保卡", "--mode", "bm25"]),  # counts are unsigned
+    ("terms/words.goal.counts.npy", _weights_as(np.int16), ["search", "goal:运维", "--mode", "bm25"]),
+    ("terms/grams.goal_ngrams.counts.npy", _all_nan, ["totals", "社保卡", "--match", "strict"]),
+    ("terms/words.goal.counts.npy", _truncate_array, ["search", "goal:运维", "--mode", "bm25"]),
 ]
 
 
@@ -613,6 +628,17 @@ def test_28_arrays_of_the_wrong_shape_type_or_values_are_damaged_for_search_and_
     assert result.exit_code == 1, result.output  # never "no matching projects"
     assert f"file {name} is damaged" in one_line(result)
     assert any(f"file {name} is damaged" in p for p in check_index(index_copy))
+
+
+def test_28_a_syntax_query_reads_only_the_fields_it_names(index_copy):
+    """Each field's counts are weighed on first use (``FieldWeights``): damage in a field the query does not
+    name is not met by it, and ``check`` still finds it."""
+    gen = generation(index_copy)
+    _all_nan(gen / "terms/grams.goal_ngrams.counts.npy")
+    _reseal(gen)
+    result = run("search", "name:社保卡", "--mode", "bm25", "--index-dir", index_copy)
+    assert result.exit_code == 0 and "社保卡" in result.output, result.output
+    assert any("file terms/grams.goal_ngrams.counts.npy is damaged" in p for p in check_index(index_copy))
 
 
 MANIFESTS = {
@@ -657,14 +683,26 @@ def test_28_an_update_never_follows_or_copies_a_planted_special_file(index_copy,
     assert generation(index_copy) == gen
 
 
+def _stored_records(gen: Path) -> list[dict]:
+    """Every record of a generation's store as a dict, in row order (the store deflates their JSON)."""
+    from goalsearch.indexer.storage.record_store import RecordStore
+
+    store = RecordStore.open(gen)
+    try:
+        return [record.to_dict() for record in store]
+    finally:
+        store.close()
+
+
 def _rewrite_records(gen: Path, **fields) -> None:
-    """Every stored record with ``fields`` changed, its digest (and the amount column) made to match."""
+    """Every stored record with ``fields`` changed (stored as JSON text, as format 1 did: read alike),
+    its digest (and the amount column) made to match."""
     import hashlib
     import sqlite3
 
     connection = sqlite3.connect(gen / "records.db")
-    for row, data in connection.execute("SELECT row, data FROM records").fetchall():
-        record = dict(json.loads(data), **fields)
+    for row, stored in enumerate(_stored_records(gen)):
+        record = dict(stored, **fields)
         text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
         connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
                            (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))
@@ -780,9 +818,12 @@ def test_28_a_2000000_character_goal_is_highlighted_only_in_its_first_part(index
     import goalsearch.search.highlight
 
     gen = generation(index_copy)
+    stored = _stored_records(gen)
     connection = sqlite3.connect(gen / "records.db")
-    for row, data in connection.execute("SELECT row, data FROM records WHERE name LIKE '%社保卡%'").fetchall():
-        text = json.dumps(dict(json.loads(data), goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
+    for row, record in enumerate(stored):
+        if "社保卡" not in record["name"]:
+            continue
+        text = json.dumps(dict(record, goal="社保卡服务运维保障，" * 200_000), ensure_ascii=False,
                           separators=(",", ":"))
         connection.execute("UPDATE records SET data = ?, digest = ? WHERE row = ?",
                            (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], row))

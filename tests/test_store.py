@@ -183,7 +183,7 @@ def _as_before_the_store(index_dir: Path) -> None:
     from scipy import sparse
 
     from goalsearch.indexer.storage import generations as store
-    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, read_counts
     from goalsearch.search import GoalSearch
 
     live = index_dir / (index_dir / "CURRENT").read_text().strip()
@@ -195,11 +195,15 @@ def _as_before_the_store(index_dir: Path) -> None:
     (live / "records.db").unlink()
     terms = live / "terms"
     for field in TERM_FIELDS:
-        indptr, indices, data = (np.load(terms / count_file(field, part)) for part in COUNT_ARRAYS)
+        counts = read_counts(terms, field)
+        indptr, indices, data = (np.asarray(getattr(counts, part)) for part in COUNT_ARRAYS)
+        data = data.astype(np.float32)  # counts were float32 then, in each field's own matrix
         shape = (len(records), len(indptr) - 1)  # a field no record has text in (actual) has no row to infer it from
         sparse.save_npz(terms / f"{field}.npz", sparse.csc_matrix((data, indices, indptr), shape=shape), compressed=False)
         for part in COUNT_ARRAYS:
-            (terms / count_file(field, part)).unlink()
+            (terms / count_file(field, part)).unlink(missing_ok=True)
+    for aligned in terms.glob("*.counts.npy"):
+        aligned.unlink()
     manifest = json.loads((live / "manifest.json").read_text("utf-8"))
     manifest["checksums"] = store.checksums(live)
     store.write_json(live / "manifest.json", manifest)
@@ -216,6 +220,130 @@ def test_an_index_written_before_the_store_is_still_searched_alike(index_copy_di
     from goalsearch.search.stats import check_index
 
     assert check_index(index_copy_dir) == []
+
+
+def _store_as_format_1(index_dir: Path) -> None:
+    """Rewrite records.db as format 1 wrote it: each record's JSON as text, no dictionary."""
+    import sqlite3
+
+    from goalsearch.indexer.storage import generations as store
+    from goalsearch.indexer.storage.record_store import RecordStore
+
+    live = index_dir / (index_dir / "CURRENT").read_text().strip()
+    old = RecordStore.open(live)
+    texts = [json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) for record in old]
+    old.close()
+    with sqlite3.connect(live / "records.db") as connection:
+        connection.executemany("UPDATE records SET data = ? WHERE row = ?", [(text, row) for row, text in enumerate(texts)])
+        connection.execute("UPDATE meta SET value = 1 WHERE key = 'format'")
+        connection.execute("DELETE FROM meta WHERE key = 'dictionary'")
+    connection.close()
+    manifest = json.loads((live / "manifest.json").read_text("utf-8"))
+    manifest["checksums"] = store.checksums(live)
+    store.write_json(live / "manifest.json", manifest)
+
+
+def test_records_are_stored_deflated_and_a_store_of_text_is_read_alike(index_copy_dir, sample_index, answered):
+    """Format 2 deflates each record's JSON with a preset dictionary; a format-1 store (JSON text) of
+    the same records answers the same and checks clean."""
+    import sqlite3
+
+    from goalsearch.search import GoalSearch
+    from goalsearch.search.stats import check_index
+
+    path = Path(sample_index.generation) / "records.db"
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as connection:
+        meta = dict(connection.execute("SELECT key, value FROM meta"))
+        stored = [data for (data,) in connection.execute("SELECT data FROM records")]
+    connection.close()
+    assert meta["format"] == 2 and isinstance(meta["dictionary"], bytes) and 0 < len(meta["dictionary"]) <= 32 * 1024
+    texts = [json.dumps(r.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") for r in sample_index.records]
+    assert all(isinstance(data, bytes) for data in stored)
+    assert sum(map(len, stored)) < 0.6 * sum(map(len, texts))
+    _store_as_format_1(index_copy_dir)
+    with GoalSearch.open(index_copy_dir) as index:
+        assert rankings(index, dev_queries()[:12]) == {k: v for k, v in answered.items()
+                                                       if k.split("|")[2] in dev_queries()[:12] or k.startswith("list|")}
+        assert [r.to_dict() for r in index.records] == [r.to_dict() for r in sample_index.records]
+    assert check_index(index_copy_dir) == []
+
+
+# -- counts in the narrowest unsigned type, float32 counts of older generations ----------------
+SYNTAX = ["name:社保卡", "goal:运维 AND department:人力资源", "name:信息化 OR unit:数据"]
+
+
+def test_counts_are_stored_in_the_narrowest_unsigned_type(sample_index_dir):
+    import numpy as np
+
+    from goalsearch.indexer.storage.terms import TERM_FIELDS, count_dtype, read_counts
+
+    assert [count_dtype(n) for n in (0, 1, 255, 256, 65535, 65536, 2**32 - 1)] == \
+        [np.uint8] * 3 + [np.uint16] * 2 + [np.uint32] * 2
+    terms = sample_index_dir / (sample_index_dir / "CURRENT").read_text().strip() / "terms"
+    aligned = []
+    for field in TERM_FIELDS:
+        counts = read_counts(terms, field)
+        data = np.asarray(counts.data)
+        assert data.dtype == count_dtype(int(data.max()) if len(data) else 0), field
+        assert data.dtype.kind == "u" and (len(data) == 0 or data.min() >= 1), field
+        if counts.aligned:
+            aligned.append(field)
+    # the fields holding most of their kind's pairs keep their counts aligned with it (term_counts), the others CSC
+    assert aligned == ["goal", "goal_ngrams"]
+
+
+def _counts_as_float32(index_dir: Path) -> Path:
+    """Rewrite a generation's counts as goalsearch wrote them before ``count_dtype`` and ``term_counts``:
+    every field's own CSC files, float32 counts."""
+    import numpy as np
+
+    from goalsearch.indexer.storage import generations as store
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, count_file, read_counts
+
+    live = index_dir / (index_dir / "CURRENT").read_text().strip()
+    for field in TERM_FIELDS:
+        counts = read_counts(live / "terms", field)
+        arrays = {part: np.array(getattr(counts, part)) for part in COUNT_ARRAYS}  # copies: the files are rewritten
+        for part, array in arrays.items():
+            np.save(live / "terms" / count_file(field, part), array.astype(np.float32) if part == "data" else array,
+                    allow_pickle=False)
+    for aligned in (live / "terms").glob("*.counts.npy"):
+        aligned.unlink()
+    manifest = json.loads((live / "manifest.json").read_text("utf-8"))
+    manifest["checksums"] = store.checksums(live)
+    store.write_json(live / "manifest.json", manifest)
+    return live
+
+
+def test_an_index_whose_counts_are_float32_searches_and_rebuilds_the_same(index_copy_dir, sample_index, answered):
+    """Generations written before the counts were narrowed are read alike: the same hits and scores (syntax
+    scores single fields from the counts), a clean ``check``, and a rebuild reusing their rows writes the
+    same arrays a fresh build does."""
+    import numpy as np
+
+    from goalsearch.indexer.storage.terms import COUNT_ARRAYS, TERM_FIELDS, read_counts, write_terms
+    from goalsearch.search import GoalSearch
+    from goalsearch.search.stats import check_index
+
+    live = _counts_as_float32(index_copy_dir)
+    with GoalSearch.open(index_copy_dir) as index:
+        assert rankings(index, dev_queries()[:12]) == {k: v for k, v in answered.items()
+                                                       if k.split("|")[2] in dev_queries()[:12] or k.startswith("list|")}
+        for query in SYNTAX:
+            want = [(h.record.id, h.score) for h in sample_index.search(query, mode="bm25", limit=50)]
+            assert want and [(h.record.id, h.score) for h in index.search(query, mode="bm25", limit=50)] == want, query
+        records = index.records
+        words = tuple(index.manifest.get("user_words", ()))
+    assert check_index(index_copy_dir) == []
+    rebuilt = index_copy_dir / "rebuilt"
+    rebuilt.mkdir()
+    assert write_terms(rebuilt, records, words, previous=live) == 0  # every row reused
+    fresh = Path(sample_index.generation) / "terms"
+    assert sorted(p.name for p in (rebuilt / "terms").iterdir()) == sorted(p.name for p in fresh.iterdir())
+    for field in TERM_FIELDS:
+        for part in COUNT_ARRAYS:
+            got, want = (np.asarray(getattr(read_counts(folder, field), part)) for folder in (rebuilt / "terms", fresh))
+            assert got.dtype == want.dtype and np.array_equal(got, want), (field, part)
 
 
 @pytest.mark.parametrize("limit", [1, 2, 7, 50, 1000])

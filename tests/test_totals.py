@@ -364,4 +364,4 @@ def test_a_total_reads_which_rows_hold_a_word_without_weighing_every_field(sampl
     with GoalSearch.open(sample_index_dir) as index:
         for match in ("default", "strict", "broad"):
             assert index.totals("政务云运维", by="year", match=match).count
-        assert index.bm25.lexical._by_field is None
+        assert not index.bm25.lexical.by_field._weights

@@ -101,18 +101,23 @@ def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray,
         raise damaged(generation, name, "rows that are not unit vectors")
 
 
+# The kinds of counts a field's matrix may hold: unsigned integers as written, floats in older generations.
+COUNT_KINDS = "uf"
+
+
 def check_csc(generation: Path, name: str, indptr: np.ndarray, rows: np.ndarray, n_rows: int, n_columns: int,
               data: np.ndarray | None = None, data_name: str = "") -> None:
     """A CSC matrix's pointers must cover its row indices exactly, and rows must be in range; its arrays
-    must be of integer (pointers, rows) and float (``data``, the counts, in ``data_name``: finite) types."""
+    must be of integer (pointers, rows) types, and ``data``, the counts (in ``data_name``), unsigned
+    integers (``terms.count_dtype``) or finite floats (generations written before them)."""
     if not _integers(indptr, rows):
         raise damaged(generation, name, "its arrays are not of the types goalsearch writes")
-    if data is not None and (data.dtype.kind != "f" or len(data) != len(rows)):
+    if data is not None and (data.dtype.kind not in COUNT_KINDS or len(data) != len(rows)):
         raise damaged(generation, data_name or name, "its counts are not of the type or length goalsearch writes")
     if len(indptr) != n_columns + 1 or (len(indptr) and (indptr[0] != 0 or indptr[-1] != len(rows))) \
             or (len(indptr) > 1 and (np.diff(indptr) < 0).any()) or (len(rows) and (rows.min() < 0 or rows.max() >= n_rows)):
         raise damaged(generation, name, "its column pointers or row numbers are out of range")
-    if data is not None and not np.isfinite(data).all():
+    if data is not None and data.dtype.kind == "f" and not np.isfinite(data).all():
         raise damaged(generation, data_name or name, "counts that are not numbers")
 
 

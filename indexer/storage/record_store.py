@@ -19,7 +19,11 @@ What is in it:
   as codes into ``facets``, year, amount, category codes, section bits). A filter is a few
   numpy comparisons over 100k values (< 1 ms); the same filters as SQL over indexed columns
   cost 1–20 ms, the broad ones most (``benchmarks/README.md``).
-- ``meta``: the ids in row order (one blob), the record count, the store format.
+- ``meta``: the ids in row order (one blob), the record count, the store format, and the
+  ``dictionary`` the records are compressed with.
+
+The JSON of a record is stored deflated with a preset dictionary (format 2, ``record_codec``); a
+store of format 1 (JSON as text) is read as before, and so is a row of text in either.
 
 Opening reads ``meta`` only: the count and the ids' hash are compared with the manifest
 (``integrity.check_ids``). ``goalsearch check`` runs SQLite's ``integrity_check`` and
@@ -45,12 +49,14 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from .integrity import damaged, reading
+from .record_codec import Inflater, deflater, dictionary_of
 from .schemas import schema_problem
 from .sqlite_guard import BoundedConnection, check_schema, store_limits
 from ..records import SECTION_LABELS, Record, city_label
 
 RECORD_DB = "records.db"
-FORMAT = 1
+FORMAT = 2  # 1: records as JSON text; 2: deflated with the ``dictionary`` in ``meta`` (read: both)
+READ_FORMATS = (1, 2)
 FACETS = ("city", "department", "unit", "category", "kind")
 SECTIONS = tuple(SECTION_LABELS)  # bit i of the ``sections`` array: the record is in SECTIONS[i]
 
@@ -102,11 +108,15 @@ def _fill(connection: sqlite3.Connection, records: list[Record], families: Itera
     for family in families or ():
         family_rows.append((family.id, json.dumps(family.to_dict(), ensure_ascii=False, separators=(",", ":"))))
         family_of.update((member, family.id) for member in family.members)
+    texts = [json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) for record in records]
+    encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+    dictionary = dictionary_of(encoded)
+    deflate = deflater(dictionary)
     rows = []
-    for row, record in enumerate(records):
-        data = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    for row, (record, text, data) in enumerate(zip(records, texts, encoded)):
         rows.append((row, record.id, record.name, city_label(record.city), record.year, record.department, record.unit,
-                     record.category, record.amount, record.source, family_of.get(record.id), data, _digest(data)))
+                     record.category, record.amount, record.source, family_of.get(record.id), deflate(data),
+                     _digest(text)))
     with connection:
         connection.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         connection.executemany("INSERT INTO aliases VALUES (?,?)",
@@ -117,7 +127,7 @@ def _fill(connection: sqlite3.Connection, records: list[Record], families: Itera
         for name, array in _arrays(records).items():
             connection.execute("INSERT INTO arrays VALUES (?,?,?)", (name, array.dtype.str, array.tobytes()))
         connection.executemany("INSERT INTO meta VALUES (?,?)", [
-            ("format", FORMAT), ("count", len(records)), ("families", len(family_rows)),
+            ("format", FORMAT), ("count", len(records)), ("families", len(family_rows)), ("dictionary", dictionary),
             ("ids", "\n".join(r.id for r in records).encode("utf-8", "surrogatepass"))])
         connection.executescript(_INDEXES)
 
@@ -164,8 +174,12 @@ class RecordStore:
         self.name = name
         with self.reading():
             meta = dict(self._db.execute("SELECT key, value FROM meta"))
-            if meta.get("format") != FORMAT:
+            if meta.get("format") not in READ_FORMATS:
                 raise damaged(generation, name, f"store format {meta.get('format')!r}, expected {FORMAT}")
+            dictionary = meta.get("dictionary", b"")
+            if not isinstance(dictionary, bytes):
+                raise damaged(generation, name, "its dictionary is not bytes")
+            self._inflate = Inflater(dictionary)
             ids = meta["ids"]
             self.ids: list[str] = ids.decode("utf-8", "surrogatepass").split("\n") if ids else []
             self.count = int(meta["count"])
@@ -218,8 +232,18 @@ class RecordStore:
     def __len__(self) -> int:
         return self.count
 
-    def _record(self, row: int, data: str, digest: str) -> Record:
+    def _text(self, row: int, data: str | bytes) -> str:
+        """A stored record's JSON: as stored (text), or inflated (format 2's BLOB)."""
+        if isinstance(data, str):
+            return data
+        text = self._inflate(data)
+        if text is None:
+            raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
+        return text
+
+    def _record(self, row: int, data: str | bytes, digest: str) -> Record:
         """A stored record, checked: its JSON must hash to its digest and hold the id of its row."""
+        data = self._text(row, data)
         if _digest(data) != digest:
             raise damaged(self.generation, self.name, f"record of row {row} does not match its checksum")
         with self.reading():

@@ -52,8 +52,10 @@ def bm25_weights(indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray, n_rec
     Robertson & Zaragoza (2009), "The Probabilistic Relevance Framework: BM25 and Beyond", with
     Whoosh's idf (``whoosh.scoring.WeightingModel.idf``) and defaults (``BM25F``), so both sides
     of goalsearch rank alike. ``dl`` counts a record's tokens in the field, ``avgdl`` averages it
-    over all records.
+    over all records. ``counts`` of any type (unsigned integers as written, float32 in older generations)
+    are made float32 first, so the weights are the same to the bit.
     """
+    counts = np.asarray(counts, dtype=np.float32)
     lengths = np.bincount(rows, weights=counts, minlength=n_records)
     average = lengths.sum() / n_records if n_records and lengths.sum() else 1.0
     df = np.diff(indptr)

@@ -15,7 +15,11 @@ Files in ``terms/`` of a generation, none pickled: ``vocabulary.json`` (the term
 column, shared by all fields), ``keys.json`` (record id and content hash of each row, in
 record-store order), ``<field>.{indptr,indices,data}.npy`` (a CSC matrix of counts, so one
 term's postings are one slice; plain ``.npy`` so that searching memory-maps them, where the
-``.npz`` of older generations had to be inflated) and the fields' BM25 weights summed with
+``.npz`` of older generations had to be inflated; the counts in the narrowest unsigned type
+that holds the field's largest, ``count_dtype``: uint8 for every field of the synthetic 100k,
+a quarter of the float32 older generations hold, which are read alike), or for a field holding
+most of its kind's pairs ``<kind>.<field>.counts.npy``, its counts aligned with the summed
+postings (``term_counts``, where that is smaller), and the fields' BM25 weights summed with
 their boosts (``term_weights``), which plain queries are ranked with.
 A rebuild reuses the rows whose hash the previous generation has, so re-indexing
 unchanged files tokenizes nothing.
@@ -27,7 +31,6 @@ import json
 from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -36,13 +39,15 @@ from .integrity import reading
 from .fulltext import TEXT_FIELDS, field_texts
 from ..analysis.ngrams import char_grams
 from ..records import Record
-from .term_weights import NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
+from .term_counts import FieldCounts, aligned_counts, aligned_file, smaller_aligned
+from .term_weights import KINDS, NGRAM_FIELDS, field_boosts, field_postings, summed, write_summed
 
 TERMS = "terms"
 VOCABULARY = "vocabulary.json"
 KEYS = "keys.json"
 TERM_FIELDS = TEXT_FIELDS + NGRAM_FIELDS
 COUNT_ARRAYS = ("indptr", "indices", "data")
+KIND_OF = {field: kind for kind, fields in KINDS.items() for field in fields}  # the summed postings a field is in
 
 
 def ngram_texts(record: Record) -> dict[str, str]:
@@ -61,24 +66,39 @@ def count_file(field: str, part: str) -> str:
     return f"{field}.{part}.npy"
 
 
-def read_counts(folder: Path, field: str, generation: Path | None = None):
-    """A field's CSC count matrix as its three arrays (attributes ``indptr``, ``indices``, ``data``),
-    memory-mapped; from the ``.npz`` of a generation written before the ``.npy`` files; None if absent.
+def count_dtype(largest: int) -> np.dtype:
+    """The narrowest unsigned type that holds every count up to ``largest`` (a count is at least 1).
+
+    Counts are whole numbers, and every type here converts to float32 exactly, so BM25 weights made from
+    them are the float32 counts' to the bit (``term_weights.bm25_weights`` converts first)."""
+    return next(np.dtype(kind) for kind in (np.uint8, np.uint16, np.uint32) if largest <= np.iinfo(kind).max)
+
+
+def read_counts(folder: Path, field: str, generation: Path | None = None) -> FieldCounts | None:
+    """A field's count matrix (``term_counts.FieldCounts``: ``indptr``, ``indices``, ``data`` as a CSC
+    matrix's, ``files``: the files of its rows and counts), memory-mapped: from its own CSC files, from
+    counts aligned with its kind's summed postings, or from the ``.npz`` of a generation written before
+    the ``.npy`` files; None if absent.
 
     Given the ``generation``, an unreadable file is ``IndexCorrupt`` naming it.
     """
     def named(name: str):
         return reading(generation, f"{TERMS}/{name}") if generation is not None else nullcontext()
 
+    def load(name: str) -> np.ndarray:
+        with named(name):
+            return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+
     if (folder / count_file(field, "indptr")).exists():
-        arrays = {}
-        for part in COUNT_ARRAYS:
-            with named(count_file(field, part)):
-                arrays[part] = np.load(folder / count_file(field, part), mmap_mode="r", allow_pickle=False)
-        return SimpleNamespace(**arrays)
+        return FieldCounts(*(load(count_file(field, part)) for part in COUNT_ARRAYS),
+                           files=(count_file(field, "indices"), count_file(field, "data")))
+    kind = KIND_OF.get(field)
+    if kind is not None and (folder / aligned_file(kind, field)).exists():
+        return FieldCounts(kind=(load(f"{kind}.indptr.npy"), load(f"{kind}.rows.npy")), counts=load(aligned_file(kind, field)),
+                           generation=generation, files=(f"{kind}.rows.npy", aligned_file(kind, field)))
     if (folder / f"{field}.npz").exists():
         with named(f"{field}.npz"), np.load(folder / f"{field}.npz", allow_pickle=False) as stored:
-            return SimpleNamespace(**{part: stored[part] for part in COUNT_ARRAYS})
+            return FieldCounts(*(stored[part] for part in COUNT_ARRAYS), files=(f"{field}.npz", f"{field}.npz"))
     return None
 
 
@@ -95,7 +115,8 @@ def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
     for field in TERM_FIELDS:
         counts = read_counts(folder, field)
         if counts is not None:
-            matrices[field] = sparse.csc_matrix((np.asarray(counts.data), np.asarray(counts.indices), np.asarray(counts.indptr)),
+            matrices[field] = sparse.csc_matrix((np.asarray(counts.data, dtype=np.float32), np.asarray(counts.indices),
+                                                 np.asarray(counts.indptr)),
                                                 shape=(len(keys), len(vocabulary)))
     return vocabulary, keys, matrices
 
@@ -148,15 +169,30 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     matrices, vocabulary = _drop_unused(matrices, sorted(columns, key=columns.get))
     folder = directory / TERMS
     folder.mkdir()
-    for field, matrix in matrices.items():
+    for matrix in matrices.values():
         matrix.sort_indices()
-        for part in COUNT_ARRAYS:
-            np.save(folder / count_file(field, part), getattr(matrix, part), allow_pickle=False)
     weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
-    write_summed(folder, summed(weights, field_boosts(), len(records), len(vocabulary)), field_boosts())
+    kinds = summed(weights, field_boosts(), len(records), len(vocabulary))
+    write_summed(folder, kinds, field_boosts())
+    for field, matrix in matrices.items():
+        _write_counts(folder, field, matrix, kinds.get(KIND_OF.get(field)), len(records))
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
     (folder / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
     return tokenized
+
+
+def _write_counts(folder: Path, field: str, matrix, kind, n_records: int) -> None:
+    """A field's counts (``count_dtype``): aligned with its kind's summed postings where that is smaller
+    (``term_counts``), else as its own CSC files."""
+    dtype = count_dtype(int(matrix.data.max()) if matrix.nnz else 0)
+    if kind is not None and matrix.nnz and smaller_aligned(matrix.nnz, len(kind.rows), dtype):
+        counts = aligned_counts(kind.indptr, kind.rows, matrix, n_records, dtype)
+        if counts is not None:
+            np.save(folder / aligned_file(KIND_OF[field], field), counts, allow_pickle=False)
+            return
+    for part in COUNT_ARRAYS:
+        array = matrix.data.astype(dtype) if part == "data" else getattr(matrix, part)
+        np.save(folder / count_file(field, part), array, allow_pickle=False)
 
 
 def _drop_unused(matrices: dict, vocabulary: list[str]) -> tuple[dict, list[str]]:

@@ -17,6 +17,7 @@ except to sum the fields of an index made with other boosts).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,7 @@ import numpy as np
 from ...indexer.storage import integrity
 from ...indexer.storage.file_reads import read_span
 from ...indexer.storage.term_weights import Postings, field_postings, read_summed, summed
-from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, count_file, read_counts
+from ...indexer.storage.terms import KEYS, TERMS, VOCABULARY, read_counts
 
 from ..top import best_first
 from .plain import PlainQuery
@@ -59,6 +60,53 @@ def _holding(rows: np.ndarray, key: np.ndarray, maybe: np.ndarray, holds: Callab
     return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
 
+class FieldWeights(Mapping):
+    """The fields of a ``LexicalSide`` (those with a boost and counts) → their BM25 weights, made from a
+    field's counts on its first use: a syntax query naming one field reads that field only (at 100k records
+    weighing every field took ~1.3 s, and the fields stored aligned with the sums, ``term_counts``, more)."""
+
+    def __init__(self, side: "LexicalSide") -> None:
+        self._side = side
+        self._counts: dict | None = None
+        self._weights: dict[str, Postings] = {}
+        self._checked: set[str] = set()
+
+    def _stored(self) -> dict:
+        if self._counts is None:
+            side = self._side
+            found = {field: read_counts(side.folder, field, side.generation) for field in side.boosts}
+            self._counts = {field: counts for field, counts in found.items() if counts is not None}
+        return self._counts
+
+    def checked_counts(self, field: str):
+        """A field's counts (``read_counts``), their pointers and rows checked once; None for a field without any."""
+        counts = self._stored().get(field)
+        if counts is not None and field not in self._checked:
+            side = self._side
+            name, data_name = (f"{TERMS}/{file}" for file in counts.files)
+            with integrity.reading(side.generation, name):
+                integrity.check_csc(side.generation, name, counts.indptr, counts.indices, len(side.ids), len(side.column),
+                                    counts.data, data_name)
+            self._checked.add(field)
+        return counts
+
+    def __getitem__(self, field: str) -> Postings:
+        if field not in self._weights:
+            counts = self.checked_counts(field)
+            if counts is None:
+                raise KeyError(field)
+            side = self._side
+            with integrity.reading(side.generation, f"{TERMS}/{counts.files[0]}"):
+                self._weights[field] = field_postings(counts, len(side.ids))
+        return self._weights[field]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored())
+
+    def __len__(self) -> int:
+        return len(self._stored())
+
+
 class LexicalSide:
     """BM25 over one generation's term matrices: plain queries, and the terms of parsed syntax (``syntax``)."""
 
@@ -73,8 +121,7 @@ class LexicalSide:
         self.row = row if row is not None else {doc_id: i for i, doc_id in enumerate(self.ids)}
         self.column = {term: i for i, term in enumerate(vocabulary)}
         self.boosts = boosts
-        self._by_field: dict[str, Postings] | None = None
-        self._checked_counts: dict[str, object] = {}  # field -> its count matrix (None: none), read on first need
+        self._by_field = FieldWeights(self)
         self._names = None  # the name n-gram counts, read on the first short query
         kinds = read_summed(self.folder, boosts) or summed(self.by_field, boosts, len(self.ids), len(vocabulary))
         for kind, postings in kinds.items():
@@ -82,42 +129,23 @@ class LexicalSide:
         self.words, self.grams = kinds["words"], kinds["grams"]
 
     @property
-    def by_field(self) -> dict[str, Postings]:
-        """Each field's own BM25 weights, read and checked on first need (syntax scores single fields)."""
-        if self._by_field is None:
-            fields = {}
-            for field in self.boosts:
-                counts = self._counts(field)
-                if counts is not None:
-                    with integrity.reading(self.generation, f"{TERMS}/{count_file(field, 'data')}"):
-                        fields[field] = field_postings(counts, len(self.ids))
-            self._by_field = fields
+    def by_field(self) -> Mapping[str, Postings]:
+        """Each field's own BM25 weights, each read and checked when first asked for (syntax scores the
+        fields it names; ``check`` reads them all)."""
         return self._by_field
 
-    def _counts(self, field: str):
-        """A field's count matrix (``read_counts``), its pointers and rows checked once; None without one."""
-        if field not in self._checked_counts:
-            counts = read_counts(self.folder, field, self.generation)
-            if counts is not None:
-                name = f"{TERMS}/{count_file(field, 'indices')}"
-                with integrity.reading(self.generation, name):
-                    integrity.check_csc(self.generation, name, counts.indptr, counts.indices, len(self.ids), len(self.column),
-                                        counts.data, f"{TERMS}/{count_file(field, 'data')}")
-            self._checked_counts[field] = counts
-        return self._checked_counts[field]
-
     def field_rows(self, field: str, term: str) -> np.ndarray | None:
-        """The rows whose ``field`` has ``term``, from its count matrix alone; None when the field has no matrix.
+        """The rows whose ``field`` has ``term``, from its counts alone; None when the field has none.
 
         What a total asks (is the word there?): computing every field's BM25 weights for it (``by_field``) was
         2.5 s of the first total at 100k records."""
-        counts = self._counts(field)
+        counts = self._by_field.checked_counts(field)
         if counts is None:
             return None
         col = self.column.get(term)
         if col is None:
             return np.empty(0, dtype=np.int64)
-        with integrity.reading(self.generation, f"{TERMS}/{count_file(field, 'indices')}"):
+        with integrity.reading(self.generation, f"{TERMS}/{counts.files[0]}"):
             return read_span(counts.indices, int(counts.indptr[col]), int(counts.indptr[col + 1]))
 
     def idf(self, term: str, grams: bool = False) -> float:
@@ -160,8 +188,8 @@ class LexicalSide:
             col = self.column.get(gram)
             if col is None:
                 return np.empty(0, dtype=np.int64)
-            with integrity.reading(self.generation, f"{TERMS}/{count_file('name_ngrams', 'indices')}"):
-                found = np.asarray(self._names.indices[int(self._names.indptr[col]):int(self._names.indptr[col + 1])])
+            with integrity.reading(self.generation, f"{TERMS}/{self._names.files[0]}"):
+                found = self._names.column_rows(col)
             rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
             if not len(rows):
                 break
