@@ -121,6 +121,9 @@ class JiebaTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
+        if isinstance(value, Analysed) and mode == "index":
+            yield from _replay(token, value, positions, chars, keeporiginal, start_pos, start_char)
+            return
         jieba = _jieba(self.extra_words)
         pos = start_pos
         for word, start, end in jieba.tokenize(value, HMM=True):
@@ -142,6 +145,55 @@ class JiebaTokenizer(Tokenizer):
                     token.startchar, token.endchar = start_char + begin, start_char + finish
                 yield token
             pos += 1
+
+
+class Analysed(str):
+    """A field text carrying its index-time tokens (after the filters of ``chinese_analyzer``).
+
+    A build cuts each text once (``analysed``) and hands the result both to Whoosh, whose
+    ``JiebaTokenizer`` replays the tokens instead of running jieba again (the filters after it
+    leave filtered tokens as they are), and to the term matrices. It is still the text, so the
+    schema, and the analyzer pickled with it, stay as they were.
+    """
+
+    tokens: tuple[tuple[str, int, int, int], ...]  # (text, position, start char, end char)
+
+    @property
+    def words(self) -> list[str]:
+        return [text for text, _pos, _start, _end in self.tokens]
+
+
+def analysed(text: str, extra_words: tuple[str, ...] = ()) -> Analysed:
+    """``text`` with its index-time tokens, cut by ``chinese_analyzer`` as Whoosh would cut it."""
+    value = Analysed(text)
+    value.tokens = tuple((t.text, t.pos, t.startchar, t.endchar)
+                         for t in chinese_analyzer(extra_words)(str(text), positions=True, chars=True, mode="index"))
+    return value
+
+
+def whole_dictionary(extra_words: tuple[str, ...] = ()) -> None:
+    """Segment with jieba's whole dictionary in memory from now on (the same entries as the cache
+    of ``jieba_dict``, whose per-word lookups cost more than loading it when most words are read)."""
+    from .jieba_dict import StoredFrequencies
+
+    tokenizer = _jieba(tuple(extra_words))
+    if isinstance(tokenizer.FREQ, StoredFrequencies):
+        tokenizer.FREQ._switch_to_whole()
+
+
+def _replay(token: Token, value: Analysed, positions: bool, chars: bool, keeporiginal: bool,
+            start_pos: int, start_char: int) -> Iterator[Token]:
+    for text, pos, begin, finish in value.tokens:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if positions:
+            token.pos = start_pos + pos
+        if chars:
+            token.startchar, token.endchar = start_char + begin, start_char + finish
+        yield token
 
 
 def chinese_analyzer(extra_words: tuple[str, ...] = ()):
