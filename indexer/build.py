@@ -128,9 +128,9 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                 and old_manifest.get("fulltext_fields") == schema_fields()
             tokens = FieldTokens(tuple(extra_words), len(records) if same_analyzer else len(all_records))
             if same_analyzer:
-                write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT, tokens)
+                write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT, tokens.texts)
             else:
-                write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words), tokens=tokens)
+                write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words), texts=tokens.texts)
             if progress:
                 progress("full text", len(all_records), len(all_records))
             tokenized = write_terms(work, all_records, tuple(extra_words), previous, tokens)

@@ -8,7 +8,7 @@ power users can write ``name:运维 AND year:2026``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
@@ -17,9 +17,6 @@ from ..analysis.analyzer import chinese_analyzer
 from ..files import data_json
 from ..records import Record, city_label
 from .whoosh_pickle import install as _restrict_whoosh_pickles
-
-if TYPE_CHECKING:
-    from .field_tokens import FieldTokens
 
 # Every process that imports ``indexer`` reads Whoosh's pickles through the allow-list.
 _restrict_whoosh_pickles()
@@ -66,9 +63,8 @@ def indicator_text(record: Record) -> str:
     return "\n".join(" ".join(part for part in (i.name, i.target, i.actual) if part) for i in record.indicators)
 
 
-def _document(record: Record, tokens: FieldTokens | None = None) -> dict:
-    texts = tokens.texts(record) if tokens is not None else field_texts(record)
-    return {"id": record.id, "source": record.source, **texts, **keyword_values(record)}
+def _document(record: Record, texts: Callable[[Record], dict[str, str]] = field_texts) -> dict:
+    return {"id": record.id, "source": record.source, **texts(record), **keyword_values(record)}
 
 
 def open_fulltext(directory: Path):
@@ -90,12 +86,12 @@ def open_fulltext(directory: Path):
 
 def write_fulltext(directory: Path, records: list[Record], replace_sources: set[str],
                    extra_words: tuple[str, ...], previous: Path | None = None,
-                   tokens: FieldTokens | None = None) -> None:
+                   texts: Callable[[Record], dict[str, str]] = field_texts) -> None:
     """Write the full-text index into ``directory``.
 
     With ``previous``, its files are the starting point: the documents of every
-    source in ``replace_sources`` are deleted, then ``records`` are added. With ``tokens``
-    the texts are cut there, once for this index and the term matrices.
+    source in ``replace_sources`` are deleted, then ``records`` are added. ``texts`` gives a
+    record's field texts (``FieldTokens.texts`` gives them cut, once for this index and the term matrices).
     """
     if previous is not None and whoosh_index.exists_in(str(previous)):
         import shutil
@@ -112,7 +108,7 @@ def write_fulltext(directory: Path, records: list[Record], replace_sources: set[
         for source in sorted(replace_sources):
             writer.delete_by_term("source", source)
         for record in records:
-            writer.add_document(**_document(record, tokens))
+            writer.add_document(**_document(record, texts))
         writer.commit(optimize=previous is None)
     except BaseException:
         try:
