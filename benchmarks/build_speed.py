@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3, help="builds of each tree, alternated")
     parser.add_argument("--base", help="the tree to compare with (a worktree of the baseline commit)")
+    parser.add_argument("--this", default=str(ROOT), help="the tree to time against it (default: this one; a "
+                        "worktree of a commit keeps edits made while timing out of the runs)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--profile", help="profile one build of this tree into this file (cProfile)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -111,9 +113,9 @@ def main() -> None:
         records_file = Path(tmp) / "records.json"
         records_file.write_text(json.dumps([r.to_dict() for r in records], ensure_ascii=False), "utf-8")
         if args.profile:
-            print(json.dumps(run_child(ROOT, records_file, args.profile)))
+            print(json.dumps(run_child(Path(args.this), records_file, args.profile)))
             return
-        trees = {"this": ROOT, **({"base": Path(args.base)} if args.base else {})}
+        trees = {"this": Path(args.this), **({"base": Path(args.base)} if args.base else {})}
         runs: dict[str, list[dict]] = {name: [] for name in trees}
         for round_ in range(args.rounds):
             order = list(trees) if round_ % 2 else list(trees)[::-1]  # base first, then this first, ...
