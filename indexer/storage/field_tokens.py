@@ -10,7 +10,7 @@ writers is one pointer per token.
 """
 from __future__ import annotations
 
-from ..analysis.analyzer import Analysed, analysed, whole_dictionary
+from ..analysis.analyzer import Analysed, BlockCuts, analysed, whole_dictionary
 from ..files import data_json
 from ..records import Record
 from .fulltext import field_texts
@@ -25,6 +25,7 @@ class FieldTokens:
         self.memo_chars = settings["memo_chars"]
         if records >= settings["whole_dictionary_records"]:
             whole_dictionary(self.extra_words)
+        self.blocks = BlockCuts(settings["memo_blocks"])
         self._memo: dict[str, tuple[Analysed, tuple[str, ...]]] = {}
         self._interned: dict[str, str] = {}
         self._waiting: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -33,7 +34,7 @@ class FieldTokens:
         known = self._memo.get(text) if len(text) <= self.memo_chars else None
         if known is not None:
             return known
-        value = analysed(text, self.extra_words)
+        value = analysed(text, self.extra_words, self.blocks)
         intern = self._interned.setdefault
         cut = (value, tuple(intern(word, word) for word in value.words))
         if len(text) <= self.memo_chars:
