@@ -10,9 +10,9 @@ Vectors are not embedded: a hashing embedder gives each text a fixed pseudo-rand
 the default model's dimension, so the vector file, the IVF index and the families are written as
 in a real build, at no model cost. Stage times come from ``build_index``'s ``progress`` callback:
 ``fulltext_s`` (Whoosh), ``terms_s`` (term matrices), ``rest_s`` (vectors, IVF, families, record
-store, publish) and ``total_s``. On a shared machine absolute times drift, so the builds of the
-two trees alternate (base, this, this, base, ...) and the report gives per-round ratios and their
-median. ``--profile FILE`` profiles one build of this tree with cProfile instead.
+store, publish), ``total_s``, and the build process's ``peak_rss_mb``. On a shared machine absolute
+times drift, so the builds of the two trees alternate (base, this, this, base, ...) and the report
+gives per-round ratios and their median. ``--profile FILE`` profiles one build of this tree with cProfile instead.
 """
 from __future__ import annotations
 
@@ -77,8 +77,11 @@ def child(tree: Path, records_file: Path, profile: str | None) -> dict:
         total = time.perf_counter() - started
     fulltext = marks["full text"] - started
     terms = marks["term matrices"] - marks["full text"]
+    import resource
+
     return {"fulltext_s": round(fulltext, 2), "terms_s": round(terms, 2),
-            "rest_s": round(total - fulltext - terms, 2), "total_s": round(total, 2)}
+            "rest_s": round(total - fulltext - terms, 2), "total_s": round(total, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
 def run_child(tree: Path, records_file: Path, profile: str | None = None) -> dict:
