@@ -22,6 +22,7 @@ from .errors import DocumentError, IndexWriteFailed, InputUnreadable, Unreadable
 from .storage.family_store import compute_families
 from .storage.integrity import id_order
 from .storage.contents import REPORTS, load_records, load_reports
+from .storage.field_tokens import FieldTokens
 from .storage.fulltext import FULLTEXT, schema_fields, write_fulltext
 from .storage.lock import write_lock
 from .models.onnx_embedder import backend_for
@@ -125,13 +126,14 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         try:
             same_analyzer = previous is not None and tuple(old_manifest.get("user_words", ())) == tuple(extra_words) \
                 and old_manifest.get("fulltext_fields") == schema_fields()
+            tokens = FieldTokens(tuple(extra_words), len(records) if same_analyzer else len(all_records))
             if same_analyzer:
-                write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT)
+                write_fulltext(work / FULLTEXT, list(records), replaced, tuple(extra_words), previous / FULLTEXT, tokens.texts)
             else:
-                write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words))
+                write_fulltext(work / FULLTEXT, all_records, set(), tuple(extra_words), texts=tokens.texts)
             if progress:
                 progress("full text", len(all_records), len(all_records))
-            tokenized = write_terms(work, all_records, tuple(extra_words), previous)
+            tokenized = write_terms(work, all_records, tuple(extra_words), previous, tokens)
             if progress:
                 progress("term matrices", len(all_records), len(all_records))
             embedded = write_vectors(work, all_records, embedder, previous,

@@ -110,7 +110,8 @@ class JiebaTokenizer(Tokenizer):
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kwargs: Any) -> Iterator[Token]:
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", blocks: BlockCuts | None = None,
+                 **kwargs: Any) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
             token.original = token.text = value
@@ -121,9 +122,13 @@ class JiebaTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
+        if isinstance(value, Analysed) and mode == "index":
+            yield from _replay(token, value, positions, chars, keeporiginal, start_pos, start_char)
+            return
         jieba = _jieba(self.extra_words)
         pos = start_pos
-        for word, start, end in jieba.tokenize(value, HMM=True):
+        words = jieba.tokenize(value, HMM=True) if blocks is None else blocks.tokenize(jieba, value)
+        for word, start, end in words:
             if not _WORDLIKE.search(word):
                 continue
             pieces = [(word, start, end)]
@@ -142,6 +147,88 @@ class JiebaTokenizer(Tokenizer):
                     token.startchar, token.endchar = start_char + begin, start_char + finish
                 yield token
             pos += 1
+
+
+class Analysed(str):
+    """A field text carrying its index-time tokens (after the filters of ``chinese_analyzer``).
+
+    A build cuts each text once (``analysed``) and hands the result both to Whoosh, whose
+    ``JiebaTokenizer`` replays the tokens instead of running jieba again (the filters after it
+    leave filtered tokens as they are), and to the term matrices. It is still the text, so the
+    schema, and the analyzer pickled with it, stay as they were.
+    """
+
+    tokens: tuple[tuple[str, int, int, int], ...]  # (text, position, start char, end char)
+
+    @property
+    def words(self) -> list[str]:
+        return [text for text, _pos, _start, _end in self.tokens]
+
+
+class BlockCuts:
+    """jieba's words of the blocks of text a build has cut, so that a block that recurs is cut once.
+
+    jieba splits a text into blocks (runs of Chinese characters, Latin letters and digits, its
+    ``re_han_default``, and what lies between them) and cuts each block on its own, so the words of
+    a text are the words of its blocks in order: ``tokenize`` is ``jieba.tokenize(text, HMM=True)``.
+    Budget documents repeat clauses (units, departments, stock phrases of goals and indicators).
+    At most ``limit`` blocks are kept.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.cut = self.reused = 0
+
+    def tokenize(self, jieba: Any, text: str) -> Iterator[tuple[str, int, int]]:
+        start = 0
+        for block in _import_jieba().re_han_default.split(text):
+            if not block:
+                continue
+            words = self.words.get(block)
+            if words is None:
+                words = tuple(jieba.cut(block, HMM=True))
+                self.cut += 1
+                if len(self.words) < self.limit:
+                    self.words[block] = words
+            else:
+                self.reused += 1
+            for word in words:
+                yield word, start, start + len(word)
+                start += len(word)
+
+
+def analysed(text: str, extra_words: tuple[str, ...] = (), blocks: BlockCuts | None = None) -> Analysed:
+    """``text`` with its index-time tokens, cut by ``chinese_analyzer`` as Whoosh would cut it."""
+    value = Analysed(text)
+    tokens = chinese_analyzer(extra_words)(str(text), positions=True, chars=True, mode="index", blocks=blocks)
+    value.tokens = tuple((t.text, t.pos, t.startchar, t.endchar) for t in tokens)
+    return value
+
+
+def whole_dictionary(extra_words: tuple[str, ...] = ()) -> None:
+    """Segment with jieba's whole dictionary in memory from now on (the same entries as the cache
+    of ``jieba_dict``, whose per-word lookups cost more than loading it when most words are read)."""
+    from .jieba_dict import StoredFrequencies
+
+    tokenizer = _jieba(tuple(extra_words))
+    if isinstance(tokenizer.FREQ, StoredFrequencies):
+        tokenizer.FREQ._switch_to_whole()
+
+
+def _replay(token: Token, value: Analysed, positions: bool, chars: bool, keeporiginal: bool,
+            start_pos: int, start_char: int) -> Iterator[Token]:
+    for text, pos, begin, finish in value.tokens:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if positions:
+            token.pos = start_pos + pos
+        if chars:
+            token.startchar, token.endchar = start_char + begin, start_char + finish
+        yield token
 
 
 def chinese_analyzer(extra_words: tuple[str, ...] = ()):

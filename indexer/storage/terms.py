@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.analyzer import chinese_analyzer
+from .field_tokens import FieldTokens
 from .integrity import reading
 from .fulltext import TEXT_FIELDS, field_texts
 from ..analysis.ngrams import char_grams
@@ -122,11 +122,14 @@ def load_terms(generation: Path) -> tuple[list[str], list[dict], dict] | None:
 
 
 def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, ...],
-                previous: Path | None = None) -> int:
-    """Write the term matrices of ``records`` into ``directory/terms``; returns how many rows were tokenized."""
+                previous: Path | None = None, tokens: FieldTokens | None = None) -> int:
+    """Write the term matrices of ``records`` into ``directory/terms``; returns how many rows were tokenized.
+
+    ``tokens`` gives the words the full-text writer already cut (``field_tokens``).
+    """
     from scipy import sparse
 
-    analyzer = chinese_analyzer(extra_words)
+    tokens = tokens or FieldTokens(extra_words, len(records))
     old = load_terms(previous) if previous is not None else None
     columns: dict[str, int] = {}
     old_row: dict[str, int] = {}
@@ -145,10 +148,9 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
             reused.append((row, old_row[digest]))
             continue
         tokenized += 1
-        tokens = {field: [token.text for token in analyzer(text, mode="index")]
-                  for field, text in field_texts(record).items()}
-        tokens.update({field: char_grams(text) for field, text in ngram_texts(record).items()})
-        for field, words in tokens.items():
+        fields = dict(tokens.words(record))
+        fields.update({field: char_grams(text) for field, text in ngram_texts(record).items()})
+        for field, words in fields.items():
             counts = Counter(words)
             rows, cols, values = triplets[field]
             for term, count in counts.items():

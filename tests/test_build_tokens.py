@@ -1,0 +1,89 @@
+"""One tokenization per build (issue #32): what Whoosh and the term matrices get is what cutting each text gave."""
+from __future__ import annotations
+
+import pytest
+
+from goalsearch.indexer import parse_paths
+from goalsearch.indexer.analysis.analyzer import BlockCuts, _jieba, analysed, chinese_analyzer
+from goalsearch.indexer.storage import fulltext
+from goalsearch.indexer.storage.field_tokens import FieldTokens
+from goalsearch.indexer.storage.fulltext import field_texts, open_fulltext, write_fulltext
+from goalsearch.search import sample_corpus
+
+MIXED = ["政务云运维服务，2026年度 IT-运维\n信息化 系统 稳定运行；满意度≥90%", "ＡＢＣ云平台 v2.0 （二期） ",
+         "", "   ", "运维运维运维。运维"]
+
+
+@pytest.fixture(scope="module")
+def records():
+    found, _ = parse_paths([sample_corpus()])
+    return found[:60]
+
+
+def _postings(directory):
+    """Every (field, term, docnum, positions) of a Whoosh index, by record id rather than docnum."""
+    ix = open_fulltext(directory)
+    try:
+        with ix.searcher() as searcher:
+            ids = {num: fields["id"] for num, fields in searcher.iter_docs()}
+            reader = searcher.reader()
+            found = set()
+            for field in fulltext.TEXT_FIELDS:
+                for term in reader.lexicon(field):
+                    matcher = reader.postings(field, term)
+                    while matcher.is_active():
+                        found.add((field, term, ids[matcher.id()], tuple(matcher.value_as("positions"))))
+                        matcher.next()
+            # A segment where no document has a field keeps no lengths for it: None, where one segment says 0.
+            lengths = {(field, ids[num]): reader.doc_field_length(num, field) or 0
+                       for num in ids for field in fulltext.TEXT_FIELDS}
+            return found, lengths
+    finally:
+        ix.close()
+
+
+@pytest.mark.parametrize("text", MIXED)
+def test_blocks_cut_as_jieba_cuts_the_whole_text(text):
+    jieba = _jieba(())
+    blocks = BlockCuts(limit=1000)
+    twice = [list(blocks.tokenize(jieba, text)) for _ in range(2)]
+    assert twice[0] == twice[1] == list(jieba.tokenize(text, HMM=True))
+
+
+def test_block_cuts_keep_at_most_their_limit():
+    blocks = BlockCuts(limit=2)
+    list(blocks.tokenize(_jieba(()), "一二。三四，五六；七八"))
+    assert len(blocks.words) == 2 and blocks.cut == 7
+
+
+def test_analysed_texts_replay_what_the_analyzer_cuts(records):
+    analyzer = chinese_analyzer(())
+    blocks = BlockCuts(limit=100_000)
+    for text in MIXED + [t for r in records for t in field_texts(r).values()]:
+        plain = [(t.text, t.pos, t.startchar, t.endchar)
+                 for t in analyzer(text, positions=True, chars=True, mode="index")]
+        value = analysed(text, (), blocks)
+        assert list(value.tokens) == plain
+        replayed = [(t.text, t.pos, t.startchar, t.endchar)
+                    for t in analyzer(value, positions=True, chars=True, mode="index")]
+        assert replayed == plain
+    assert blocks.reused  # the samples repeat blocks, so the cache was used
+
+
+def test_whoosh_gets_the_same_postings_from_analysed_texts(records, tmp_path, monkeypatch):
+    write_fulltext(tmp_path / "plain", records, set(), ())
+    monkeypatch.setattr(fulltext, "data_json", lambda name: {"segment_records": 7, "writer_limitmb": 16})
+    write_fulltext(tmp_path / "shared", records, set(), (), texts=FieldTokens((), len(records)).texts)
+    assert len(open_fulltext(tmp_path / "shared").reader().leaf_readers()) > 1  # several segments were written
+    assert _postings(tmp_path / "shared") == _postings(tmp_path / "plain")
+
+
+def test_the_term_matrices_take_the_words_whoosh_was_given(records):
+    tokens = FieldTokens((), len(records))
+    analyzer = chinese_analyzer(())
+    for record in records:
+        tokens.texts(record)
+    for record in records:
+        expected = {field: [t.text for t in analyzer(text, mode="index")] for field, text in field_texts(record).items()}
+        assert {field: list(words) for field, words in tokens.words(record).items()} == expected
+    assert not tokens._waiting  # taken once: nothing is held after the term matrices took it
