@@ -268,6 +268,62 @@ def rescored(vectors: np.ndarray, query: np.ndarray, found: np.ndarray, k: int) 
     return np.pad(best, (0, k - len(best)), constant_values=-1)
 
 
+def measure(index_dir: Path, queries: list[str], args) -> dict:
+    """Disk, open time, warm latency per mode, filters, engines and peak RSS of a built index."""
+    result: dict = {}
+    sizes = defaultdict(int)
+    for path in index_dir.rglob("*"):
+        if path.is_file():
+            kind = "fulltext" if "fulltext" in path.parts else "terms (n-grams)" if "ngrams" in path.name \
+                else "terms" if "terms" in path.parts else "vectors" if "vector" in path.name else "records"
+            sizes[kind] += path.stat().st_size
+    result["size_mb"] = {k: round(v / 1e6, 2) for k, v in sizes.items()}
+
+    started = time.perf_counter()
+    index = GoalSearch.open(index_dir)
+    result["open_s"] = round(time.perf_counter() - started, 2)
+    index.query_cache_size = 0  # every timed query is encoded, as a new query would be
+    for q in queries[:3]:
+        [index.search(q, mode=m) for m in ("bm25", "semantic", "hybrid")]  # warm
+    latency = {mode: percentiles(timed(lambda q, m=mode: index.search(q, mode=m, limit=10, highlight=False), queries, args.rounds))
+               for mode in ("bm25", "semantic", "hybrid")}
+    latency["hybrid+highlights"] = percentiles(timed(lambda q: index.search(q, limit=10), queries, args.rounds))
+    pastes = long_pastes()
+    for mode in ("bm25", "hybrid"):
+        latency[f"{mode}, 2000-char pastes"] = percentiles(timed(
+            lambda q, m=mode: index.search(q, mode=m, limit=10), pastes, max(1, args.rounds - 1)))
+    syntax = json.loads((ROOT / "benchmarks" / "syntax_queries.json").read_text("utf-8"))["queries"]
+    index.search(syntax[0], mode="bm25")  # warm: Whoosh opens (checksums first) on the first syntax query
+    on_matrices = [q for q in syntax if index.bm25.on_matrices(index.bm25.parse(q).query) is not None]
+    for label, subset in (("bm25 syntax, term matrices", on_matrices),
+                          ("bm25 syntax, Whoosh", [q for q in syntax if q not in on_matrices])):
+        latency[label] = percentiles(timed(lambda q: index.search(q, mode="bm25", limit=10, highlight=False),
+                                           subset, max(args.rounds, 3)))
+    constraining = [q for q in syntax if index.bm25.meaning(q) is not None]  # fields, AND, NOT
+    latency["hybrid syntax, constrained"] = percentiles(timed(
+        lambda q: index.search(q, mode="hybrid", limit=10, highlight=False), constraining, max(args.rounds, 3)))
+    result["filters_ms"] = filter_costs(index)
+    started = time.perf_counter()
+    index.stats()
+    result["stats_s"] = round(time.perf_counter() - started, 3)
+    result["latency_ms"] = latency
+    if args.engines != "none":
+        result["engines"] = compare(index, queries, args.rounds, tuple(args.engines.split(",")))
+    result["peak_rss_mb_search_process"] = search_memory(index_dir, queries)
+    result["peak_rss_mb_benchmark_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["rss_note"] = "search process: a fresh process that opens the index and runs all queries in all modes"
+    if args.cold:
+        result["cold_start_s"] = cold_start(index_dir, queries[0])
+    if args.faiss:
+        width = index.vectors.vectors.shape[1]
+        qv = np.stack([per_view(index.encode_query(q), width) for q in queries])
+        sample = index.vectors.vectors[np.random.default_rng(0).choice(len(index.ids), size=min(500, len(index.records)), replace=False)]
+        result["duplicate_vector_share"] = round(1 - len(np.unique(index.vectors.vectors, axis=0)) / len(index.ids), 3)
+        result["faiss"] = faiss_comparison(np.ascontiguousarray(index.vectors.vectors), np.vstack([qv, sample]).astype(np.float32))
+    index.close()
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, required=True)
@@ -281,6 +337,9 @@ def main() -> None:
     parser.add_argument("--index-dir", "--keep", dest="index_dir",
                         help="build the index in this new folder and keep it (for warm_latency.py; default: a temporary one)")
     parser.add_argument("--build-only", action="store_true", help="with --index-dir: stop after the build")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="with --index-dir: measure the index a --build-only run left there (a 1M build and its "
+                             "measurement in two processes, so the second does not carry the first's memory)")
     parser.add_argument("--engines", default=",".join(installed_engines()) or "none",
                         help=f"engines to compare, comma-separated ({','.join(ENGINES)}), or none; default: those "
                              "installed (pip install -e '.[bench]' adds tantivy and LanceDB)")
@@ -290,12 +349,18 @@ def main() -> None:
         parser.error(f"--engines {','.join(missing)}: not installed (pip install -e '.[bench]')")
     if args.build_only and not args.index_dir:
         parser.error("--build-only needs --index-dir")
-    if args.index_dir and Path(args.index_dir).exists():
+    if args.measure_only and not (args.index_dir and Path(args.index_dir).exists()):
+        parser.error("--measure-only needs the --index-dir of a built index")
+    if args.index_dir and Path(args.index_dir).exists() and not args.measure_only:
         parser.error(f"{args.index_dir} exists; give a new folder")
 
     queries = [q["query"] for q in json.loads((ROOT / "benchmarks" / "eval_queries.json").read_text("utf-8"))["queries"]]
     queries = queries[:args.queries] if args.queries else queries
     result: dict = {"projects": args.projects}
+    if args.measure_only:
+        result.update(measure(Path(args.index_dir), queries, args))
+        report(result, args.json)
+        return
     started = time.perf_counter()
     records, parts = synthetic_records(args.projects)
     result["synthesis_s"] = round(time.perf_counter() - started, 2)
@@ -336,60 +401,15 @@ def main() -> None:
         if args.build_only:
             print(json.dumps(result, ensure_ascii=False, indent=1))
             return
-        sizes = defaultdict(int)
-        for path in index_dir.rglob("*"):
-            if path.is_file():
-                kind = "fulltext" if "fulltext" in path.parts else "terms (n-grams)" if "ngrams" in path.name \
-                    else "terms" if "terms" in path.parts else "vectors" if "vector" in path.name else "records"
-                sizes[kind] += path.stat().st_size
-        result["size_mb"] = {k: round(v / 1e6, 2) for k, v in sizes.items()}
+        result.update(measure(index_dir, queries, args))
+    report(result, args.json)
 
-        started = time.perf_counter()
-        index = GoalSearch.open(index_dir)
-        result["open_s"] = round(time.perf_counter() - started, 2)
-        index.query_cache_size = 0  # every timed query is encoded, as a new query would be
-        for q in queries[:3]:
-            [index.search(q, mode=m) for m in ("bm25", "semantic", "hybrid")]  # warm
-        latency = {mode: percentiles(timed(lambda q, m=mode: index.search(q, mode=m, limit=10, highlight=False), queries, args.rounds))
-                   for mode in ("bm25", "semantic", "hybrid")}
-        latency["hybrid+highlights"] = percentiles(timed(lambda q: index.search(q, limit=10), queries, args.rounds))
-        pastes = long_pastes()
-        for mode in ("bm25", "hybrid"):
-            latency[f"{mode}, 2000-char pastes"] = percentiles(timed(
-                lambda q, m=mode: index.search(q, mode=m, limit=10), pastes, max(1, args.rounds - 1)))
-        syntax = json.loads((ROOT / "benchmarks" / "syntax_queries.json").read_text("utf-8"))["queries"]
-        index.search(syntax[0], mode="bm25")  # warm: Whoosh opens (checksums first) on the first syntax query
-        on_matrices = [q for q in syntax if index.bm25.on_matrices(index.bm25.parse(q).query) is not None]
-        for label, subset in (("bm25 syntax, term matrices", on_matrices),
-                              ("bm25 syntax, Whoosh", [q for q in syntax if q not in on_matrices])):
-            latency[label] = percentiles(timed(lambda q: index.search(q, mode="bm25", limit=10, highlight=False),
-                                               subset, max(args.rounds, 3)))
-        constraining = [q for q in syntax if index.bm25.meaning(q) is not None]  # fields, AND, NOT
-        latency["hybrid syntax, constrained"] = percentiles(timed(
-            lambda q: index.search(q, mode="hybrid", limit=10, highlight=False), constraining, max(args.rounds, 3)))
-        result["filters_ms"] = filter_costs(index)
-        started = time.perf_counter()
-        index.stats()
-        result["stats_s"] = round(time.perf_counter() - started, 3)
-        result["latency_ms"] = latency
-        if args.engines != "none":
-            result["engines"] = compare(index, queries, args.rounds, tuple(args.engines.split(",")))
-        result["peak_rss_mb_search_process"] = search_memory(index_dir, queries)
-        result["peak_rss_mb_benchmark_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        result["rss_note"] = "search process: a fresh process that opens the index and runs all queries in all modes"
-        if args.cold:
-            result["cold_start_s"] = cold_start(index_dir, queries[0])
-        if args.faiss:
-            width = index.vectors.vectors.shape[1]
-            qv = np.stack([per_view(index.encode_query(q), width) for q in queries])
-            sample = index.vectors.vectors[np.random.default_rng(0).choice(len(index.ids), size=min(500, len(index.records)), replace=False)]
-            result["duplicate_vector_share"] = round(1 - len(np.unique(index.vectors.vectors, axis=0)) / len(index.ids), 3)
-            result["faiss"] = faiss_comparison(np.ascontiguousarray(index.vectors.vectors), np.vstack([qv, sample]).astype(np.float32))
-        index.close()
+
+def report(result: dict, path: str | None) -> None:
     text = json.dumps(result, ensure_ascii=False, indent=1)
     print(text)
-    if args.json:
-        Path(args.json).write_text(text, "utf-8")
+    if path:
+        Path(path).write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

@@ -87,3 +87,23 @@ def test_the_term_matrices_take_the_words_whoosh_was_given(records):
         expected = {field: [t.text for t in analyzer(text, mode="index")] for field, text in field_texts(record).items()}
         assert {field: list(words) for field, words in tokens.words(record).items()} == expected
     assert not tokens._waiting  # taken once: nothing is held after the term matrices took it
+
+
+def test_term_matrices_are_the_same_whatever_block_the_triplets_are_compacted_in(records, tmp_path, monkeypatch):
+    """The term stage holds postings as int32 blocks (issue #32, a million records); the files may not change."""
+    from goalsearch.indexer.storage import terms
+
+    def term_files(folder):
+        terms.write_terms(folder, records, ())
+        return {path.name: path.read_bytes() for path in sorted((folder / terms.TERMS).iterdir())}
+
+    (tmp_path / "one").mkdir()
+    (tmp_path / "many").mkdir()
+    whole = term_files(tmp_path / "one")
+    compacted = []
+    original = terms.Triplets._compact
+    monkeypatch.setattr(terms.Triplets, "BLOCK", 97)
+    monkeypatch.setattr(terms.Triplets, "_compact", lambda self, field: (compacted.append(field), original(self, field)))
+    blocked = term_files(tmp_path / "many")
+    assert len(compacted) > 3 * len(terms.TERM_FIELDS)  # many blocks a field, not one at the end
+    assert whole == blocked

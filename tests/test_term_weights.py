@@ -71,3 +71,33 @@ def test_changed_boosts_change_the_ranking(sample_index_dir, monkeypatch):
     expected = summed(side.by_field, field_boosts(), len(side.ids), len(side.column))
     assert np.allclose(dense(changed.words, len(side.ids)), dense(expected["words"], len(side.ids)))
     assert not np.allclose(dense(changed.words, len(side.ids)), dense(side.words, len(side.ids)))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 24])
+def test_counts_aligned_a_few_columns_at_a_time_are_the_counts_aligned_at_once(chunk):
+    """Aligning a field's counts with its kind's postings is done in chunks of columns (issue #32: one key
+    array for all took 8 GB at a million records); any chunk gives the same array, and a missing pair None."""
+    from scipy import sparse
+
+    from goalsearch.indexer.storage.term_counts import aligned_counts
+
+    rng = np.random.default_rng(3)
+    kind = sparse.random(40, 30, density=0.3, format="csc", random_state=4, dtype=np.float32)
+    kind.sort_indices()
+    keep = rng.random(kind.nnz) < 0.6
+    field = sparse.csc_matrix((rng.integers(1, 9, kind.nnz)[keep].astype(np.uint8),
+                               kind.indices[keep], np.concatenate([[0], np.cumsum(
+                                   [keep[a:b].sum() for a, b in zip(kind.indptr[:-1], kind.indptr[1:])])])),
+                              shape=kind.shape)
+    counts = aligned_counts(kind.indptr, kind.indices, field, 40, np.dtype(np.uint8), chunk=chunk)
+    expected = np.zeros(kind.nnz, dtype=np.uint8)
+    expected[keep] = field.data
+    assert np.array_equal(counts, expected)
+    stray = field.copy()
+    stray.indices = stray.indices.copy()
+    missing = np.setdiff1d(np.arange(40), kind.indices[kind.indptr[-2]:kind.indptr[-1]])[0]
+    last = slice(stray.indptr[-2], stray.indptr[-1])
+    assert stray.indptr[-1] > stray.indptr[-2]
+    stray.indices[last.start] = missing
+    stray.sort_indices()
+    assert aligned_counts(kind.indptr, kind.indices, stray, 40, np.dtype(np.uint8), chunk=chunk) is None

@@ -96,12 +96,15 @@ def field_postings(matrix, n_records: int) -> Postings:
                     np.diff(indptr).astype(np.int32))
 
 
-def summed(fields: dict[str, Postings], boosts: dict[str, float], n_records: int, n_terms: int) -> dict[str, Postings]:
-    """Per kind (``KINDS``), the boosted sum of its fields' weights, one CSC column per term."""
+def summed(fields: dict[str, Postings], boosts: dict[str, float], n_records: int, n_terms: int,
+           kinds_made: tuple[str, ...] = tuple(KINDS)) -> dict[str, Postings]:
+    """Per kind (``KINDS``, or those of ``kinds_made``), the boosted sum of its fields' weights, one CSC column
+    per term."""
     from scipy import sparse
 
     kinds = {}
-    for kind, names in KINDS.items():
+    for kind in kinds_made:
+        names = KINDS[kind]
         total = sparse.csc_matrix((n_records, n_terms), dtype=np.float32)
         df = np.zeros(n_terms, dtype=np.int32)
         for name in names:
@@ -111,8 +114,8 @@ def summed(fields: dict[str, Postings], boosts: dict[str, float], n_records: int
                                                   shape=(n_records, n_terms))
                 np.maximum(df, field.df, out=df)
         total.sum_duplicates()  # canonical: sorted rows, one entry per (row, term)
-        kinds[kind] = Postings(total.indptr.astype(np.int64), total.indices.astype(np.int32),
-                               total.data.astype(np.float32), df)
+        kinds[kind] = Postings(total.indptr.astype(np.int64), total.indices.astype(np.int32, copy=False),
+                               total.data.astype(np.float32, copy=False), df)
     return kinds
 
 

@@ -127,7 +127,6 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
 
     ``tokens`` gives the words the full-text writer already cut (``field_tokens``).
     """
-    from scipy import sparse
 
     tokens = tokens or FieldTokens(extra_words, len(records))
     old = load_terms(previous) if previous is not None else None
@@ -140,7 +139,7 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
         old_row = {key["hash"]: i for i, key in enumerate(keys)}
         old_rows = {field: matrix.tocsr() for field, matrix in matrices.items()}
     hashes = [terms_hash(r, extra_words) for r in records]
-    triplets = {field: ([], [], []) for field in TERM_FIELDS}  # rows, columns, counts
+    triplets = Triplets(TERM_FIELDS)
     reused: list[tuple[int, int]] = []  # (new row, old row)
     tokenized = 0
     for row, (record, digest) in enumerate(zip(records, hashes)):
@@ -151,36 +150,103 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
         fields = dict(tokens.words(record))
         fields.update({field: char_grams(text) for field, text in ngram_texts(record).items()})
         for field, words in fields.items():
-            counts = Counter(words)
-            rows, cols, values = triplets[field]
-            for term, count in counts.items():
+            rows, cols, values = triplets.lists(field)
+            for term, count in Counter(words).items():
                 rows.append(row)
                 cols.append(columns.setdefault(term, len(columns)))
                 values.append(count)
+        triplets.compact_full()
     shape = (len(records), len(columns))
     matrices = {}
     for field in TERM_FIELDS:
-        rows, cols, values = (np.asarray(part, dtype=np.int64) for part in triplets[field])
+        rows, cols, values = triplets.take(field)
         if reused and old_rows.get(field) is not None:
             new_at, old_at = (np.asarray(part, dtype=np.int64) for part in zip(*reused))
             kept = old_rows[field][old_at].tocoo()
             rows = np.concatenate([rows, new_at[kept.row]])
             cols = np.concatenate([cols, kept.col])
             values = np.concatenate([values, kept.data])
-        matrices[field] = sparse.csc_matrix((values.astype(np.float32), (rows, cols)), shape=shape)
+        matrices[field] = _csc(rows, cols, values, shape)
+        del rows, cols, values  # before the next field's are joined: at 1M records, gigabytes each
     matrices, vocabulary = _drop_unused(matrices, sorted(columns, key=columns.get))
     folder = directory / TERMS
     folder.mkdir()
     for matrix in matrices.values():
         matrix.sort_indices()
-    weights = {field: field_postings(matrix, len(records)) for field, matrix in matrices.items()}
-    kinds = summed(weights, field_boosts(), len(records), len(vocabulary))
+    kinds = {}
+    for kind, fields in KINDS.items():  # one kind's weights at a time: a float32 a posting, gigabytes at 1M records
+        weights = {field: field_postings(matrices[field], len(records)) for field in fields if field in matrices}
+        kinds.update(summed(weights, field_boosts(), len(records), len(vocabulary), (kind,)))
+        del weights
     write_summed(folder, kinds, field_boosts())
     for field, matrix in matrices.items():
         _write_counts(folder, field, matrix, kinds.get(KIND_OF.get(field)), len(records))
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), "utf-8")
     (folder / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
     return tokenized
+
+
+class Triplets:
+    """Each field's (row, column, count) triplets, compacted to int32 arrays as they come (issue #32).
+
+    Python lists cost 24 bytes a posting and the int64 arrays made of them another 24: at a million
+    records (~550M postings) the term stage alone outgrew the machine. Every ``block`` postings a
+    field's lists become three int32 arrays (12 bytes a posting); ``take`` joins and drops them.
+    """
+
+    BLOCK = 1 << 20  # postings of a field kept as Python lists before they become arrays
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.block = self.BLOCK
+        self._lists = {field: ([], [], []) for field in fields}
+        self._arrays: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {field: [] for field in fields}
+
+    def lists(self, field: str) -> tuple[list[int], list[int], list[int]]:
+        """The lists ``field``'s next triplets are appended to (the caller's loop is the build's hottest)."""
+        return self._lists[field]
+
+    def compact_full(self) -> None:
+        """Turn every field's lists that hold ``block`` postings or more into arrays."""
+        for field, lists in self._lists.items():
+            if len(lists[0]) >= self.block:
+                self._compact(field)
+
+    def _compact(self, field: str) -> None:
+        lists = self._lists[field]
+        if lists[0]:
+            self._arrays[field].append(tuple(np.array(part, dtype=np.int32) for part in lists))
+            for part in lists:
+                part.clear()
+
+    def take(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``field``'s rows, columns and counts in the order added (int32), forgotten here."""
+        self._compact(field)
+        blocks = [list(block) for block in self._arrays.pop(field)]
+        del self._lists[field]
+        joined = []
+        for part in range(3):  # each part's blocks are let go once joined: the field is not held twice
+            joined.append(np.concatenate([block[part] for block in blocks]) if blocks else np.zeros(0, np.int32))
+            for block in blocks:
+                block[part] = None
+        return tuple(joined)
+
+
+def _csc(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, shape: tuple[int, int]):
+    """The CSC matrix (counts in ``count_dtype``) of triplets with no repeated (row, column), as scipy would make it.
+
+    Made with one stable sort by column rather than through scipy's COO, which holds two more copies
+    of a field's postings at once (the largest field at a million records has ~340M).
+    """
+    from scipy import sparse
+
+    index = np.int32 if max(len(rows), *shape) < np.iinfo(np.int32).max else np.int64
+    order = np.argsort(cols, kind="stable")
+    indices = rows[order].astype(index, copy=False)
+    data = counts[order].astype(count_dtype(int(counts.max()) if len(counts) else 0))  # 1–2 bytes, not float32's 4
+    del order
+    indptr = np.zeros(shape[1] + 1, dtype=index)
+    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
+    return sparse.csc_matrix((data, indices, indptr), shape=shape)
 
 
 def _write_counts(folder: Path, field: str, matrix, kind, n_records: int) -> None:
