@@ -107,3 +107,55 @@ def test_term_matrices_are_the_same_whatever_block_the_triplets_are_compacted_in
     blocked = term_files(tmp_path / "many")
     assert len(compacted) > 3 * len(terms.TERM_FIELDS)  # many blocks a field, not one at the end
     assert whole == blocked
+
+
+def test_a_field_matrix_is_scipys_canonical_csc_of_its_triplets():
+    """``_csc`` counts-sorts by column without argsort (issue #32); the matrix is scipy's own, counts narrowed,
+    whatever order the rows came in (an update appends the reused rows after the new ones)."""
+    import numpy as np
+    from hypothesis import given, settings, strategies as st
+    from scipy import sparse
+
+    from goalsearch.indexer.storage.terms import _csc, count_dtype
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sets(st.tuples(st.integers(0, 40), st.integers(0, 25)), max_size=200).flatmap(
+        lambda cells: st.tuples(st.permutations(sorted(cells)),
+                                st.lists(st.integers(1, 70_000), min_size=len(cells), max_size=len(cells)))))
+    def check(drawn):
+        cells, counts = drawn
+        rows = np.array([r for r, _ in cells], dtype=np.int32)
+        cols = np.array([c for _, c in cells], dtype=np.int32)
+        counts = np.array(counts, dtype=np.int32)
+        made = _csc(rows, cols, counts, (41, 26))
+        made.sort_indices()
+        expected = sparse.csc_matrix((counts, (rows, cols)), shape=(41, 26))
+        assert made.data.dtype == count_dtype(int(counts.max()) if len(counts) else 0)
+        assert made.indices.dtype == made.indptr.dtype == np.int32
+        assert np.array_equal(made.indptr, expected.indptr) and np.array_equal(made.indices, expected.indices)
+        assert np.array_equal(made.data, expected.data)
+
+    check()
+
+
+def test_triplets_give_back_each_fields_postings_in_the_order_added(monkeypatch):
+    from goalsearch.indexer.storage.terms import Triplets
+
+    monkeypatch.setattr(Triplets, "BLOCK", 3)
+    triplets = Triplets(("a", "b"))
+    added = {"a": [], "b": []}
+    for row, per_field in enumerate([{"a": [(5, 1), (2, 300)]}, {}, {"a": [(1, 2)], "b": [(7, 1)]},
+                                     {"a": [(0, 1), (9, 4), (3, 1), (4, 2)]}, {"b": []}]):
+        for field, pairs in per_field.items():
+            cols, counts = triplets.lists(field)
+            for col, count in pairs:
+                cols.append(col)
+                counts.append(count)
+                added[field].append((row, col, count))
+            triplets.row_done(field, row, len(pairs))
+        triplets.compact_full()
+    for field in ("a", "b"):
+        rows, cols, counts = triplets.take(field)
+        assert list(zip(rows.tolist(), cols.tolist(), counts.tolist())) == added[field]
+        assert rows.dtype == cols.dtype == "int32"
+    assert counts.dtype == "uint8"

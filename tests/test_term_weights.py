@@ -101,3 +101,28 @@ def test_counts_aligned_a_few_columns_at_a_time_are_the_counts_aligned_at_once(c
     stray.indices[last.start] = missing
     stray.sort_indices()
     assert aligned_counts(kind.indptr, kind.indices, stray, 40, np.dtype(np.uint8), chunk=chunk) is None
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 22])
+def test_bm25_weights_made_a_chunk_of_postings_at_a_time_are_the_whole_arrays_to_the_bit(chunk):
+    """The weights are made in chunks so that a million records need no whole-length temporaries (issue #32);
+    the reference is the formula over whole arrays, as written before."""
+    from goalsearch.indexer.storage.term_weights import B, K1, bm25_weights
+
+    rng = np.random.default_rng(3)
+    n_records, n_terms, n_postings = 300, 40, 5000
+    rows = rng.integers(0, n_records, n_postings).astype(np.int32)
+    counts = rng.integers(1, 12, n_postings).astype(np.uint8)
+    df = np.bincount(rng.integers(0, n_terms, n_postings), minlength=n_terms)
+    indptr = np.concatenate([[0], np.cumsum(df)])
+
+    tf = counts.astype(np.float32)
+    lengths = np.bincount(rows, weights=tf, minlength=n_records)
+    denominator = (lengths * (K1 * B / (lengths.sum() / n_records))).astype(np.float32)[rows]
+    denominator += K1 * (1.0 - B)
+    denominator += tf
+    expected = np.repeat((np.log(n_records / (df + 1.0)) + 1.0).astype(np.float32), df) * tf
+    expected *= K1 + 1.0
+    expected /= denominator
+    made = bm25_weights(indptr, rows, counts, n_records, chunk=chunk)
+    assert made.dtype == np.float32 and np.array_equal(made.view(np.uint32), expected.view(np.uint32))

@@ -150,11 +150,12 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
         fields = dict(tokens.words(record))
         fields.update({field: char_grams(text) for field, text in ngram_texts(record).items()})
         for field, words in fields.items():
-            rows, cols, values = triplets.lists(field)
-            for term, count in Counter(words).items():
-                rows.append(row)
+            cols, values = triplets.lists(field)
+            counted = Counter(words)
+            for term, count in counted.items():
                 cols.append(columns.setdefault(term, len(columns)))
                 values.append(count)
+            triplets.row_done(field, row, len(counted))
         triplets.compact_full()
     shape = (len(records), len(columns))
     matrices = {}
@@ -187,23 +188,32 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
 
 
 class Triplets:
-    """Each field's (row, column, count) triplets, compacted to int32 arrays as they come (issue #32).
+    """Each field's (row, column, count) triplets, compacted to small arrays as they come (issue #32).
 
     Python lists cost 24 bytes a posting and the int64 arrays made of them another 24: at a million
-    records (~550M postings) the term stage alone outgrew the machine. Every ``block`` postings a
-    field's lists become three int32 arrays (12 bytes a posting); ``take`` joins and drops them.
+    records (~510M postings) the term stage alone outgrew the machine. Rows come in order, so a field
+    keeps one (row, how many) pair per record rather than a row per posting; every ``block`` postings
+    its columns become int32 and its counts the narrowest type that holds them (``count_dtype``):
+    5 bytes a posting where 12 were held. ``take`` makes the three arrays and forgets them.
     """
 
     BLOCK = 1 << 20  # postings of a field kept as Python lists before they become arrays
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self.block = self.BLOCK
-        self._lists = {field: ([], [], []) for field in fields}
-        self._arrays: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {field: [] for field in fields}
+        self._lists = {field: ([], []) for field in fields}
+        self._rows = {field: ([], []) for field in fields}  # row, postings it has
+        self._arrays: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {field: [] for field in fields}
 
-    def lists(self, field: str) -> tuple[list[int], list[int], list[int]]:
-        """The lists ``field``'s next triplets are appended to (the caller's loop is the build's hottest)."""
+    def lists(self, field: str) -> tuple[list[int], list[int]]:
+        """The lists ``field``'s next columns and counts are appended to (the caller's loop is the build's hottest)."""
         return self._lists[field]
+
+    def row_done(self, field: str, row: int, postings: int) -> None:
+        """Say that the last ``postings`` appended to ``field`` are ``row``'s (rows come in increasing order)."""
+        if postings:
+            self._rows[field][0].append(row)
+            self._rows[field][1].append(postings)
 
     def compact_full(self) -> None:
         """Turn every field's lists that hold ``block`` postings or more into arrays."""
@@ -212,20 +222,24 @@ class Triplets:
                 self._compact(field)
 
     def _compact(self, field: str) -> None:
-        lists = self._lists[field]
-        if lists[0]:
-            self._arrays[field].append(tuple(np.array(part, dtype=np.int32) for part in lists))
-            for part in lists:
-                part.clear()
+        cols, counts = self._lists[field]
+        if cols:
+            counts = np.array(counts, dtype=np.int64)
+            self._arrays[field].append((np.array(cols, dtype=np.int32), counts.astype(count_dtype(int(counts.max())))))
+            self._lists[field] = ([], [])
 
     def take(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``field``'s rows, columns and counts in the order added (int32), forgotten here."""
+        """``field``'s rows, columns (int32) and counts (``count_dtype``) in the order added, forgotten here."""
         self._compact(field)
         blocks = [list(block) for block in self._arrays.pop(field)]
         del self._lists[field]
-        joined = []
-        for part in range(3):  # each part's blocks are let go once joined: the field is not held twice
-            joined.append(np.concatenate([block[part] for block in blocks]) if blocks else np.zeros(0, np.int32))
+        row_ids, lengths = self._rows.pop(field)
+        rows = np.repeat(np.array(row_ids, dtype=np.int32), np.array(lengths, dtype=np.int64))
+        del row_ids, lengths
+        joined = [rows]
+        for part in range(2):  # each part's blocks are let go once joined: the field is not held twice
+            joined.append(np.concatenate([block[part] for block in blocks]) if blocks
+                          else np.zeros(0, np.int32 if part == 0 else np.uint8))
             for block in blocks:
                 block[part] = None
         return tuple(joined)
@@ -234,19 +248,19 @@ class Triplets:
 def _csc(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, shape: tuple[int, int]):
     """The CSC matrix (counts in ``count_dtype``) of triplets with no repeated (row, column), as scipy would make it.
 
-    Made with one stable sort by column rather than through scipy's COO, which holds two more copies
-    of a field's postings at once (the largest field at a million records has ~340M).
+    scipy's COO-to-compressed conversion is a counting sort by column (``coo_tocsr``): stable, so each
+    column's rows keep the order they came in, and it allocates only the result (the largest field at a
+    million records has ~340M postings; an argsort held 8 more bytes a posting and its own buffer).
     """
     from scipy import sparse
 
+    counts = counts.astype(count_dtype(int(counts.max()) if len(counts) else 0), copy=False)  # 1–2 bytes, not float32's 4
+    if not len(counts):
+        return sparse.csc_matrix(shape, dtype=counts.dtype)
+    matrix = sparse.coo_matrix((counts, (rows, cols)), shape=shape).tocsc()
     index = np.int32 if max(len(rows), *shape) < np.iinfo(np.int32).max else np.int64
-    order = np.argsort(cols, kind="stable")
-    indices = rows[order].astype(index, copy=False)
-    data = counts[order].astype(count_dtype(int(counts.max()) if len(counts) else 0))  # 1–2 bytes, not float32's 4
-    del order
-    indptr = np.zeros(shape[1] + 1, dtype=index)
-    np.cumsum(np.bincount(cols, minlength=shape[1]), out=indptr[1:])
-    return sparse.csc_matrix((data, indices, indptr), shape=shape)
+    return sparse.csc_matrix((matrix.data, matrix.indices.astype(index, copy=False),
+                              matrix.indptr.astype(index, copy=False)), shape=shape)
 
 
 def _write_counts(folder: Path, field: str, matrix, kind, n_records: int) -> None:
