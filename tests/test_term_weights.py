@@ -126,3 +126,27 @@ def test_bm25_weights_made_a_chunk_of_postings_at_a_time_are_the_whole_arrays_to
     expected /= denominator
     made = bm25_weights(indptr, rows, counts, n_records, chunk=chunk)
     assert made.dtype == np.float32 and np.array_equal(made.view(np.uint32), expected.view(np.uint32))
+
+
+def test_summing_in_place_gives_the_sums_of_copies_and_scales_the_fields_given():
+    """The build sums with ``scale_in_place`` (issue #32: no 1.4 GB copy of the largest field at 1M records)."""
+    from goalsearch.indexer.storage.term_weights import Postings
+
+    rng = np.random.default_rng(5)
+
+    def field() -> Postings:
+        df = rng.integers(0, 4, 12)
+        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        rows = np.concatenate([np.sort(rng.choice(30, d, replace=False)) for d in df]).astype(np.int32)
+        return Postings(indptr, rows, rng.random(len(rows), dtype=np.float32), df.astype(np.int32))
+
+    fields = {name: field() for name in KINDS["words"][:3]}
+    boosts = {name: 1.5 + i for i, name in enumerate(fields)}
+    originals = {name: f.weights.copy() for name, f in fields.items()}
+    copied = summed(fields, boosts, 30, 12, ("words",))["words"]
+    assert all(np.array_equal(f.weights, originals[name]) for name, f in fields.items())
+    in_place = summed(fields, boosts, 30, 12, ("words",), scale_in_place=True)["words"]
+    for name, f in fields.items():
+        assert np.array_equal(f.weights, originals[name] * np.float32(boosts[name]))
+    for part in ("indptr", "rows", "weights", "df"):
+        assert np.array_equal(getattr(copied, part), getattr(in_place, part))

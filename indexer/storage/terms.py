@@ -177,7 +177,7 @@ def write_terms(directory: Path, records: list[Record], extra_words: tuple[str, 
     kinds = {}
     for kind, fields in KINDS.items():  # one kind's weights at a time: a float32 a posting, gigabytes at 1M records
         weights = {field: field_postings(matrices[field], len(records)) for field in fields if field in matrices}
-        kinds.update(summed(weights, field_boosts(), len(records), len(vocabulary), (kind,)))
+        kinds.update(summed(weights, field_boosts(), len(records), len(vocabulary), (kind,), scale_in_place=True))
         del weights
     write_summed(folder, kinds, field_boosts())
     for field, matrix in matrices.items():

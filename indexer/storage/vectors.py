@@ -136,10 +136,13 @@ def write_vectors(directory: Path, records: list[Record], embedder, previous: Pa
         vector_of.update(zip(batch, embedder.encode_documents(batch)))
         if progress:
             progress(min(start + batch_size, len(to_embed)), len(to_embed))
-    for digest, texts in wanted.items():
-        known[digest] = np.concatenate([vector_of[text] for text in texts])
+    # Each row written once into the matrix: at a million records a list of rows, its stack and a float32
+    # copy of that were three copies of 3 GB (issue #32).
     dimension = embedder.info.dimension * len(vector_settings()["views"])
-    matrix = np.stack([known[h] for h in hashes]).astype(np.float32) if records else np.zeros((0, dimension), np.float32)
+    matrix = np.empty((len(records), dimension), dtype=np.float32)
+    for row, (digest, texts) in enumerate(zip(hashes, views)):
+        matrix[row] = known[digest] if digest in known else np.concatenate([vector_of[text] for text in texts])
+    del vector_of, known
     np.save(directory / VECTORS, matrix, allow_pickle=False)
     write_ivf(directory, matrix)
     (directory / KEYS).write_text(json.dumps([{"id": r.id, "hash": h} for r, h in zip(records, hashes)]), "utf-8")
