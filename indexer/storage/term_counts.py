@@ -30,7 +30,7 @@ def aligned_file(kind: str, field: str) -> str:
 
 
 def aligned_counts(kind_indptr: np.ndarray, kind_rows: np.ndarray, matrix, n_records: int,
-                   dtype: np.dtype, chunk: int = 1 << 24) -> np.ndarray | None:
+                   dtype: np.dtype, chunk: int = 1 << 22) -> np.ndarray | None:
     """The counts of ``matrix`` (CSC, sorted rows) at the positions of the kind's postings; None when a pair
     of the field is not among them (a field boosted 0 is not summed) — it then keeps its own CSC files.
 
@@ -58,7 +58,10 @@ def aligned_counts(kind_indptr: np.ndarray, kind_rows: np.ndarray, matrix, n_rec
 def _keys(indptr: np.ndarray, rows: np.ndarray, first_column: int, n_records: int) -> np.ndarray:
     """column × n_records + row of each posting of the columns ``indptr`` spans (ascending in CSC order)."""
     columns = np.arange(first_column, first_column + len(indptr) - 1, dtype=np.int64)
-    return np.repeat(columns, np.diff(indptr)) * n_records + rows
+    keys = np.repeat(columns, np.diff(indptr))
+    keys *= n_records  # in place: one int64 array a chunk, not three
+    keys += rows
+    return keys
 
 
 def smaller_aligned(nnz: int, kind_nnz: int, dtype: np.dtype) -> bool:
