@@ -255,12 +255,7 @@ def _csc(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, shape: tuple[in
     from scipy import sparse
 
     counts = counts.astype(count_dtype(int(counts.max()) if len(counts) else 0), copy=False)  # 1–2 bytes, not float32's 4
-    if not len(counts):
-        return sparse.csc_matrix(shape, dtype=counts.dtype)
-    matrix = sparse.coo_matrix((counts, (rows, cols)), shape=shape).tocsc()
-    index = np.int32 if max(len(rows), *shape) < np.iinfo(np.int32).max else np.int64
-    return sparse.csc_matrix((matrix.data, matrix.indices.astype(index, copy=False),
-                              matrix.indptr.astype(index, copy=False)), shape=shape)
+    return sparse.coo_matrix((counts, (rows, cols)), shape=shape).tocsc()  # int32 indices while they fit
 
 
 def _write_counts(folder: Path, field: str, matrix, kind, n_records: int) -> None:
