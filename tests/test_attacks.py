@@ -11,6 +11,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -264,6 +265,21 @@ def _empty(path: Path) -> None:
     path.write_bytes(b"")
 
 
+def _garble_header(path: Path) -> None:
+    """XOR 16 bytes of a .npy header's dict: numpy's tokenizer meets an unclosed brace (tokenize.TokenError)."""
+    data = bytearray(path.read_bytes())
+    data[20:36] = bytes(b ^ 0x5A for b in data[20:36])
+    path.write_bytes(bytes(data))
+
+
+def _garble_middle(path: Path) -> None:
+    """XOR 16 bytes in the middle of a file: in vectors.npy, floats so large their squares overflow."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0x5A for b in data[middle:middle + 16])
+    path.write_bytes(bytes(data))
+
+
 def _rotate(path: Path) -> None:
     keys = json.loads(path.read_text("utf-8"))
     path.write_text(json.dumps(keys[1:] + keys[:1]), "utf-8")
@@ -309,6 +325,8 @@ DAMAGE = [
     ("terms/name.indices.npy", _truncate, ["search", "name:社保卡", "--mode", "bm25"]),
     ("terms/words.goal.counts.npy", _empty, ["search", "goal:运维", "--mode", "bm25"]),  # aligned with words.rows
     ("terms/keys.json", _flip_id, ["search", "社保卡"]),
+    ("terms/name.indices.npy", _garble_header, ["search", "name:社保卡", "--mode", "bm25"]),
+    ("terms/words.rows.npy", _garble_header, ["search", "社保卡", "--mode", "bm25"]),
     ("vector_keys.json", _rotate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _truncate, ["search", "社保卡", "--mode", "semantic"]),
     ("vectors.npy", _empty, ["search", "社保卡"]),
@@ -327,6 +345,17 @@ def test_7_damaged_file_is_one_line_naming_it(index_copy, name, damage, command)
     assert f"file {name} " in line and "goalsearch index --rebuild" in line
     problems = check_index(index_copy)
     assert any(name in p for p in problems)
+
+
+def test_7_overflowing_vectors_are_damaged_without_a_numpy_warning(index_copy):
+    """Garbled floats overflow when the check squares them: the one line says so, and no RuntimeWarning is printed
+    before it (pytest would swallow one, so warnings are recorded here)."""
+    _garble_middle(generation(index_copy) / "vectors.npy")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run("search", "社保卡", "--mode", "semantic", "--index-dir", index_copy)
+    assert result.exit_code == 1 and "file vectors.npy is damaged" in one_line(result)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
 
 
 def test_7_check_reports_every_damaged_file_without_crashing(index_copy):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import tokenize
 import zipfile  # the .npz term matrices of older generations
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,9 +32,10 @@ from ..errors import IndexCorrupt
 from ..files import sha256_file
 
 # What a reader of a damaged or hostile file can raise: numpy's header parser alone gives ValueError, OverflowError
-# (a negative shape), MemoryError (a huge one) and RecursionError (deep nesting, like json).
+# (a negative shape), MemoryError (a huge one), RecursionError (deep nesting, like json), and tokenize.TokenError or
+# SyntaxError (a header whose bytes no longer close its dict: numpy tokenizes it before literal_eval).
 READ_ERRORS = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, AttributeError, zipfile.BadZipFile,
-               sqlite3.Error, ArithmeticError, MemoryError, RecursionError)
+               sqlite3.Error, ArithmeticError, MemoryError, RecursionError, tokenize.TokenError, SyntaxError)
 
 
 def id_order(ids) -> str:
@@ -96,7 +98,8 @@ def check_vectors(generation: Path, manifest: dict, name: str, rows: np.ndarray,
     if not len(rows):
         return
     parts = np.asarray(rows, dtype=np.float32).reshape(len(rows), views, -1) if width else np.asarray(rows)[:, None, :]
-    norms = np.linalg.norm(parts, axis=2)
+    with np.errstate(all="ignore"):  # a damaged float may overflow when squared: that is the finding, not a warning
+        norms = np.linalg.norm(parts, axis=2)
     if not np.isfinite(norms).all() or not (np.abs(norms - 1.0) < 1e-3).all():
         raise damaged(generation, name, "rows that are not unit vectors")
 
