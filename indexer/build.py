@@ -104,19 +104,23 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             extra_words = tuple(old_manifest.get("user_words", ()))
         if synonyms is None:
             synonyms = tuple(old_manifest.get("user_synonyms", ()))
-        replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
-        replaced |= {r.source for r in reports}
         old_records = load_records(previous, old_manifest) if previous else []
+        held = _held_sources(old_records, reports, remove_sources)
+        stored_reports = [r for r in reports if r.source not in held]  # a held file keeps its old report
+        replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
+        replaced = (replaced | {r.source for r in stored_reports}) - set(held)
         kept = [r for r in old_records if r.source not in replaced]
         records, notes = _unique(kept, list(records))
+        notes += [f"kept the {count} record{'s' if count > 1 else ''} indexed before from {source}: it no longer parses; "
+                  f"`goalsearch index --remove {source}` takes {'them' if count > 1 else 'it'} out" for source, count in held.items()]
         all_records = kept + records
         old_reports = {r.source: r for r in (load_reports(previous, old_manifest) if previous else [])}
         before = dict(old_reports)
         for source in remove_sources or ():
             old_reports.pop(source, None)
-        old_reports.update({r.source: r for r in reports})
+        old_reports.update({r.source: r for r in stored_reports})
 
-        if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, reports,
+        if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, stored_reports,
                                                                      previous, old_manifest, model, extra_words, synonyms):
             return BuildResult(str(index_dir), previous.name, len(old_records), 0, 0, 0, len(old_reports), reports, 0,
                                notes + ["nothing changed: the index holds these documents as they are; "
@@ -164,6 +168,18 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
             raise
     return BuildResult(str(index_dir), generation.name, len(all_records), len(records),
                        len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized, notes)
+
+
+def _held_sources(old_records: list[Record], reports: list[IngestReport], remove_sources: set[str] | None) -> dict[str, int]:
+    """Sources indexed before whose file now fails to parse (emptied, damaged, replaced by junk), with their
+    record counts: an update keeps those records rather than lose them to a bad copy; ``--remove`` or a
+    rebuild takes them out."""
+    failed = {r.source for r in reports if not r.ok} - set(remove_sources or ())
+    counts: dict[str, int] = {}
+    for record in old_records:
+        if record.source in failed:
+            counts[record.source] = counts.get(record.source, 0) + 1
+    return counts
 
 
 def _unchanged(old_records: list[Record], records: list[Record], replaced: set[str], old_reports: dict,

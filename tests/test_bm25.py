@@ -192,6 +192,30 @@ def test_reindexing_a_file_replaces_its_records(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("damage", [b"", bytes(range(256)) * 12], ids=["emptied", "junk"])
+def test_reindexing_a_file_that_no_longer_parses_keeps_its_records(tmp_path, damage):
+    """Nothing indexed is lost to a bad copy: the file's earlier records stay, a note says so and how to take
+    them out, and the run exits 1 for the file's error."""
+    index_dir = tmp_path / "index"
+    doc = tmp_path / "sz.txt"
+    shutil.copy(SEED["sz_2023"], doc)
+    index_paths([SEED["jm_2021"], doc], index_dir)
+    with GoalSearch.open(index_dir) as index:
+        before = sorted(r.id for r in index.records)
+    doc.write_bytes(damage)
+    result = CliRunner().invoke(cli, ["index", str(doc), "--index-dir", str(index_dir)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"kept the 5 records indexed before from {doc.resolve()}: it no longer parses" in result.stderr
+    with GoalSearch.open(index_dir) as index:
+        assert sorted(r.id for r in index.records) == before
+        assert any(h.record.city == "深圳市" for h in index.search("人力资源综合管理", mode="bm25"))
+    result = CliRunner().invoke(cli, ["index", "--remove", str(doc), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == len(before) - 5
+
+
+@pytest.mark.slow
 def test_user_dictionary_changes_segmentation(tmp_path):
     words = tmp_path / "words.txt"
     words.write_text("数运中心 5000 n\n", encoding="utf-8")
