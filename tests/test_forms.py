@@ -6,6 +6,8 @@ eval-parse`` (README), never copied here.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -184,3 +186,21 @@ def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
     result = CliRunner().invoke(cli, ["family", records[0].id, "--index-dir", str(tmp_path / "ix")], env={"COLUMNS": "100"})
     assert result.exit_code == 0
     assert "300.00 万元 → 执行 288.50 万元 · 绩效自评表" in result.stdout and "实际完成: 全年接听来电41万次" in result.stdout
+
+
+@pytest.mark.parametrize("unit, department, filed_by, place", [
+    ("云雾土家族乡", "县民宗委", "奉节县云雾土家族乡人民政府", ("重庆市", "重庆市")),  # only who filed it names the place
+    ("县财政局", "县民宗委", None, (None, None)),  # "县" is the gazetteer's placeholder, not 重庆市
+    ("朝阳区教育局", "区财政局", None, (None, None)),  # 朝阳区: 北京 or 长春, so no city is guessed
+    ("天河区教育局", "区财政局", None, ("广东省", "广州市")),  # one 天河区 in China
+    ("湖南省润山润水生态农业发展有限公司", "县农业农村局", None, ("湖南省", None)),  # a province, no city
+])
+def test_the_place_is_what_the_form_names_never_a_guess(unit, department, filed_by, place):
+    spec = dataclasses.replace(SPECS[0], unit=unit, department=department)
+    rows = fr.grid(spec)
+    if filed_by:
+        rows.insert(2, ["预算单位", filed_by])
+    records, report = parse_text(fr.pipes(rows), "form.txt")
+    record = the_record(records, spec)
+    assert (record.province, record.city) == place
+    assert report.reconciled

@@ -55,6 +55,8 @@ def place_of(name: str) -> tuple[str | None, str | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import cpca  # imported late: it loads pandas and its gazetteer (~0.5 s)
+    if not _names_a_place(cpca.matcher.iter(name)):
+        return None, None
     frame = cpca.transform([name])
     as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
     province, city, county = (as_text(frame.iloc[0][column]) for column in ("省", "市", "区"))
@@ -68,4 +70,14 @@ def place_of(name: str) -> tuple[str | None, str | None]:
 
 # What the gazetteer puts in the city column where there is no prefecture-level city.
 _NOT_A_CITY = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+_PROVINCE_OR_CITY = (0, 1)  # cpca's ranks: 0 province, 1 prefecture-level city, 2 county or district
+
+
+def _names_a_place(matches) -> bool:
+    """Does the name name a place, rather than leave the gazetteer to guess one? A province or a city named
+    (not one of the gazetteer's placeholders: ``县财政局`` is not 重庆市's "县"), or a county or district whose name
+    is one place in China (天河区); ``朝阳区教育局`` could be in 北京 or 长春, ``鼓楼区`` in five cities, so a
+    name that holds only such a district gives no place at all."""
+    return any(match.origin_value not in _NOT_A_CITY if match.get_rank() in _PROVINCE_OR_CITY
+               else len(match.attr_infos) == 1 for match in matches)
 

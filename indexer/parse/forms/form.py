@@ -28,6 +28,7 @@ class FormRecord:
     unit: str | None = None
     department: str | None = None
     unit_name: str | None = None  # 部门(单位)名称 of a whole-department form
+    filed_by: str | None = None  # 预算单位 / 填报单位: who filed the form; only a hint to the place
     amount: float | None = None
     executed: float | None = None
     rate: float | None = None

@@ -125,7 +125,7 @@ _TRAILING_CODE = re.compile(r"(?<=\D)\d{9,}$")  # an organisation code glued aft
 def _field(cells: Cells, index: int, label: Label) -> int:
     cells.use(index)
     value, after = _value_after(cells, index, label)
-    if value and label.key in ("unit", "department", "unit_name"):
+    if value and label.key in ("unit", "department", "unit_name", "filed_by"):
         value = _TRAILING_CODE.sub("", value)
     form = cells.form
     if value and getattr(form, label.key) is None:
