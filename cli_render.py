@@ -261,7 +261,7 @@ def hits_blocks(hits: list[Hit], explain: bool, out=None) -> None:
 def hits_csv(hits: list[Hit]) -> None:
     columns = ["rank", "score", "bm25_rank", "semantic_rank", "id", "name", "city", "year", "department", "unit",
                "amount", "category", "sections", "source", "line", "goal", "kind", "executed", "execution_rate",
-               "actual", "complete", "indicators"]
+               "actual", "evaluation_score", "complete", "indicators"]
     buffer = io.StringIO()
     writer = SpreadsheetSafeWriter(buffer)
     writer.writerow(columns)

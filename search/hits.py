@@ -45,7 +45,8 @@ class Hit:
 
     def to_dict(self) -> dict:
         data = self.record.to_dict()
-        data.update(family_id=self.family_id, score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
+        # ``score`` is the ranking's; a self-evaluation's own total (the record's ``score``) keeps its value here
+        data.update(evaluation_score=data.get("score"), family_id=self.family_id, score=self.score, rank=self.rank, bm25_rank=self.bm25_rank, bm25_score=self.bm25_score,
                     semantic_rank=self.semantic_rank, semantic_score=self.semantic_score, bm25_part=self.bm25_part,
                     semantic_part=self.semantic_part, name_first=self.name_first,
                     highlights={k: [list(r) for r in v] for k, v in self.highlights.items()},

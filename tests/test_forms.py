@@ -6,7 +6,10 @@ eval-parse`` (README), never copied here.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -175,7 +178,11 @@ def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
                             actual="全年接听来电41万次，接通率96.2%。")
     records = []
     for spec in (promised, delivered):
-        records += parse_text(fr.cells(fr.grid(spec)), f"{spec.kind}.txt")[0]
+        rows = fr.grid(spec)
+        if spec is delivered:
+            rows.insert(4, ["自评总分", "95"])
+        records += parse_text(fr.cells(rows), f"{spec.kind}.txt")[0]
+    assert [r.score for r in records] == [None, 95.0]
     build_index(records, tmp_path / "ix")
     with GoalSearch.open(tmp_path / "ix") as index:
         family = index.family(records[0].id)
@@ -186,6 +193,15 @@ def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
     result = CliRunner().invoke(cli, ["family", records[0].id, "--index-dir", str(tmp_path / "ix")], env={"COLUMNS": "100"})
     assert result.exit_code == 0
     assert "300.00 万元 → 执行 288.50 万元 · 绩效自评表" in result.stdout and "实际完成: 全年接听来电41万次" in result.stdout
+    # a hit's ``score`` is the ranking's; the self-evaluation's own total is its ``evaluation_score`` (``show``'s ``score``)
+    found = CliRunner().invoke(cli, ["search", "热线话务", "--kind", "self_evaluation", "--format", "json",
+                                     "--index-dir", str(tmp_path / "ix")])
+    shown = CliRunner().invoke(cli, ["show", records[1].id, "--format", "json", "--index-dir", str(tmp_path / "ix")])
+    hit, record = json.loads(found.stdout)[0], json.loads(shown.stdout)
+    assert record["score"] == hit["evaluation_score"] == 95.0 and hit["score"] != 95.0
+    table = CliRunner().invoke(cli, ["search", "热线话务", "--kind", "self_evaluation", "--format", "csv",
+                                     "--index-dir", str(tmp_path / "ix")])
+    assert list(csv.DictReader(io.StringIO(table.stdout)))[0]["evaluation_score"] == "95.0"
 
 
 @pytest.mark.parametrize("unit, department, filed_by, place", [
