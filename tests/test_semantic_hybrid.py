@@ -45,6 +45,14 @@ def test_hybrid_hits_explain_both_sides(sample_index):
     assert hit.score == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("query", ["社保卡", "机房运维", "帮失业人员和企业做岗位撮合、求职咨询和招聘会的公共服务"])
+def test_semantic_mode_does_not_depend_on_the_fusion_option(sample_index, query):
+    """``--fusion`` is how hybrid fuses its final list; the feedback that moves the query vector always starts
+    from the shipped fusion, so semantic mode gives the same hits, scores and order with either option."""
+    convex = [(h.record.id, h.score) for h in sample_index.search(query, mode="semantic", limit=20)]
+    assert [(h.record.id, h.score) for h in sample_index.search(query, mode="semantic", limit=20, fusion="rrf")] == convex
+
+
 def test_rrf_arithmetic():
     fused = dict(rrf([["a", "b", "c"], ["c", "a"]], k=60))
     assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
