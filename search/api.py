@@ -124,23 +124,29 @@ class GoalSearch(IndexReader):
             self.problems.append("the query has no words or numbers to search for")
             return []
         depth = depth or _depth(limit)
-        if self._unknown_words(query) and mode is SearchMode.HYBRID:
+        if self._unknown_words(query, mode, hint=not pairs) and mode is SearchMode.HYBRID:
             return []
         return self._ranked(query, None, mode, allowed, limit, depth, (fusion, rrf_k), set(), highlight, pairs)
 
-    def _unknown_words(self, query: str) -> bool:
+    def _unknown_words(self, query: str, mode: SearchMode, hint: bool = True) -> bool:
         """Note the query's Latin words that no project has; True when no word of it occurs anywhere.
 
         The semantic side always finds nearest neighbours, so a query like ``cloud`` would get
-        three unrelated projects dressed as matches; hybrid search returns nothing and says why.
+        three unrelated projects dressed as matches; hybrid search returns nothing and says why,
+        and semantic mode says that its ranking is by meaning alone. ``hint``: suggest semantic
+        mode (not to a caller that has none, such as totals).
         """
         known = self.bm25.known_words(query)
         if known is None:
             return False
         found, missing = known
-        if missing:
-            self.problems.append(f"no project mentions {', '.join(missing)}"
-                                 + ("" if found else "; nothing found (try other words, or --mode semantic)"))
+        if found and not missing:
+            return False
+        note = f"no project mentions {', '.join(missing)}" if missing else "no word of the query occurs in any project"
+        if not found:
+            note += ("; ranked by meaning alone" if mode is SearchMode.SEMANTIC else
+                     "; nothing found" + (" (try other words, or semantic mode)" if hint else ""))
+        self.problems.append(note)
         return not found
 
     def _ranked(self, text: str, vector, mode: SearchMode, allowed: np.ndarray | None, limit: int, depth: int,

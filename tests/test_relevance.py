@@ -87,6 +87,20 @@ def test_a_query_whose_words_occur_nowhere_says_so_and_returns_no_filler(sample_
     assert result.exit_code == 0 and "note: no project mentions" in result.stderr and result.stdout == ""
 
 
+def test_the_note_on_unknown_words_fits_the_mode_and_the_command(sample_index):
+    """Semantic mode does rank by meaning, so its note says so (not "nothing found"); totals has no semantic
+    mode to suggest; syntax that falls back to words is judged by those words."""
+    assert sample_index.search("kubernetes", mode="semantic")
+    assert sample_index.problems == ["no project mentions kubernetes; ranked by meaning alone"]
+    assert sample_index.search("kubernetes") == []
+    assert sample_index.problems == ["no project mentions kubernetes; nothing found (try other words, or semantic mode)"]
+    assert sample_index.ranking("kubernetes") == [] and "semantic" not in " ".join(sample_index.problems)
+    assert sample_index.search("year:abc") == []
+    assert "no project mentions year, abc; nothing found (try other words, or semantic mode)" in sample_index.problems
+    result = CliRunner().invoke(cli.cli, ["totals", "kubernetes", "--index-dir", str(sample_index.index_dir)])
+    assert result.exit_code == 0 and "no project mentions kubernetes; nothing found\n" in result.stderr
+
+
 def test_unknown_latin_word_beside_known_ones_is_named_and_the_rest_searched(sample_index):
     hits = sample_index.search("kubernetes 社保卡")
     assert hits and "社保卡" in hits[0].record.name + hits[0].record.goal

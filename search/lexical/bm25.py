@@ -43,6 +43,7 @@ _LATIN = re.compile(r"[0-9A-Za-z]+")
 # In a paste, only our own field names and the operators are syntax: "a:" or "http:" are text.
 _PASTE_CONSTRAINT = re.compile(r"\b(?:AND|NOT|ANDNOT)\b|\b(?:name|aliases|goal|unit|department|indicators|actual|city|category|"
                                r"section|kind|year|amount):")
+_SYNTAX_MARKS = re.compile(r'[":()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b')  # dropped when syntax falls back to words
 _CONSTRAINT = re.compile(r'\b(?:AND|NOT|ANDNOT)\b|\b[a-z_]+:')  # syntax that says which projects qualify
 
 
@@ -185,7 +186,7 @@ class BM25Side:
                 problems.append("query syntax not understood; searched for its words instead")
             except Exception as exc:  # Whoosh raises assorted errors on malformed syntax
                 problems.append(f"query syntax not understood ({type(exc).__name__}); searched for its words instead")
-            text = re.sub(r'[":()*]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b', " ", text)
+            text = _SYNTAX_MARKS.sub(" ", text)
         lexical = self.lexical
         if lexical is None:  # an index without term matrices: every word counts alike
             word_idf = gram_idf = _same_idf
@@ -222,12 +223,16 @@ class BM25Side:
 
     def known_words(self, text: str) -> tuple[bool, list[str]] | None:
         """Does any term of a plain query occur in the index (itself, or through a synonym), and which
-        of its Latin words and numbers occur nowhere; None for syntax or an index without matrices."""
-        if self.lexical is None or is_syntax(text):
+        of its Latin words and numbers occur nowhere; None for syntax or an index without matrices.
+        Syntax that was not understood is searched as its words, so it is judged by them too
+        (``year:abc`` mentions nothing; ``OR OR OR`` has no word at all)."""
+        if self.lexical is None:
             return None
         plain = self.parse(text).plain
         if plain is None:
             return None
+        if is_syntax(text):
+            text = _SYNTAX_MARKS.sub(" ", text)
         found = any(self.lexical.knows(gram) for gram in plain.grams) or \
             any(self.lexical.knows(word) for word in plain.words)
         if len(text) >= query_settings()["paste_chars"]:
