@@ -137,7 +137,7 @@ def index_dir_option(command):
 def filter_options(command):
     options = [
         click.option("--city", multiple=True, help="Only this city (repeatable): 广州, 深圳 …"),
-        click.option("--year", type=int, help="Only this budget year."),
+        click.option("--year", type=click.IntRange(1900, 2200), help="Only this budget year."),  # as the web API
         click.option("--years", help="Only years in a range: 2023-2026."),
         click.option("--department", help="Department name contains this."),
         click.option("--unit", help="Funding unit name contains this."),

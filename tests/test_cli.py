@@ -55,6 +55,8 @@ def test_show_stats_check(sample_index_dir, sample_index):
     (["search", "运维", "--min-amount", "-5"], 2, "Error: --min-amount -5 is negative; amounts are in 万元 and ≥ 0"),
     (["search", "运维", "--min-amount", "9", "--max-amount", "1"], 2, "Error: amount range is reversed: --min-amount 9 > --max-amount 1"),
     (["search", "运维", "--year", "2024", "--years", "2023-2024"], 2, "Error: --year 2024 and --years 2023-2024 contradict each other"),
+    (["search", "运维", "--year", "99999"], 2, "Error: Invalid value for '--year': 99999 is not in the range 1900<=x<=2200"),
+    (["totals", "运维", "--year", "-1"], 2, "Error: Invalid value for '--year': -1 is not in the range 1900<=x<=2200"),
     (["show", "nope"], 1, "Error: no project with id or name 'nope'; find it with `goalsearch search`"),
     (["similar", "没有这个项目"], 1, "Error: no project with id or name '没有这个项目'; find it with `goalsearch search`"),
     (["similar"], 2, "Error: give a project id or name, or --text with a description (not both)"),
