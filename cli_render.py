@@ -14,7 +14,7 @@ import click
 
 from .cli_safe import SafeConsole, echo, json_text, visible
 from .cli_wrap import lines as wrapped
-from .cli_wrap import fill_words, output_columns, shorten, stops, wrap
+from .cli_wrap import fill_words, output_columns, shorten, stops, terminal_columns, wrap
 from .indexer import KIND_LABELS, IngestReport, Record, city_label
 from .search import CLAUSE_ENDS, EvalReport, Hit, SpreadsheetSafeWriter, Stats, clause_starts
 
@@ -99,12 +99,7 @@ def say(message: str, indent: str = "") -> None:
     if output_columns(sys.stderr) is not None:
         echo(indent + message, err=True)
         return
-    import os
-
-    try:
-        width = os.get_terminal_size(sys.stderr.fileno()).columns
-    except (OSError, ValueError):
-        width = 80
+    width = terminal_columns(sys.stderr)
     for line in fill_words(visible(str(message), one_line=True), width - 1, indent, indent + "  "):
         echo(line, err=True)
 

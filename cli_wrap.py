@@ -97,11 +97,23 @@ def output_columns(stream) -> int | None:
         return int(columns)
     for other in (sys.stderr, sys.stdout):
         if other is not stream and _isatty(other):
-            try:
-                return os.get_terminal_size(other.fileno()).columns
-            except (OSError, ValueError):
-                pass
+            return terminal_columns(other)
     return 80
+
+
+def terminal_columns(stream) -> int:
+    """The width of the terminal ``stream`` is on: ``$COLUMNS`` when set (as rich and shutil take it), else the
+    terminal's own, else 80. A pseudo-terminal that reports 0 columns (a fresh ``script`` or container) is 80:
+    wrapping at 0 put every two characters on a line of their own."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
 
 
 def _isatty(stream) -> bool:

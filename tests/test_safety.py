@@ -39,10 +39,13 @@ def hostile_form() -> str:
     return fr.cells(fr.grid(spec))
 
 
-def in_a_terminal(args: list[str], columns: int = 80) -> bytes:
-    """What ``goalsearch ARGS`` writes to a pseudo-terminal (stdout and stderr)."""
+def in_a_terminal(args: list[str], columns: int | None = 80) -> bytes:
+    """What ``goalsearch ARGS`` writes to a pseudo-terminal (stdout and stderr); ``columns`` None leaves
+    ``$COLUMNS`` unset, so the width is the terminal's own (a new pseudo-terminal reports 0)."""
     master, slave = pty.openpty()
     env = dict(os.environ, COLUMNS=str(columns), TERM="xterm-256color", FORCE_COLOR="1")
+    if columns is None:
+        del env["COLUMNS"]
     process = subprocess.Popen([sys.executable, "-m", "goalsearch", *args], cwd=ROOT, stdin=slave, stdout=slave, stderr=slave,
                                env=env, close_fds=True)
     os.close(slave)
@@ -189,3 +192,13 @@ def test_csv_output_holds_no_formula_a_spreadsheet_would_run(tmp_path):
         assert not risky, (command, risky)
         shown = {value for value in formulas.values() if "'" + value in cells}
         assert shown, (command, "the hostile text is kept, behind a quote")
+
+
+def test_a_terminal_that_reports_no_width_gets_80_columns():
+    """A new pseudo-terminal (``script``, a container) reports 0 columns: the report on stderr is laid out for 80,
+    not cut every two characters."""
+    master, slave = pty.openpty()
+    assert os.get_terminal_size(slave).columns == 0
+    os.close(master), os.close(slave)
+    out = in_a_terminal(["parse", "indexer/samples/002_745d9ae431b7d0e5.txt"], columns=None).decode("utf-8", "replace")
+    assert "002_745d9ae431b7d0e5.txt: 2 tables, 11 rows read = 5 records + 1 merged + 5" in out, out[-600:]
