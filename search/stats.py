@@ -121,7 +121,7 @@ def check_index(index_dir: str | Path = "index", model: str | None = None) -> li
         wanted = model or index.manifest.get("model", {}).get("requested")
         if wanted != index.manifest.get("model", {}).get("requested"):
             problems.append(f"vectors were built with model {index.manifest.get('model', {}).get('requested')!r} "
-                            f"but {wanted!r} is configured; {fix} --model {wanted}")
+                            f"but {wanted!r} is configured; fix: `goalsearch index --rebuild PATH --model {wanted}`")
         else:
             try:
                 index._embedder()

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from goalsearch.cli import cli
+from conftest import SEED
 
 README = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
 
@@ -68,6 +69,13 @@ def test_errors_are_one_line(sample_index_dir, args, code, message):
     assert result.exit_code == code, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_model_messages_quote_whole_commands_and_name_every_model(sample_index_dir, tmp_path):
+    result = run("check", "--model", "/nonexistent", index_dir=sample_index_dir)
+    assert result.exit_code == 1 and "fix: `goalsearch index --rebuild PATH --model /nonexistent`" in result.stderr
+    result = run("index", str(SEED["jm_2021"]), "--model", "fsat", index_dir=tmp_path / "index")
+    assert result.exit_code == 2 and "or 'fast'" in result.stderr and not (tmp_path / "index" / "CURRENT").exists()
 
 
 def test_missing_index_for_show_builds_nothing_but_answers(tmp_path):

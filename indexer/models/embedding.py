@@ -143,7 +143,8 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, path: str, name: str | None = None) -> None:
         if not Path(path).is_dir():
-            raise UsageError(f"model {path!r}: not a folder; give the path of a sentence-transformers model, or {DEFAULT_MODEL!r}")
+            raise UsageError(f"model {path!r}: not a folder; give the path of a sentence-transformers model, "
+                             f"{DEFAULT_MODEL!r} (the default) or 'fast'")
         self.path = path
         self._model = None
         self._static = None
