@@ -97,6 +97,8 @@ def test_the_note_on_unknown_words_fits_the_mode_and_the_command(sample_index):
     assert sample_index.ranking("kubernetes") == [] and "semantic" not in " ".join(sample_index.problems)
     assert sample_index.search("year:abc") == []
     assert "no project mentions year, abc; nothing found (try other words, or semantic mode)" in sample_index.problems
+    assert sample_index.search("OR OR OR") == [] and sample_index.problems[-1].startswith("no project mentions or;")
+    assert sample_index.search("name:社保卡 OR kubernetes") and sample_index.search("year:2024", limit=3)
     result = CliRunner().invoke(cli.cli, ["totals", "kubernetes", "--index-dir", str(sample_index.index_dir)])
     assert result.exit_code == 0 and "no project mentions kubernetes; nothing found\n" in result.stderr
 

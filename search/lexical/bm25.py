@@ -223,14 +223,18 @@ class BM25Side:
 
     def known_words(self, text: str) -> tuple[bool, list[str]] | None:
         """Does any term of a plain query occur in the index (itself, or through a synonym), and which
-        of its Latin words and numbers occur nowhere; None for syntax or an index without matrices.
-        Syntax that was not understood is searched as its words, so it is judged by them too
-        (``year:abc`` mentions nothing; ``OR OR OR`` has no word at all)."""
+        of its Latin words and numbers occur nowhere; None for an index without matrices, and for syntax
+        with a known word (or none: ``year:2024``). Syntax that was not understood is searched as its
+        words, so it is judged by them too (``year:abc`` mentions nothing)."""
         if self.lexical is None:
             return None
-        plain = self.parse(text).plain
-        if plain is None:
-            return None
+        parsed = self.parse(text)
+        plain = parsed.plain
+        if plain is None:  # syntax Whoosh read: judged by its words as a whole (``OR OR OR`` is the word "or")
+            words = [term for term in parsed.terms if isinstance(term, str)]
+            if not words or any(self.lexical.knows(word) for word in words):
+                return None
+            return False, [word for word in dict.fromkeys(words) if _LATIN.fullmatch(word)]
         if is_syntax(text):
             text = _SYNTAX_MARKS.sub(" ", text)
         found = any(self.lexical.knows(gram) for gram in plain.grams) or \
