@@ -134,20 +134,27 @@ def ranked(sides: Sides, q: dict, lever: dict) -> tuple[list, list]:
     return moved, name_first(sides, fused, q["query"], s["name_first"])
 
 
+def ndcg_by_kind(results: list[tuple[dict, dict[str, list]]]) -> dict[str, dict[str, float]]:
+    """Mean nDCG@10 per mode, per query kind and overall, of (query, {mode: run}) pairs."""
+    per: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for q, runs in results:
+        for mode, run in runs.items():
+            value = ndcg_at_k([d for d, _ in run][:10], q["judged"], 10)
+            per[mode][q["kind"]].append(value)
+            per[mode]["overall"].append(value)
+    return {mode: {k: round(float(np.mean(v)), 4) for k, v in kinds.items()} for mode, kinds in per.items()}
+
+
 def scores(sides: Sides, lever: dict) -> dict:
     """nDCG@10 per set, mode (hybrid, semantic, bm25) and kind."""
     out = {}
     for name, queries in sides.queries.items():
-        per: dict[str, dict[str, list]] = {m: defaultdict(list) for m in ("hybrid", "semantic", "bm25")}
+        results = []
         for q in queries:
             semantic, hybrid = ranked(sides, q, lever)
             bm25 = name_first(sides, q["bm25"], q["query"], SHIPPED["name_first"])
-            for mode, run in (("hybrid", hybrid), ("semantic", semantic), ("bm25", bm25)):
-                value = ndcg_at_k([d for d, _ in run][:10], q["judged"], 10)
-                per[mode][q["kind"]].append(value)
-                per[mode]["overall"].append(value)
-        for mode, kinds in per.items():
-            out[f"{name}_{mode}"] = {k: round(float(np.mean(v)), 4) for k, v in kinds.items()}
+            results.append((q, {"hybrid": hybrid, "semantic": semantic, "bm25": bm25}))
+        out.update({f"{name}_{mode}": kinds for mode, kinds in ndcg_by_kind(results).items()})
     return out
 
 

@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +23,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from relevance_round3 import SHIPPED, Sides, ranked  # noqa: E402  (imports this tree)
+from relevance_round5 import ndcg_by_kind  # noqa: E402
 
 from goalsearch.indexer.models.embedding import build_fast_model  # noqa: E402
 from goalsearch.indexer.models.static import StaticQueryEncoder  # noqa: E402
 from goalsearch.search import GoalSearch  # noqa: E402
-from goalsearch.search.metrics import ndcg_at_k  # noqa: E402
 
 LENGTHS = (0, 12, 30, 79, 10_000)  # queries of at most this many characters get the static vector
 
@@ -36,17 +35,13 @@ LENGTHS = (0, 12, 30, 79, 10_000)  # queries of at most this many characters get
 def scored(sides: Sides, static: StaticQueryEncoder, longest: int) -> dict:
     out = {}
     for name, queries in sides.queries.items():
-        per: dict[str, dict[str, list]] = {"hybrid": defaultdict(list), "semantic": defaultdict(list)}
+        results = []
         for q in queries:
             if len(q["query"]) <= longest:
                 q = {**q, "vector": static.encode([q["query"]])[0]}
             semantic, hybrid = ranked(sides, q, SHIPPED)
-            for mode, run in (("hybrid", hybrid), ("semantic", semantic)):
-                value = ndcg_at_k([d for d, _ in run][:10], q["judged"], 10)
-                per[mode][q["kind"]].append(value)
-                per[mode]["overall"].append(value)
-        for mode, kinds in per.items():
-            out[f"{name}_{mode}"] = {k: round(float(np.mean(v)), 4) for k, v in kinds.items()}
+            results.append((q, {"hybrid": hybrid, "semantic": semantic}))
+        out.update({f"{name}_{mode}": kinds for mode, kinds in ndcg_by_kind(results).items()})
     return out
 
 
