@@ -17,6 +17,7 @@ CLI writes passes through here:
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 import click
@@ -58,15 +59,20 @@ def visible(text: str, one_line: bool = False) -> str:
     return "".join(ch if ch in keep or unicodedata.category(ch)[0] != "C" else _OTHER for ch in text)
 
 
+_TRAILING_SPACES = re.compile(r" +(?=\n)")
+
+
 class SafeConsole(Console):
-    """rich's Console; the text of every content segment made ``visible`` before it is written."""
+    """rich's Console; the text of every content segment made ``visible`` before it is written, and lines
+    without the spaces rich pads a table's last column with (invisible on a screen, noise in a file or a diff)."""
 
     def _render_buffer(self, buffer):  # rich's one exit for rendered text (rich 13–15)
         from rich.segment import Segment
 
-        return super()._render_buffer(
+        text = super()._render_buffer(
             segment if segment.control else Segment(visible(segment.text), segment.style, segment.control)
             for segment in buffer)
+        return _TRAILING_SPACES.sub("", text)
 
 
 def echo(message: str, err: bool = False) -> None:

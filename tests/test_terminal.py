@@ -129,6 +129,14 @@ def test_show_prints_every_field_in_full(sample_index_dir, sample_index, columns
     assert max(len(line) for line in screen.stdout.splitlines()) <= columns
 
 
+@pytest.mark.parametrize("command", [["show"], ["family"], ["stats"], ["totals", "运维", "--ids"]])
+def test_no_line_ends_in_the_spaces_rich_pads_tables_with(sample_index_dir, sample_index, command):
+    args = [*command, sample_index.find("人力资源综合管理").id] if command in (["show"], ["family"]) else command
+    screen = run(*args, index_dir=sample_index_dir, columns=80)
+    assert screen.exit_code == 0 and screen.stdout.strip()
+    assert [line for line in screen.stdout.splitlines() if line.endswith(" ")] == []
+
+
 def test_show_takes_a_name_like_similar(sample_index_dir, sample_index):
     shown = json.loads(run("show", UNIQUE_NAME, "--format", "json", index_dir=sample_index_dir).stdout)
     assert shown["id"] == sample_index.find(UNIQUE_NAME).id
