@@ -19,7 +19,7 @@ from .forms.to_records import form_records
 from .keyprojects import parse_key_projects
 from .layout import find_tables
 from .merge import attach_indicators, merge_entries
-from .metadata import document_meta, place_of
+from .metadata import document_meta, first_place
 from .overall import parse_overall
 from .readers import Lines, read_bytes
 from .readers.lines import split_lines
@@ -115,14 +115,11 @@ def _by_page(pages: list[int], tables, records: list[Record], skips: list[Skip])
 
 
 def _records(entries: list[Entry], year, department: str, overall_unit: str, overall_goal: str, source: str) -> list[Record]:
-    department_place = place_of(department)
     seen: Counter = Counter()
     records = []
     for entry in entries:
         unit = entry.unit or overall_unit or department
-        province, city = place_of(unit)
-        if not city:
-            province, city = department_place
+        province, city = first_place(unit, department)  # cached: a department is looked up once
         key = (unit, entry.name)
         ordinal = seen[key]
         seen[key] += 1

@@ -68,6 +68,13 @@ def place_of(name: str) -> tuple[str | None, str | None]:
     return province, city
 
 
+def first_place(*names: str) -> tuple[str | None, str | None]:
+    """(province, city) of the first name that names a city (a unit, its department, who filed a form:
+    ``县民宗委`` names none, ``奉节县云雾土家族乡人民政府`` does), else the first province named."""
+    places = [place_of(name) for name in names if name]
+    return next((p for p in places if p[1]), next((p for p in places if p[0]), (None, None)))
+
+
 # What the gazetteer puts in the city column where there is no prefecture-level city.
 _NOT_A_CITY = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 _PROVINCE_OR_CITY = (0, 1)  # cpca's ranks: 0 province, 1 prefecture-level city, 2 county or district

@@ -11,7 +11,7 @@ from collections import Counter
 
 from ...records import Record, record_id
 from ..categories import classify
-from ..metadata import place_of
+from ..metadata import first_place
 from .form import FormRecord
 
 
@@ -31,7 +31,7 @@ def form_records(forms: list[FormRecord], source: str) -> tuple[list[Record], li
             continue
         unit = form.unit or form.unit_name or ""
         department = form.department or ""
-        province, city = _place(unit, department, form.filed_by or "")
+        province, city = first_place(unit, department, form.filed_by or "")
         missing = _missing(form, name)
         key = (form.kind, unit, name)
         ordinal = seen[key]
@@ -52,13 +52,6 @@ def form_records(forms: list[FormRecord], source: str) -> tuple[list[Record], li
         entry["record"] = record.id
         records.append(record)
     return records, entries
-
-
-def _place(*names: str) -> tuple[str | None, str | None]:
-    """(province, city) of the first name that names a city (the unit, its department, who filed the form:
-    ``县民宗委`` names none, ``奉节县云雾土家族乡人民政府`` does), else the first province named."""
-    places = [place_of(name) for name in names if name]
-    return next((p for p in places if p[1]), next((p for p in places if p[0]), (None, None)))
 
 
 def _missing(form: FormRecord, name: str) -> list[str]:
