@@ -81,10 +81,12 @@ _PROVINCE_OR_CITY = (0, 1)  # cpca's ranks: 0 province, 1 prefecture-level city,
 
 
 def _names_a_place(matches) -> bool:
-    """Does the name name a place, rather than leave the gazetteer to guess one? A province or a city named
-    (not one of the gazetteer's placeholders: ``县财政局`` is not 重庆市's "县"), or a county or district whose name
-    is one place in China (天河区); ``朝阳区教育局`` could be in 北京 or 长春, ``鼓楼区`` in five cities, so a
-    name that holds only such a district gives no place at all."""
+    """Does the name name a place, rather than leave the gazetteer to guess one? A province or a city named,
+    in full or as it is called (广东, 广州; not one of the gazetteer's placeholders: ``县财政局`` is not 重庆市's
+    "县"), or a county or district named in full whose name is one place in China (天河区, 仙桃市).
+    ``朝阳区教育局`` could be in 北京 or 长春, so a name that holds only such a district gives no place; nor does
+    a county's name without its suffix, which is mostly another word (合作 in 供销合作社, 东方 in 东方红)."""
     return any(match.origin_value not in _NOT_A_CITY if match.get_rank() in _PROVINCE_OR_CITY
-               else len(match.attr_infos) == 1 for match in matches)
+               else len(match.attr_infos) == 1 and match.origin_value == match.attr_infos[0].name
+               for match in matches)
 
