@@ -505,7 +505,10 @@ def stats_tables(stats: Stats) -> None:
     out.print(fitted_table(out, "files (rows read = records + merged + skipped)", ["file", "status", "rows", "records", "merged", "skipped", "reconciled"],
                            rows, numbers={2, 3, 4, 5}))
     for f in stats.files:
-        if f["error"]:
+        if f["status"] == "kept":
+            paragraph(out, f"kept: {Path(f['source']).name}: its records are from before; the file now fails to parse "
+                           f"({f['error']})")
+        elif f["error"]:
             paragraph(out, f"failed: {Path(f['source']).name}: {f['error']}")
     out.print()
     paragraph(out, f"rows: {stats.rows_read:,} read, {stats.records:,} records, {stats.rows_merged:,} merged, "

@@ -9,7 +9,7 @@ discards the unfinished generation, and the live one is never touched.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -105,11 +105,12 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         if synonyms is None:
             synonyms = tuple(old_manifest.get("user_synonyms", ()))
         old_records = load_records(previous, old_manifest) if previous else []
-        held = _held_sources(old_records, reports, remove_sources)
-        stored_reports = [r for r in reports if r.source not in held]  # a held file keeps its old report
+        new_ids = {r.id for r in records}
+        held = _held_sources(old_records, reports, remove_sources, new_ids)
+        stored_reports = [r for r in reports if r.source not in held]
         replaced = (set(replace_sources) if replace_sources is not None else {r.source for r in records}) | set(remove_sources or ())
         replaced = (replaced | {r.source for r in stored_reports}) - set(held)
-        kept = [r for r in old_records if r.source not in replaced]
+        kept = [r for r in old_records if r.source not in replaced and (r.source not in held or r.id not in new_ids)]
         records, notes = _unique(kept, list(records))
         notes += [f"kept the {count} record{'s' if count > 1 else ''} indexed before from {source}: it no longer parses; "
                   f"`goalsearch index --remove {source}` takes {'them' if count > 1 else 'it'} out" for source, count in held.items()]
@@ -119,8 +120,12 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
         for source in remove_sources or ():
             old_reports.pop(source, None)
         old_reports.update({r.source: r for r in stored_reports})
+        for report in reports:  # a held file keeps its old report, marked with why it fails now
+            if report.source in held and report.source in old_reports:
+                old_reports[report.source] = replace(old_reports[report.source], stale=report.error)
 
-        if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, stored_reports,
+        compared = stored_reports + [old_reports[source] for source in held if source in old_reports]
+        if previous is not None and not remove_sources and _unchanged(old_records, records, replaced, before, compared,
                                                                      previous, old_manifest, model, extra_words, synonyms):
             return BuildResult(str(index_dir), previous.name, len(old_records), 0, 0, 0, len(old_reports), reports, 0,
                                notes + ["nothing changed: the index holds these documents as they are; "
@@ -170,14 +175,16 @@ def build_index(records: list[Record], index_dir: str | Path, reports: list[Inge
                        len(old_records) - len(kept), embedded, len(old_reports), reports, tokenized, notes)
 
 
-def _held_sources(old_records: list[Record], reports: list[IngestReport], remove_sources: set[str] | None) -> dict[str, int]:
-    """Sources indexed before whose file now fails to parse (emptied, damaged, replaced by junk), with their
-    record counts: an update keeps those records rather than lose them to a bad copy; ``--remove`` or a
-    rebuild takes them out."""
+def _held_sources(old_records: list[Record], reports: list[IngestReport], remove_sources: set[str] | None,
+                  new_ids: set[str]) -> dict[str, int]:
+    """Sources indexed before whose file now fails to parse (emptied, damaged, replaced by junk), with the
+    number of their records kept: an update keeps those records rather than lose them to a bad copy, except
+    the projects another file of this run provides (a copy that still parses: the project then comes from
+    it); ``--remove`` or a rebuild takes them out."""
     failed = {r.source for r in reports if not r.ok} - set(remove_sources or ())
     counts: dict[str, int] = {}
     for record in old_records:
-        if record.source in failed:
+        if record.source in failed and record.id not in new_ids:
             counts[record.source] = counts.get(record.source, 0) + 1
     return counts
 

@@ -122,6 +122,7 @@ class IngestReport:
     skips: list[Skip] = field(default_factory=list)
     error: str | None = None
     forms: list[dict] = field(default_factory=list)  # one entry per form read (parse.forms.to_records)
+    stale: str | None = None  # the file failed to parse when last indexed (why); these are its records from before
 
     @property
     def ok(self) -> bool:

@@ -54,7 +54,7 @@ def index_stats(index) -> Stats:
         if path.is_file():
             part = "fulltext" if FULLTEXT in path.parts else ("vectors" if "vector" in path.name else "records")
             sizes[part] += path.stat().st_size
-    files = [{"source": r.source, "status": "failed" if r.error else "indexed", "error": r.error,
+    files = [{"source": r.source, "status": "failed" if r.error else "kept" if r.stale else "indexed", "error": r.error or r.stale,
               "rows_read": r.rows_read, "records": r.records, "skipped": r.skipped, "merged": r.merged,
               "reconciled": r.reconciled} for r in reports]
     by_category = records.counts("category")

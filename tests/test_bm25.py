@@ -209,10 +209,33 @@ def test_reindexing_a_file_that_no_longer_parses_keeps_its_records(tmp_path, dam
     with GoalSearch.open(index_dir) as index:
         assert sorted(r.id for r in index.records) == before
         assert any(h.record.city == "深圳市" for h in index.search("人力资源综合管理", mode="bm25"))
+    stats = json.loads(CliRunner().invoke(cli, ["stats", "--format", "json", "--index-dir", str(index_dir)]).stdout)
+    assert [(f["status"], f["records"]) for f in stats["files"] if f["source"] == str(doc.resolve())] == [("kept", 5)]
+    again = CliRunner().invoke(cli, ["index", str(doc), "--index-dir", str(index_dir)])  # held already: nothing to write
+    assert again.exit_code == 1 and "nothing changed" in again.stderr and "kept the 5 records" in again.stderr
     result = CliRunner().invoke(cli, ["index", "--remove", str(doc), "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output
     with GoalSearch.open(index_dir) as index:
         assert len(index.records) == len(before) - 5
+
+
+@pytest.mark.slow
+def test_a_bad_copy_yields_its_projects_to_a_good_copy(tmp_path):
+    """Two copies of one document: the projects are indexed once, from the first. When that one goes bad, they
+    come from the copy that still parses, so removing the bad one (as the note on it says) loses nothing."""
+    folder, index_dir = tmp_path / "docs", tmp_path / "index"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        shutil.copy(SEED["sz_2023"], folder / name)
+    index_paths([folder], index_dir)
+    (folder / "a.txt").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["index", str(folder), "--index-dir", str(index_dir)])
+    assert result.exit_code == 1 and "kept the" not in result.stderr
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5 and {r.source for r in index.records} == {str((folder / "b.txt").resolve())}
+    CliRunner().invoke(cli, ["index", "--remove", str(folder / "a.txt"), "--index-dir", str(index_dir)])
+    with GoalSearch.open(index_dir) as index:
+        assert len(index.records) == 5
 
 
 @pytest.mark.slow
