@@ -8,6 +8,8 @@ parsing, so one rule bounds them all:
 - the text is cut at ``max_chars``;
 - wildcard and prefix terms (``运*``, ``社?卡``) are kept up to ``MAX_WILDCARDS``: each one
   expands over the vocabulary, and 2,000 of them took 15 s;
+- full-width letters and digits (``１２３４５``, ``ＩＴＳＭ``, typed with a Chinese input method) are read as
+  the ASCII ones the documents and the n-grams use; full-width punctuation stays (``：`` is no field);
 - a field with nothing after it (``name:``) is left out, and a reversed range
   (``year:[2030 TO 2020]``) is searched the right way round, each with a note, where
   they used to match nothing silently.
@@ -19,6 +21,8 @@ import re
 from ..indexer import UsageError
 
 MAX_WILDCARDS = 8
+_HALF_WIDTH = {code: code - 0xFEE0 for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+               for code in range(start, end + 1)}  # ０-９, Ａ-Ｚ, ａ-ｚ → 0-9, A-Z, a-z
 _WILDCARD = re.compile(r'(?<![\w"])([^\s"()]*[*?][^\s"()]*)')
 _EMPTY_FIELD = re.compile(r"\b([a-z_]+):(?=\s|$|\))")
 _RANGE = re.compile(r"\b([a-z_]+):([\[{])\s*(-?\d+(?:\.\d+)?)\s+TO\s+(-?\d+(?:\.\d+)?)\s*([\]}])")
@@ -37,7 +41,7 @@ def valid_text(text: str, what: str = "the query") -> str:
 def clean_query(text: str, max_chars: int) -> tuple[str, list[str]]:
     """The query to search and notes about what was changed (see the module docstring)."""
     notes: list[str] = []
-    text = valid_text(text)[:max_chars]
+    text = valid_text(text)[:max_chars].translate(_HALF_WIDTH)
     if _EMPTY_FIELD.search(text):
         fields = sorted(set(_EMPTY_FIELD.findall(text)))
         notes.append(f"{', '.join(f + ':' for f in fields)} has nothing after it and was left out")

@@ -245,9 +245,10 @@ class BM25Side:
         if plain is None:  # syntax Whoosh read: judged by its words as a whole (``OR OR OR`` is the word "or");
             # only the full-text fields' words: kind:budget or category:运维 name a filter, not a word
             words = [term for field, term in parsed.query.iter_all_terms() if field in TEXT_FIELDS and isinstance(term, str)]
-            if not words or any(self.lexical.knows(word) for word in words):
+            if not words:
                 return None
-            return False, [word for word in dict.fromkeys(words) if _LATIN.fullmatch(word)]
+            missing = [word for word in dict.fromkeys(words) if _LATIN.fullmatch(word) and not self.lexical.knows(word)]
+            return any(self.lexical.knows(word) for word in words), missing  # 运维 AND xyzzy: say why nothing
         if is_syntax(text):
             text = _SYNTAX_MARKS.sub(" ", text)
         found = any(self.lexical.knows(gram) for gram in plain.grams) or \
