@@ -115,20 +115,27 @@ def _in(store, kind: str, wanted) -> np.ndarray:
     return np.isin(store.array(kind), np.array(codes, dtype=np.int32))
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # the years --year and the web API take
+
+
 def parse_years(text: str | None) -> tuple[int | None, int | None]:
     """``2023-2026`` → (2023, 2026); ``2024`` → (2024, 2024); ``2023-`` → (2023, None)."""
     if not text:
         return (None, None)
     parts = text.replace("–", "-").split("-")
+    years: tuple[int | None, int | None] | None = None
     try:
         if len(parts) == 1:
-            year = int(parts[0])
-            return (year, year)
-        if len(parts) == 2:
-            return (int(parts[0]) if parts[0] else None, int(parts[1]) if parts[1] else None)
+            years = (int(parts[0]), int(parts[0]))
+        elif len(parts) == 2:
+            years = (int(parts[0]) if parts[0] else None, int(parts[1]) if parts[1] else None)
     except ValueError:
         pass
-    raise UsageError(f"years {text!r}: write a year (2024) or a range (2023-2026)")
+    if years is None:
+        raise UsageError(f"years {text!r}: write a year (2024) or a range (2023-2026)")
+    if any(year is not None and not FIRST_YEAR <= year <= LAST_YEAR for year in years):
+        raise UsageError(f"years {text!r}: a year is between {FIRST_YEAR} and {LAST_YEAR}")
+    return years
 
 
 def closest_first(value: str, known: list[str], limit: int | None = None) -> list[str]:

@@ -58,6 +58,7 @@ def test_show_stats_check(sample_index_dir, sample_index):
     (["search", "运维", "--year", "2024", "--years", "2023-2024"], 2, "Error: --year 2024 and --years 2023-2024 contradict each other"),
     (["search", "运维", "--year", "99999"], 2, "Error: Invalid value for '--year': 99999 is not in the range 1900<=x<=2200"),
     (["totals", "运维", "--year", "-1"], 2, "Error: Invalid value for '--year': -1 is not in the range 1900<=x<=2200"),
+    (["search", "运维", "--years", "1-99999"], 2, "Error: years '1-99999': a year is between 1900 and 2200"),
     (["show", "nope"], 1, "Error: no project with id or name 'nope'; find it with `goalsearch search`"),
     (["similar", "没有这个项目"], 1, "Error: no project with id or name '没有这个项目'; find it with `goalsearch search`"),
     (["similar"], 2, "Error: give a project id or name, or --text with a description (not both)"),

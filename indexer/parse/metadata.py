@@ -60,8 +60,8 @@ def place_of(name: str) -> tuple[str | None, str | None]:
     frame = cpca.transform([name])
     as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
     province, city, county = (as_text(frame.iloc[0][column]) for column in ("省", "市", "区"))
-    if city in _NOT_A_CITY:
-        if province and province.endswith("市"):  # a municipality's districts (上海市普陀区): the municipality
+    if city in _NOT_A_CITY or (city is None and province and province.endswith("市")):
+        if province and province.endswith("市"):  # a municipality (北京市财政局) or its districts (上海市普陀区)
             city = province
         else:  # a county-level city under the province itself (仙桃市, 阿拉尔市)
             city = county if county and county.endswith("市") else None
