@@ -213,6 +213,7 @@ def test_a_goal_form_and_its_self_evaluation_are_one_family(tmp_path):
     ("区供销合作社", "区财政局", "深圳市福田区财政局", ("广东省", "深圳市")),  # 合作 is a word here, not 合作市
     ("东方红小学", "县教育局", None, (None, None)),  # nor is 东方 东方市
     ("北京市财政局", "市财政局", None, ("北京市", "北京市")),  # a municipality is its own city
+    ("北京大学深圳医院", "深圳市卫生健康委员会", None, ("广东省", "深圳市")),  # 北京 here is a university's name
 ])
 def test_the_place_is_what_the_form_names_never_a_guess(unit, department, filed_by, place):
     spec = dataclasses.replace(SPECS[0], unit=unit, department=department)

@@ -97,23 +97,13 @@ def test_the_note_on_unknown_words_fits_the_mode_and_the_command(sample_index):
     assert sample_index.ranking("kubernetes") == [] and "semantic" not in " ".join(sample_index.problems)
     assert sample_index.search("year:abc") == []
     assert "no project mentions year, abc; nothing found (try other words, or semantic mode)" in sample_index.problems
-    assert sample_index.search("OR OR OR") == [] and sample_index.problems[-1].startswith("no project mentions or;")
+    assert sample_index.search("OR OR OR") == [] and sample_index.problems[-1].startswith("no project mentions OR;")
     assert sample_index.search("name:社保卡 OR kubernetes") and sample_index.search("year:2024", limit=3)
-    assert sample_index.search("运维 AND xyzzy") == [] and sample_index.problems == ["no project mentions xyzzy"]
+    assert sample_index.search("运维 AND Xyzzy") == [] and sample_index.problems == ["no project mentions Xyzzy"]
     for filtering in ("kind:budget", "section:expenditure", "category:运维", "kind:budget AND year:2024"):
         assert sample_index.search(filtering, limit=3) and sample_index.problems == [], filtering  # no word, a filter
     result = CliRunner().invoke(cli.cli, ["totals", "kubernetes", "--index-dir", str(sample_index.index_dir)])
     assert result.exit_code == 0 and "no project mentions kubernetes; nothing found\n" in result.stderr
-
-
-@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
-def test_an_excluded_word_excludes_its_synonyms_too(sample_index, mode):
-    """A plain ``等保`` finds 网络安全等级保护 through its synonyms, so ``NOT 等保`` leaves such projects out too."""
-    spelled = [h.record for h in sample_index.search("网络安全等级保护", mode="bm25", limit=50)
-               if "网络安全等级保护" in h.record.name + h.record.goal]
-    assert spelled and not any("等保" in r.name + r.goal for r in spelled)  # they never write 等保 itself
-    hits = sample_index.search("网络安全 NOT 等保", mode=mode, limit=100)
-    assert hits and not {h.record.id for h in hits} & {r.id for r in spelled}
 
 
 @pytest.mark.parametrize("full, half", [("１２３４５", "12345"), ("ＩＴＳＭ", "ITSM"), ("社保卡ＡＢＣ", "社保卡ABC")])

@@ -55,13 +55,16 @@ def place_of(name: str) -> tuple[str | None, str | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import cpca  # imported late: it loads pandas and its gazetteer (~0.5 s)
-    if not _names_a_place(cpca.matcher.iter(name)):
+    matches = list(cpca.matcher.iter(name))
+    if not _names_a_place(matches):
         return None, None
     frame = cpca.transform([name])
     as_text = lambda value: value if isinstance(value, str) and value else None  # noqa: E731
     province, city, county = (as_text(frame.iloc[0][column]) for column in ("省", "市", "区"))
-    if city in _NOT_A_CITY or (city is None and province and province.endswith("市")):
-        if province and province.endswith("市"):  # a municipality (北京市财政局) or its districts (上海市普陀区)
+    # a municipality named in full is its own city (北京市财政局); 北京 in 北京大学深圳医院 is not a place of the unit
+    named_in_full = any(match.origin_value == province for match in matches)
+    if city in _NOT_A_CITY or (city is None and province and province.endswith("市") and named_in_full):
+        if province and province.endswith("市"):  # a municipality's body, or its districts (上海市普陀区)
             city = province
         else:  # a county-level city under the province itself (仙桃市, 阿拉尔市)
             city = county if county and county.endswith("市") else None

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from whoosh.qparser import AndGroup, MultifieldParser, OrGroup
-from whoosh.query import And, NullQuery, Or, Query, Term
+from whoosh.qparser import MultifieldParser, OrGroup
+from whoosh.query import And, Or, Query, Term
 from whoosh.scoring import BM25F
 
 from ...indexer.analysis.ngrams import char_grams
@@ -31,7 +31,7 @@ from ..feedback import name_key
 from .matrices import LexicalSide, NameRule
 from .plain import PlainQuery, plain_query, query_settings
 from .record_columns import RecordColumns
-from .rewrites import city_labels, exclusions_apply, exclusions_widened, wanted_words, without_unreadable
+from .rewrites import city_labels, exclusions_apply, wanted_words, without_unreadable
 from .synonyms import Expansion, Synonyms, load_synonyms
 from .syntax import Scored, score_query
 
@@ -180,8 +180,7 @@ class BM25Side:
                     if dropped:
                         problems.append("part of the query syntax was not understood (a field, number or bracket?) "
                                         "and was left out")
-                    every_word = MultifieldParser(fields, schema, fieldboosts=field_boosts(), group=AndGroup)
-                    query = city_labels(exclusions_widened(exclusions_apply(query), partial(self._with_synonyms, every_word)))
+                    query = city_labels(exclusions_apply(query))
                     terms = {t for _, t in query.iter_all_terms() if isinstance(t, str)}
                     return ParsedQuery(query, None, terms, problems)
                 problems.append("query syntax not understood; searched for its words instead")
@@ -195,17 +194,6 @@ class BM25Side:
             word_idf, gram_idf = lexical.idf, partial(lexical.idf, grams=True)
         plain = plain_query(text, self.extra_words, self.synonyms, word_idf, gram_idf)
         return ParsedQuery(None, plain, plain.words, problems)
-
-    def _with_synonyms(self, every_word, part: Query) -> Query:
-        """``part`` or any synonym of one of its words, a synonym being all of its words in any field (not a
-        phrase: the term matrices score AND and OR, and a phrase would send the query to Whoosh, seconds at
-        a million records; a project with 网络安全, 等级 and 保护 apart is about 等级保护 all the same)."""
-        words = dict.fromkeys(t.lower() for _, t in part.iter_all_terms() if isinstance(t, str))
-        alternatives = dict.fromkeys(a for word in words for a in self.synonyms.alternatives.get(word, ()))
-        if not alternatives:
-            return part
-        found = [every_word.parse(_SYNTAX_MARKS.sub(" ", a)) for a in alternatives]
-        return Or([part, *(q for q in found if q is not None and q != NullQuery)])
 
     def _name_rule(self, text: str) -> NameRule | None:
         """For a short plain query (``name_first_max_chars``): the rows whose name may hold the whole query
@@ -235,9 +223,9 @@ class BM25Side:
 
     def known_words(self, text: str) -> tuple[bool, list[str]] | None:
         """Does any term of a plain query occur in the index (itself, or through a synonym), and which
-        of its Latin words and numbers occur nowhere; None for an index without matrices, and for syntax
-        with a known word (or none: ``year:2024``). Syntax that was not understood is searched as its
-        words, so it is judged by them too (``year:abc`` mentions nothing)."""
+        of its Latin words and numbers occur nowhere (as the user spelled them); None for an index without
+        matrices, and for syntax without a word of the text fields (``year:2024``, ``kind:budget``). Syntax
+        that was not understood is searched as its words, so it is judged by them too (``year:abc``)."""
         if self.lexical is None:
             return None
         parsed = self.parse(text)
@@ -247,7 +235,9 @@ class BM25Side:
             words = [term for field, term in parsed.query.iter_all_terms() if field in TEXT_FIELDS and isinstance(term, str)]
             if not words:
                 return None
-            missing = [word for word in dict.fromkeys(words) if _LATIN.fullmatch(word) and not self.lexical.knows(word)]
+            spelled = {match.group(0).lower(): match.group(0) for match in _LATIN.finditer(text)}
+            missing = [spelled.get(word, word) for word in dict.fromkeys(words)
+                       if _LATIN.fullmatch(word) and not self.lexical.knows(word)]
             return any(self.lexical.knows(word) for word in words), missing  # 运维 AND xyzzy: say why nothing
         if is_syntax(text):
             text = _SYNTAX_MARKS.sub(" ", text)

@@ -3,13 +3,10 @@
 Three things the parser does are not what a user of this index means: ``A NOT B`` with
 OR-ed words reads as "A, or anything without B"; an unreadable part (``year:abc``) becomes
 a query matching nothing, silently; and ``city:深圳市`` looks for a label the index does not
-keep (it keeps 深圳, as ``--city`` takes it); an excluded word's synonyms were not excluded.
-``wanted_words`` gives the semantic side
+keep (it keeps 深圳, as ``--city`` takes it). ``wanted_words`` gives the semantic side
 what the query asks for, without its field names, operators and excluded words.
 """
 from __future__ import annotations
-
-from typing import Callable
 
 from whoosh.query import AndNot, BinaryQuery, CompoundQuery, Not, NullQuery, Or, Phrase, Query, Term
 
@@ -35,20 +32,6 @@ def exclusions_apply(query: Query) -> Query:
     rebuilt = query.copy()
     rebuilt.subqueries = children
     return rebuilt
-
-
-def exclusions_widened(query: Query, widen: Callable[[Query], Query]) -> Query:
-    """Every excluded part (``B`` of ``A NOT B``, and a bare ``NOT B``) replaced by ``widen(B)``: the synonyms of
-    an excluded word are excluded too, as a plain query searches them (``NOT 等保`` leaves out 网络安全等级保护)."""
-    if isinstance(query, AndNot):
-        return AndNot(exclusions_widened(query.a, widen), widen(query.b))
-    if isinstance(query, Not):
-        return Not(widen(query.query))
-    if isinstance(query, CompoundQuery):
-        rebuilt = query.copy()
-        rebuilt.subqueries = [exclusions_widened(child, widen) for child in query.subqueries]
-        return rebuilt
-    return query
 
 
 def without_unreadable(query: Query) -> tuple[Query | None, bool]:
