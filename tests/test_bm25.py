@@ -294,6 +294,17 @@ def test_syntax_queries_rank_like_whoosh(sample_index, query, on_matrices):
     assert {i for i, _ in filtered} == {i for i, _ in reference if i in guangzhou}
 
 
+@pytest.mark.parametrize("outer, inner", [("运维", "网络安全 NOT 等保"), ("运维", "等保 NOT 测评"),
+                                          ("name:运维", "goal:系统 NOT goal:平台")])
+def test_a_nested_not_excludes_what_the_inner_query_finds(sample_index, outer, inner):
+    """``A NOT (B NOT C)`` is A without the projects ``B NOT C`` finds, on the term matrices and in Whoosh."""
+    def found(query: str, whoosh: bool = False) -> set[str]:
+        return {doc_id for doc_id, _ in sample_index.bm25.search(query, None, 1000, whoosh=whoosh)[0]}
+
+    wanted = found(f"{outer} OR zzqq") - found(inner)  # OR with a word no project has: the outer part as syntax
+    assert wanted and found(f"{outer} NOT ({inner})") == wanted == found(f"{outer} NOT ({inner})", whoosh=True)
+
+
 def test_a_city_field_takes_the_city_with_or_without_shi(sample_index):
     with_shi = sample_index.search("city:深圳市 AND 信息化", mode="bm25", limit=50)
     assert with_shi and all(h.record.city == "深圳市" for h in with_shi)

@@ -20,6 +20,10 @@ def exclusions_apply(query: Query) -> Query:
     A, or anything without B, which is nearly the whole index. In every OR that has both
     positive and negated parts, the negated parts become an exclusion of the rest.
     """
+    if isinstance(query, Not):  # A NOT (B NOT C): the inner OR sits inside the outer Not
+        return Not(exclusions_apply(query.query))
+    if isinstance(query, BinaryQuery):
+        return query.apply(exclusions_apply)
     if not isinstance(query, CompoundQuery):
         return query
     children = [exclusions_apply(child) for child in query.subqueries]
