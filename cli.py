@@ -41,6 +41,7 @@ from .indexer.models.embedding import (
     build_fast_model,
     default_model_dir,
 )
+from .search.filters import FIRST_YEAR, LAST_YEAR
 from .search import (AmbiguousRecord, FamilySort, FusionMethod, GoalSearch, GroupBy, MatchRule, check_index, parse_years,
                      sample_corpus)
 
@@ -137,7 +138,7 @@ def index_dir_option(command):
 def filter_options(command):
     options = [
         click.option("--city", multiple=True, help="Only this city (repeatable): 广州, 深圳 …"),
-        click.option("--year", type=click.IntRange(1900, 2200), help="Only this budget year."),  # as the web API
+        click.option("--year", type=click.IntRange(FIRST_YEAR, LAST_YEAR), help="Only this budget year."),
         click.option("--years", help="Only years in a range: 2023-2026."),
         click.option("--department", help="Department name contains this."),
         click.option("--unit", help="Funding unit name contains this."),

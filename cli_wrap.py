@@ -87,18 +87,12 @@ def output_columns(stream) -> int | None:
     A pipe has no width of its own; laying it out for a wide screen made snippets wrap into column 0 and
     table rows take two lines in ``less`` on an ordinary terminal.
     """
-    import os
     import sys
 
     if _isatty(stream):
         return None
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    for other in (sys.stderr, sys.stdout):
-        if other is not stream and _isatty(other):
-            return terminal_columns(other)
-    return 80
+    others = [other for other in (sys.stderr, sys.stdout) if other is not stream and _isatty(other)]
+    return terminal_columns(others[0]) if others else _columns_set() or 80
 
 
 def terminal_columns(stream) -> int:
@@ -107,13 +101,19 @@ def terminal_columns(stream) -> int:
     wrapping at 0 put every two characters on a line of their own."""
     import os
 
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
     try:
-        return os.get_terminal_size(stream.fileno()).columns or 80
+        own = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
-        return 80
+        own = 0
+    return _columns_set() or own or 80
+
+
+def _columns_set() -> int | None:
+    """``$COLUMNS`` when it is a positive number."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
 def _isatty(stream) -> bool:

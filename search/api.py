@@ -176,8 +176,8 @@ class GoalSearch(IndexReader):
             semantic_hits = self.vectors.search(vector, allowed, first_depth, exclude)
             # the feedback records are the top of the shipped fusion whatever ``fusion`` says: that option is how
             # hybrid fuses its final list, and semantic mode must not depend on it
-            shipped = FusionMethod.parse(fusion_settings()["method"])
-            first = fuse(shipped, bm25_hits, semantic_hits, rrf_k=DEFAULT_RRF_K)[:feedback["docs"]] if moves else []
+            first = fuse(FusionMethod.parse(fusion_settings()["method"]), bm25_hits, semantic_hits,
+                         rrf_k=DEFAULT_RRF_K)[:feedback["docs"]] if moves else []
             if first:
                 vector = rocchio(vector, self.vectors.centroid([doc_id for doc_id, _ in first]), feedback["beta"])
                 semantic_hits = self.vectors.search(vector, allowed, limit if mode is SearchMode.SEMANTIC else depth,

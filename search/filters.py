@@ -115,7 +115,7 @@ def _in(store, kind: str, wanted) -> np.ndarray:
     return np.isin(store.array(kind), np.array(codes, dtype=np.int32))
 
 
-FIRST_YEAR, LAST_YEAR = 1900, 2200  # the years --year and the web API take
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # the budget years a filter takes (--year, --years, the web API)
 
 
 def parse_years(text: str | None) -> tuple[int | None, int | None]:

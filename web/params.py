@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import Query
 
 from ..search import UsageError, parse_years
+from ..search.filters import FIRST_YEAR, LAST_YEAR
 from ..search.reader import MAX_QUERY_CHARS
 
 DATA = Path(__file__).parent / "data"
@@ -148,7 +149,7 @@ def filter_args(city: list[str] = Query([]), year: str | None = None, years: str
                 min_amount: str | None = None, max_amount: str | None = None, section: list[str] = Query([]),
                 kind: list[str] = Query([])) -> FilterArgs:
     """The filter parameters of a request (a FastAPI dependency), checked; the API checks their meaning."""
-    args = FilterArgs(texts("city", city), whole("year", year, 1900, 2200), text("years", years, 20),
+    args = FilterArgs(texts("city", city), whole("year", year, FIRST_YEAR, LAST_YEAR), text("years", years, 20),
                       text("department", department), text("unit", unit), texts("category", category),
                       number("min_amount", min_amount), number("max_amount", max_amount), texts("section", section),
                       texts("kind", kind))

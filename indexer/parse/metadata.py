@@ -74,8 +74,14 @@ def place_of(name: str) -> tuple[str | None, str | None]:
 def first_place(*names: str) -> tuple[str | None, str | None]:
     """(province, city) of the first name that names a city (a unit, its department, who filed a form:
     ``县民宗委`` names none, ``奉节县云雾土家族乡人民政府`` does), else the first province named."""
-    places = [place_of(name) for name in names if name]
-    return next((p for p in places if p[1]), next((p for p in places if p[0]), (None, None)))
+    province_only = (None, None)
+    for name in filter(None, names):
+        province, city = place_of(name)
+        if city:
+            return province, city
+        if province and not province_only[0]:
+            province_only = (province, None)
+    return province_only
 
 
 # What the gazetteer puts in the city column where there is no prefecture-level city.
