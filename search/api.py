@@ -124,17 +124,17 @@ class GoalSearch(IndexReader):
             self.problems.append("the query has no words or numbers to search for")
             return []
         depth = depth or _depth(limit)
-        if self._unknown_words(query, mode, hint=not pairs) and mode is SearchMode.HYBRID:
+        if self._unknown_words(query, mode) and mode is SearchMode.HYBRID:
             return []
         return self._ranked(query, None, mode, allowed, limit, depth, (fusion, rrf_k), set(), highlight, pairs)
 
-    def _unknown_words(self, query: str, mode: SearchMode, hint: bool = True) -> bool:
+    def _unknown_words(self, query: str, mode: SearchMode) -> bool:
         """Note the query's Latin words that no project has; True when no word of it occurs anywhere.
 
         The semantic side always finds nearest neighbours, so a query like ``cloud`` would get
         three unrelated projects dressed as matches; hybrid search returns nothing and says why,
-        and semantic mode says that its ranking is by meaning alone. ``hint``: suggest semantic
-        mode (not to a caller that has none, such as totals).
+        and semantic mode says that its ranking is by meaning alone. The note names no option:
+        totals, which has no mode, gives the same one, and the web page shows it once.
         """
         known = self.bm25.known_words(query)
         if known is None:
@@ -144,8 +144,7 @@ class GoalSearch(IndexReader):
             return False
         note = f"no project mentions {', '.join(missing)}" if missing else "no word of the query occurs in any project"
         if not found:
-            note += ("; ranked by meaning alone" if mode is SearchMode.SEMANTIC else
-                     "; nothing found" + (" (try other words, or semantic mode)" if hint else ""))
+            note += "; ranked by meaning alone" if mode is SearchMode.SEMANTIC else "; nothing found"
         self.problems.append(note)
         return not found
 

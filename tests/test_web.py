@@ -170,6 +170,12 @@ def test_api_errors_are_the_cli_lines(client, hostile_index, args, params):
     assert response.json()["error"] in result.output  # the CLI adds only "Error: " and its "(see … -h)"
 
 
+def test_a_note_from_search_and_total_is_shown_once(client):
+    """The page runs a search and a total of one query; the note on an unknown word is the same from both."""
+    page = client.get("/", params={"q": "kubernetes"}).text
+    assert page.count("no project mentions kubernetes") == 1
+
+
 def test_api_bounds_and_ambiguity(client, hostile_index):
     assert client.get("/api/search", params={"q": "x" * 2001}).status_code == 400
     assert client.get("/api/search", params={"q": "运维", "limit": 1001}).json()["error"].startswith("Invalid value for 'limit'")
